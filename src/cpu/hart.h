@@ -1,0 +1,151 @@
+/* hart: one RISC-V hart (RV64GC, M/S/U, Sv39/Sv48) and its run loop.
+ *
+ * Owns the hart's architectural state (registers, CSRs, privilege), its LR/SC
+ * reservation, its fast translation cache and its idle wait. Everything here
+ * is touched only by the hart's own host thread, except the fields marked
+ * "shared": mip and mtimecmp (written by devices through hart_set_irq /
+ * hart_set_mtimecmp from any thread) and the wake-up machinery.
+ *
+ * Callers: machine/ creates harts and runs hart_run on one thread per hart;
+ * devices reach a hart only through the wiring that machine/ sets up.
+ */
+#ifndef UMBRA_CPU_HART_H
+#define UMBRA_CPU_HART_H
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include "mem/guest_mem.h"
+#include "mmu/mmu.h"
+
+/* mip / mie bits (privileged spec 3.1.9). */
+#define IRQ_SSI 1
+#define IRQ_MSI 3
+#define IRQ_STI 5
+#define IRQ_MTI 7
+#define IRQ_SEI 9
+#define IRQ_MEI 11
+#define MIP_SSIP (1ull << IRQ_SSI)
+#define MIP_MSIP (1ull << IRQ_MSI)
+#define MIP_STIP (1ull << IRQ_STI)
+#define MIP_MTIP (1ull << IRQ_MTI)
+#define MIP_SEIP (1ull << IRQ_SEI)
+#define MIP_MEIP (1ull << IRQ_MEI)
+
+/* Exception causes (privileged spec table 3.6). */
+enum exc_cause {
+    CAUSE_MISALIGNED_FETCH = 0,
+    CAUSE_FETCH_ACCESS = 1,
+    CAUSE_ILLEGAL_INSN = 2,
+    CAUSE_BREAKPOINT = 3,
+    CAUSE_MISALIGNED_LOAD = 4,
+    CAUSE_LOAD_ACCESS = 5,
+    CAUSE_MISALIGNED_STORE = 6,     /* store/AMO address misaligned */
+    CAUSE_STORE_ACCESS = 7,         /* store/AMO access fault */
+    CAUSE_ECALL_U = 8,
+    CAUSE_ECALL_S = 9,
+    CAUSE_ECALL_M = 11,
+    CAUSE_FETCH_PAGE_FAULT = 12,
+    CAUSE_LOAD_PAGE_FAULT = 13,
+    CAUSE_STORE_PAGE_FAULT = 15,    /* store/AMO page fault */
+};
+#define CAUSE_INTERRUPT (1ull << 63)
+
+/* mstatus fields (privileged spec 3.1.6). */
+#define MSTATUS_SIE (1ull << 1)
+#define MSTATUS_MIE (1ull << 3)
+#define MSTATUS_SPIE (1ull << 5)
+#define MSTATUS_UBE (1ull << 6)
+#define MSTATUS_MPIE (1ull << 7)
+#define MSTATUS_SPP (1ull << 8)
+#define MSTATUS_VS (3ull << 9)
+#define MSTATUS_MPP (3ull << 11)
+#define MSTATUS_MPP_SHIFT 11
+#define MSTATUS_FS (3ull << 13)
+#define MSTATUS_FS_SHIFT 13
+#define MSTATUS_XS (3ull << 15)
+#define MSTATUS_MPRV (1ull << 17)
+#define MSTATUS_SUM (1ull << 18)
+#define MSTATUS_MXR (1ull << 19)
+#define MSTATUS_TVM (1ull << 20)
+#define MSTATUS_TW (1ull << 21)
+#define MSTATUS_TSR (1ull << 22)
+#define MSTATUS_UXL (3ull << 32)
+#define MSTATUS_SXL (3ull << 34)
+#define MSTATUS_SBE (1ull << 36)
+#define MSTATUS_MBE (1ull << 37)
+#define MSTATUS_SD (1ull << 63)
+
+#define FS_OFF 0
+#define FS_INITIAL 1
+#define FS_CLEAN 2
+#define FS_DIRTY 3
+
+/* menvcfg.STCE enables Sstc's stimecmp (Sstc spec). */
+#define MENVCFG_STCE (1ull << 63)
+
+struct hart {
+    /* ---- unprivileged state ---- */
+    uint64_t x[32];             /* x[0] reads as zero: execute never leaves it non-zero */
+    uint64_t f[32];             /* FP registers; singles are NaN-boxed */
+    uint64_t pc;
+    uint8_t frm, fflags;        /* fcsr */
+
+    /* ---- privileged state ---- */
+    enum priv priv;
+    uint64_t mstatus;           /* sstatus is a restricted view of it */
+    uint64_t misa;
+    uint64_t medeleg, mideleg;
+    uint64_t mie;
+    _Atomic uint64_t mip;       /* shared: devices set MSIP/MTIP/MEIP/SEIP from any thread */
+    uint64_t mtvec, mepc, mcause, mtval, mscratch;
+    uint64_t stvec, sepc, scause, stval, sscratch;
+    uint64_t satp;
+    uint32_t mcounteren, scounteren, mcountinhibit;
+    uint64_t menvcfg, senvcfg;
+    uint64_t stimecmp;          /* Sstc */
+    _Atomic uint64_t mtimecmp;  /* shared: the CLINT's register for this hart */
+    uint64_t mcycle_offset;     /* mcycle = instret + offset (cycle counts instructions) */
+    uint64_t minstret;          /* instructions retired */
+    struct pmp_state pmp;
+    uint64_t mhartid;
+
+    /* ---- LR/SC: the reserved address and the value LR saw; SC succeeds by
+     * compare-and-swap against that value (DESIGN.md section 3). ---- */
+    uint64_t lr_addr;
+    uint64_t lr_value;
+    bool lr_valid;
+
+    /* ---- translation ---- */
+    struct guest_mem *mem;
+    struct tlb tlb;
+
+    /* ---- running ---- */
+    bool poll_now;              /* re-check interrupts before the next instruction */
+    _Atomic bool *halt;         /* shared: the machine's stop flag */
+    pthread_mutex_t wait_lock;  /* WFI sleeps on wait_cond until kicked */
+    pthread_cond_t wait_cond;
+    _Atomic bool kicked;        /* shared: set by hart_kick, cleared by the hart */
+};
+
+/* Put a hart in its reset state (privileged spec 3.4): M-mode, pc = reset_pc,
+ * mstatus.MIE = 0, misa = RV64IMAFDCSU, everything else zero. */
+void hart_init(struct hart *h, uint64_t hartid, struct guest_mem *mem, _Atomic bool *halt);
+void hart_reset(struct hart *h, uint64_t reset_pc);
+void hart_destroy(struct hart *h);
+
+/* Run until *halt becomes true (or `max_insns` retire, if non-zero).
+ * Returns the number of instructions retired. */
+uint64_t hart_run(struct hart *h, uint64_t max_insns);
+
+/* Execute exactly one instruction (or take one trap). For tests. */
+void hart_step(struct hart *h);
+
+/* ---- called from other threads ---- */
+/* Raise or lower an interrupt-pending bit (MIP_MSIP, MIP_MEIP, MIP_SEIP...). */
+void hart_set_irq(struct hart *h, uint64_t mip_bit, bool level);
+/* The CLINT's mtimecmp register for this hart. */
+void hart_set_mtimecmp(struct hart *h, uint64_t value);
+/* Wake the hart if it sleeps in WFI so it re-examines its state. */
+void hart_kick(struct hart *h);
+#endif

@@ -1,0 +1,34 @@
+/* trap: exceptions, interrupts and the privilege transitions between them
+ * (privileged spec 3.1.6.1, 3.1.8 delegation, 3.1.9 priority, 3.3.2 xRET,
+ * 3.3.3 WFI, 4.1 S-mode view).
+ *
+ * Owns trap entry (cause, tval, epc, xPP/xPIE/xIE stacking, vectored mtvec/
+ * stvec), interrupt selection in the spec's priority order with delegation
+ * and the global-enable rules, MRET/SRET, and the WFI sleep. Hart thread only,
+ * except hart_set_irq/hart_kick which other threads call (declared in hart.h,
+ * defined in trap.c).
+ */
+#ifndef UMBRA_CPU_TRAP_H
+#define UMBRA_CPU_TRAP_H
+#include <stdbool.h>
+#include <stdint.h>
+#include "cpu/hart.h"
+
+/* Take an exception at the current pc: `cause` from enum exc_cause, `tval`
+ * as the spec defines it for that cause. Sets pc to the handler. */
+void trap_exception(struct hart *h, uint64_t cause, uint64_t tval);
+
+/* Refresh MTIP/STIP from the timebase, then take the highest-priority pending
+ * and enabled interrupt, if any. Returns true if one was taken. */
+bool trap_poll_interrupts(struct hart *h);
+
+/* MRET and SRET. Return false when illegal (MRET below M; SRET in U, or in S
+ * with mstatus.TSR); the caller then raises illegal instruction. */
+bool trap_mret(struct hart *h);
+bool trap_sret(struct hart *h);
+
+/* WFI: false when illegal (TW=1 below M, or U-mode). Otherwise sleeps until
+ * an interrupt is pending in mip & mie (regardless of global enables), the
+ * hart is kicked, or the machine halts; then returns true. */
+bool trap_wfi(struct hart *h);
+#endif

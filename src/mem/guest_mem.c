@@ -1,0 +1,113 @@
+#include "mem/guest_mem.h"
+#include <errno.h>
+#include <sys/mman.h>
+
+int mem_init(struct guest_mem *m, uint64_t ram_base, uint64_t ram_size)
+{
+    memset(m, 0, sizeof *m);
+    void *p = mmap(NULL, ram_size, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED)
+        return -errno;
+    m->ram = p;
+    m->ram_base = ram_base;
+    m->ram_size = ram_size;
+    return 0;
+}
+
+void mem_destroy(struct guest_mem *m)
+{
+    if (m->ram)
+        munmap(m->ram, m->ram_size);
+    m->ram = NULL;
+}
+
+static bool ranges_overlap(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
+{
+    return a < b + blen && b < a + alen;
+}
+
+bool mem_map_mmio(struct guest_mem *m, uint64_t base, uint64_t size,
+                  const struct mmio_ops *ops, void *dev, const char *name)
+{
+    if (m->nregions == MEM_MAX_REGIONS || size == 0 || base + size < base)
+        return false;
+    for (unsigned i = 0; i < m->nregions; i++)
+        if (ranges_overlap(base, size, m->region[i].base, m->region[i].size))
+            return false;
+    m->region[m->nregions++] = (struct mmio_region){ base, size, ops, dev, name };
+    return true;
+}
+
+const struct mmio_region *mem_find_mmio(const struct guest_mem *m, uint64_t pa)
+{
+    for (unsigned i = 0; i < m->nregions; i++)
+        if (pa - m->region[i].base < m->region[i].size)
+            return &m->region[i];
+    return NULL;
+}
+
+bool mem_page_is_plain_ram(const struct guest_mem *m, uint64_t page_pa)
+{
+    if (!mem_in_ram(m, page_pa, PAGE_SIZE))
+        return false;
+    for (unsigned i = 0; i < m->nregions; i++)
+        if (ranges_overlap(page_pa, PAGE_SIZE, m->region[i].base, m->region[i].size))
+            return false;
+    return true;
+}
+
+/* An access that straddles a window edge is rejected: devices decode whole
+ * registers, and RAM next to a window is not a register. */
+bool mem_read(struct guest_mem *m, uint64_t pa, unsigned size, uint64_t *value)
+{
+    const struct mmio_region *r = mem_find_mmio(m, pa);
+    if (r) {
+        if (pa - r->base > r->size - size)
+            return false;
+        return r->ops->read(r->dev, pa - r->base, size, value);
+    }
+    if (!mem_in_ram(m, pa, size))
+        return false;
+    *value = ram_load(mem_ram_ptr(m, pa), size);
+    return true;
+}
+
+bool mem_write(struct guest_mem *m, uint64_t pa, unsigned size, uint64_t value)
+{
+    const struct mmio_region *r = mem_find_mmio(m, pa);
+    if (r) {
+        if (pa - r->base > r->size - size)
+            return false;
+        return r->ops->write(r->dev, pa - r->base, size, value);
+    }
+    if (!mem_in_ram(m, pa, size))
+        return false;
+    ram_store(mem_ram_ptr(m, pa), size, value);
+    return true;
+}
+
+/* Bulk copies go a byte at a time through relaxed atomics, because a hart
+ * thread may touch the same RAM concurrently (virtio DMA while the guest
+ * runs); memcpy there would be a data race in the C sense. */
+bool mem_copy_to_guest(struct guest_mem *m, uint64_t pa, const void *src, size_t len)
+{
+    if (!mem_in_ram(m, pa, len))
+        return false;
+    uint8_t *dst = mem_ram_ptr(m, pa);
+    const uint8_t *s = src;
+    for (size_t i = 0; i < len; i++)
+        __atomic_store_n(dst + i, s[i], __ATOMIC_RELAXED);
+    return true;
+}
+
+bool mem_copy_from_guest(struct guest_mem *m, void *dst, uint64_t pa, size_t len)
+{
+    if (!mem_in_ram(m, pa, len))
+        return false;
+    const uint8_t *s = mem_ram_ptr(m, pa);
+    uint8_t *d = dst;
+    for (size_t i = 0; i < len; i++)
+        d[i] = __atomic_load_n(s + i, __ATOMIC_RELAXED);
+    return true;
+}

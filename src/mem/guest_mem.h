@@ -1,0 +1,123 @@
+/* guest_mem: the guest physical address space.
+ *
+ * Owns the host mapping of guest RAM (one anonymous mmap shared by every hart
+ * thread) and the table of MMIO windows that devices register. Every guest
+ * access to RAM is an atomic access of the access size (relaxed ordering for
+ * plain loads and stores; AMOs use __atomic read-modify-write on the host
+ * pointer), so the host program has no data races even when the guest does
+ * (DESIGN.md section 3).
+ *
+ * Callers: hart threads (slow path of loads/stores/fetches, page walks),
+ * device code (virtio DMA, from whichever thread touched the device), the
+ * loader (before any hart runs). The region table is built before harts
+ * start and read-only afterwards, so lookups need no lock.
+ */
+#ifndef UMBRA_MEM_GUEST_MEM_H
+#define UMBRA_MEM_GUEST_MEM_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#define PAGE_SHIFT 12
+#define PAGE_SIZE (1ull << PAGE_SHIFT)
+#define PAGE_MASK (~(PAGE_SIZE - 1))
+#define MEM_MAX_REGIONS 32
+
+/* The interface every memory-mapped device implements (see dev/device.h).
+ * `offset` is relative to the window base; `size` is 1, 2, 4 or 8.
+ * read/write return false when the device rejects the access (wrong size or
+ * offset it does not decode); the hart turns that into an access fault. */
+struct mmio_ops {
+    bool (*read)(void *dev, uint64_t offset, unsigned size, uint64_t *value);
+    bool (*write)(void *dev, uint64_t offset, unsigned size, uint64_t value);
+};
+
+struct mmio_region {
+    uint64_t base, size;
+    const struct mmio_ops *ops;
+    void *dev;
+    const char *name;
+};
+
+struct guest_mem {
+    uint8_t *ram;               /* host mapping of [ram_base, ram_base + ram_size) */
+    uint64_t ram_base, ram_size;
+    struct mmio_region region[MEM_MAX_REGIONS];
+    unsigned nregions;
+};
+
+/* Map `ram_size` bytes of zeroed RAM at guest-physical `ram_base`. 0 or -errno. */
+int mem_init(struct guest_mem *m, uint64_t ram_base, uint64_t ram_size);
+void mem_destroy(struct guest_mem *m);
+
+/* Register an MMIO window. A window may overlay RAM (HTIF's tohost does);
+ * it then takes precedence there. Returns false if the table is full or the
+ * window overlaps another window. Only before harts start. */
+bool mem_map_mmio(struct guest_mem *m, uint64_t base, uint64_t size,
+                  const struct mmio_ops *ops, void *dev, const char *name);
+
+/* The window containing pa, or NULL. */
+const struct mmio_region *mem_find_mmio(const struct guest_mem *m, uint64_t pa);
+
+/* True if [pa, pa+len) lies wholly inside RAM. Overflow-safe. */
+static inline bool mem_in_ram(const struct guest_mem *m, uint64_t pa, uint64_t len)
+{
+    return pa >= m->ram_base && len <= m->ram_size && pa - m->ram_base <= m->ram_size - len;
+}
+
+/* Host pointer for a RAM address; only after mem_in_ram said yes. */
+static inline uint8_t *mem_ram_ptr(const struct guest_mem *m, uint64_t pa)
+{
+    return m->ram + (pa - m->ram_base);
+}
+
+/* True if the 4 KiB page at page_pa is plain RAM with no MMIO overlay, so a
+ * hart may cache a host pointer to it and access it directly. */
+bool mem_page_is_plain_ram(const struct guest_mem *m, uint64_t page_pa);
+
+/* The hart's slow path: one access of `size` (1, 2, 4, 8) bytes at pa,
+ * to RAM or to a device. false = nothing there (access fault). */
+bool mem_read(struct guest_mem *m, uint64_t pa, unsigned size, uint64_t *value);
+bool mem_write(struct guest_mem *m, uint64_t pa, unsigned size, uint64_t value);
+
+/* Bulk copies between host buffers and guest RAM, for the loader and for
+ * device DMA. false (and nothing copied) if any byte lies outside RAM. */
+bool mem_copy_to_guest(struct guest_mem *m, uint64_t pa, const void *src, size_t len);
+bool mem_copy_from_guest(struct guest_mem *m, void *dst, uint64_t pa, size_t len);
+
+/* RAM access of `size` bytes at host pointer p, little-endian like the host.
+ * Aligned accesses are single relaxed atomics; a misaligned one is done byte
+ * by byte (the RISC-V spec does not make misaligned accesses atomic). */
+static inline uint64_t ram_load(const void *p, unsigned size)
+{
+    uintptr_t a = (uintptr_t)p;
+    if ((a & (size - 1)) == 0) {
+        switch (size) {
+        case 1: return __atomic_load_n((const uint8_t *)p, __ATOMIC_RELAXED);
+        case 2: return __atomic_load_n((const uint16_t *)p, __ATOMIC_RELAXED);
+        case 4: return __atomic_load_n((const uint32_t *)p, __ATOMIC_RELAXED);
+        default: return __atomic_load_n((const uint64_t *)p, __ATOMIC_RELAXED);
+        }
+    }
+    uint64_t v = 0;
+    for (unsigned i = 0; i < size; i++)
+        v |= (uint64_t)__atomic_load_n((const uint8_t *)p + i, __ATOMIC_RELAXED) << (8 * i);
+    return v;
+}
+
+static inline void ram_store(void *p, unsigned size, uint64_t v)
+{
+    uintptr_t a = (uintptr_t)p;
+    if ((a & (size - 1)) == 0) {
+        switch (size) {
+        case 1: __atomic_store_n((uint8_t *)p, (uint8_t)v, __ATOMIC_RELAXED); return;
+        case 2: __atomic_store_n((uint16_t *)p, (uint16_t)v, __ATOMIC_RELAXED); return;
+        case 4: __atomic_store_n((uint32_t *)p, (uint32_t)v, __ATOMIC_RELAXED); return;
+        default: __atomic_store_n((uint64_t *)p, v, __ATOMIC_RELAXED); return;
+        }
+    }
+    for (unsigned i = 0; i < size; i++)
+        __atomic_store_n((uint8_t *)p + i, (uint8_t)(v >> (8 * i)), __ATOMIC_RELAXED);
+}
+#endif

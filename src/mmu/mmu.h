@@ -1,0 +1,145 @@
+/* mmu: the primary side of address translation.
+ *
+ * Owns three things, each a pure function of its inputs:
+ *  - the guest page-table walker for satp modes Bare, Sv39 and Sv48
+ *    (privileged spec 1.12, section 4.3.2 "Virtual Address Translation
+ *    Process", 4.4 Sv39, 4.5 Sv48), including hardware A/D update by
+ *    compare-and-swap on the guest PTE;
+ *  - Physical Memory Protection checks (section 3.7);
+ *  - the per-hart fast translation cache (a direct-mapped soft TLB).
+ *
+ * Callers: the hart that translates (its own thread). The walker reads guest
+ * RAM with atomics and may CAS a PTE that other harts read concurrently. The
+ * walker knows nothing about instructions or traps: it reports page fault or
+ * access fault and the hart turns that into a cause code.
+ */
+#ifndef UMBRA_MMU_MMU_H
+#define UMBRA_MMU_MMU_H
+#include <stdbool.h>
+#include <stdint.h>
+#include "mem/guest_mem.h"
+
+enum access { ACCESS_READ = 0, ACCESS_WRITE = 1, ACCESS_EXEC = 2 };
+enum priv { PRIV_U = 0, PRIV_S = 1, PRIV_M = 3 };
+
+#define SATP_MODE_SHIFT 60
+#define SATP_MODE_BARE 0ull
+#define SATP_MODE_SV39 8ull
+#define SATP_MODE_SV48 9ull
+#define SATP_ASID_SHIFT 44
+#define SATP_ASID_MASK 0xffffull
+#define SATP_PPN_MASK ((1ull << 44) - 1)
+
+/* PTE bits (section 4.3.1 / 4.4.1). */
+#define PTE_V (1u << 0)
+#define PTE_R (1u << 1)
+#define PTE_W (1u << 2)
+#define PTE_X (1u << 3)
+#define PTE_U (1u << 4)
+#define PTE_G (1u << 5)
+#define PTE_A (1u << 6)
+#define PTE_D (1u << 7)
+
+/* ---------------------------------------------------------------- PMP */
+#define PMP_ENTRIES 16
+#define PMP_R 0x01
+#define PMP_W 0x02
+#define PMP_X 0x04
+#define PMP_A_MASK 0x18
+#define PMP_A_OFF 0x00
+#define PMP_A_TOR 0x08
+#define PMP_A_NA4 0x10
+#define PMP_A_NAPOT 0x18
+#define PMP_L 0x80
+
+/* The PMP CSR contents; the hart owns them, mmu interprets them. */
+struct pmp_state {
+    uint8_t cfg[PMP_ENTRIES];
+    uint64_t addr[PMP_ENTRIES];     /* pmpaddrN: physical address >> 2 */
+};
+
+/* May `priv` perform `access` on every byte of [pa, pa+len)? Applies the
+ * priority rule (lowest-numbered matching entry decides; a partial match
+ * fails), M-mode's default-allow unless locked, and S/U default-deny when any
+ * entry is implemented (section 3.7.1). */
+bool pmp_check(const struct pmp_state *pmp, uint64_t pa, uint64_t len,
+               enum access access, enum priv priv);
+
+/* The subset of PMP_R|PMP_W|PMP_X that `priv` holds on every byte of the
+ * 4 KiB page at page_pa, by one entry for the whole page. The fast cache may
+ * remember a page only for these permissions. */
+unsigned pmp_page_perms(const struct pmp_state *pmp, uint64_t page_pa, enum priv priv);
+
+/* ------------------------------------------------------------- walker */
+struct walk_request {
+    uint64_t satp;
+    enum priv priv;            /* effective privilege (after MPRV) */
+    bool sum, mxr;             /* sstatus.SUM, sstatus.MXR */
+    enum access access;
+    const struct pmp_state *pmp;  /* implicit PTE reads are checked as S-mode */
+};
+
+enum walk_status {
+    WALK_OK = 0,
+    WALK_PAGE_FAULT,           /* → instruction/load/store page fault */
+    WALK_ACCESS_FAULT,         /* PTE outside RAM or denied by PMP → access fault */
+};
+
+#define WALK_MAX_LEVELS 4
+
+struct walk_result {
+    enum walk_status status;
+    uint64_t pa;               /* translated physical address of va */
+    uint64_t pte;              /* leaf PTE as it is after the A/D update */
+    uint64_t pte_addr;         /* guest-physical address of the leaf PTE */
+    unsigned level;            /* leaf level: 0 = 4 KiB, 1 = 2 MiB, 2 = 1 GiB, 3 = 512 GiB */
+    unsigned depth;            /* number of PTEs read, root first */
+    uint64_t path[WALK_MAX_LEVELS];  /* guest-physical address of each PTE read */
+    /* What a cache may grant for the 4 KiB page containing va without asking
+     * again: PTE_R / PTE_W / PTE_X after the U/SUM/MXR rules. PTE_W only when
+     * D is set, and nothing at all unless A is set. */
+    unsigned perms;
+};
+
+/* Translate va for req->access. With satp mode Bare (or priv M) the address
+ * passes through unchanged with all permissions. A/D bits are set by CAS on
+ * the guest PTE (and the walk restarts at that level if the PTE changed
+ * under it), so a concurrent store by another hart is never lost. */
+void mmu_walk(struct guest_mem *mem, const struct walk_request *req, uint64_t va,
+              struct walk_result *out);
+
+/* ------------------------------------------------------- fast cache */
+#define TLB_BITS 8
+#define TLB_SIZE (1u << TLB_BITS)
+/* Translation contexts that must not share entries: machine mode without
+ * translation, supervisor, user. */
+enum tlb_ctx { TLB_CTX_M = 0, TLB_CTX_S = 1, TLB_CTX_U = 2, TLB_NCTX = 3 };
+
+struct tlb_entry {
+    uint64_t vpn_tag;          /* va >> 12, or TLB_TAG_INVALID */
+    uintptr_t addend;          /* host pointer = va + addend */
+    uint64_t pa_page;          /* guest-physical page, for LR/SC and traces */
+};
+#define TLB_TAG_INVALID UINT64_MAX
+
+struct tlb {
+    struct tlb_entry e[TLB_NCTX][3][TLB_SIZE];   /* [ctx][access][index] */
+};
+
+void tlb_flush_all(struct tlb *t);
+/* Drop every entry for the page containing va, in all contexts. */
+void tlb_flush_va(struct tlb *t, uint64_t va);
+void tlb_fill(struct tlb *t, enum tlb_ctx ctx, enum access access, uint64_t va,
+              uint8_t *host_page, uint64_t pa_page);
+
+/* Host pointer for va, or NULL on a miss. The caller checks that the access
+ * does not cross the page. */
+static inline uint8_t *tlb_lookup(const struct tlb *t, enum tlb_ctx ctx,
+                                  enum access access, uint64_t va)
+{
+    const struct tlb_entry *e = &t->e[ctx][access][(va >> PAGE_SHIFT) & (TLB_SIZE - 1)];
+    if (e->vpn_tag != va >> PAGE_SHIFT)
+        return NULL;
+    return (uint8_t *)(uintptr_t)(va + e->addend);
+}
+#endif
