@@ -1,0 +1,38 @@
+/* The per-hart soft TLB: a direct-mapped cache from a virtual page to a host
+ * pointer, one table per translation context and access type (mmu.h). It is
+ * owned by one hart and touched only by that hart's thread, so no atomics. */
+#include "mmu/mmu.h"
+
+static unsigned tlb_index(uint64_t va)
+{
+    return (unsigned)((va >> PAGE_SHIFT) & (TLB_SIZE - 1));
+}
+
+void tlb_flush_all(struct tlb *t)
+{
+    for (unsigned c = 0; c < TLB_NCTX; c++)
+        for (unsigned a = 0; a < 3; a++)
+            for (unsigned i = 0; i < TLB_SIZE; i++)
+                t->e[c][a][i].vpn_tag = TLB_TAG_INVALID;
+}
+
+void tlb_flush_va(struct tlb *t, uint64_t va)
+{
+    uint64_t vpn = va >> PAGE_SHIFT;
+    unsigned i = tlb_index(va);
+    for (unsigned c = 0; c < TLB_NCTX; c++)
+        for (unsigned a = 0; a < 3; a++)
+            if (t->e[c][a][i].vpn_tag == vpn)
+                t->e[c][a][i].vpn_tag = TLB_TAG_INVALID;
+}
+
+/* The addend is computed with unsigned wrap-around so that va + addend is
+ * the host address of va for every offset inside the page. */
+void tlb_fill(struct tlb *t, enum tlb_ctx ctx, enum access access, uint64_t va,
+              uint8_t *host_page, uint64_t pa_page)
+{
+    struct tlb_entry *e = &t->e[ctx][access][tlb_index(va)];
+    e->vpn_tag = va >> PAGE_SHIFT;
+    e->addend = (uintptr_t)host_page - (uintptr_t)(va & PAGE_MASK);
+    e->pa_page = pa_page & PAGE_MASK;
+}
