@@ -1,0 +1,53 @@
+/* console: umbra's stdin and stdout, the far end of the guest's UART and HTIF.
+ *
+ * Owns the terminal: when stdin is a terminal it is put in raw mode (no
+ * echo, no line editing, no signals from Ctrl-C: those keys belong to the
+ * guest, as with `qemu -nographic`) and restored on every way out: normal
+ * exit, error exit (atexit), and SIGINT/SIGTERM/SIGHUP/SIGQUIT. Owns the
+ * escape key too: Ctrl-A X quits (status 0), Ctrl-A H lists the keys,
+ * Ctrl-A Ctrl-A sends one Ctrl-A. As in QEMU's stdio multiplexer, the escape
+ * works whether or not stdin is a terminal. EOF on stdin just stops input.
+ *
+ * Threads: console_init and console_start_input on the main thread; one
+ * reader thread (started here) delivers input bytes; console_write from any
+ * thread (hart threads, through the UART's transmit callback).
+ */
+#ifndef UMBRA_MACHINE_CONSOLE_H
+#define UMBRA_MACHINE_CONSOLE_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONSOLE_ESCAPE 0x01         /* Ctrl-A */
+
+/* Hand one input byte to the guest. Returns false when the guest cannot take
+ * it yet (receive FIFO full); the reader then retries shortly, so pasted
+ * text is not lost. */
+typedef bool (*console_input_fn)(void *ctx, uint8_t byte);
+/* Ctrl-A X: the user asked to quit. */
+typedef void (*console_quit_fn)(void *ctx);
+
+/* Raw mode if stdin is a terminal, restore hooks, SIGPIPE ignored. Idempotent. */
+void console_init(void);
+/* Start the reader thread. */
+bool console_start_input(console_input_fn input, console_quit_fn quit, void *ctx);
+/* Write guest output to stdout now (no buffering). */
+void console_write(const void *buf, size_t len);
+void console_putc(uint8_t byte);
+/* Put the terminal back as it was. Idempotent and async-signal-safe. */
+void console_restore(void);
+
+/* The escape-key state machine, exposed for tests. */
+enum console_action {
+    CONSOLE_NOTHING,            /* byte consumed (first Ctrl-A, or an unknown escape) */
+    CONSOLE_DELIVER,            /* give *out to the guest */
+    CONSOLE_QUIT,               /* Ctrl-A X */
+    CONSOLE_HELP,               /* Ctrl-A H */
+};
+
+struct console_escape {
+    bool pending;               /* the previous byte was Ctrl-A */
+};
+
+enum console_action console_escape_feed(struct console_escape *e, uint8_t byte, uint8_t *out);
+#endif
