@@ -1,5 +1,6 @@
 #include "mem/guest_mem.h"
 #include <errno.h>
+#include <stdlib.h>
 #include <sys/mman.h>
 
 int mem_init(struct guest_mem *m, uint64_t ram_base, uint64_t ram_size)
@@ -15,8 +16,33 @@ int mem_init(struct guest_mem *m, uint64_t ram_base, uint64_t ram_size)
     return 0;
 }
 
+bool mem_trace_init(struct guest_mem *m, struct mem_trace_hooks hooks)
+{
+    size_t frames = m->ram_size >> PAGE_SHIFT;
+    m->trace = calloc(frames ? frames : 1, sizeof *m->trace);
+    m->trace_hooks = hooks;
+    return m->trace != NULL;
+}
+
+/* A store that straddles two frames is reported once per traced frame. */
+void mem_traced_store_begin(struct guest_mem *m, uint64_t pa, unsigned size, bool *traced)
+{
+    *traced = m->trace && (mem_frame_traced(m, pa) || mem_frame_traced(m, pa + size - 1));
+    if (*traced)
+        m->trace_hooks.store_begin(m->trace_hooks.ctx, pa, size);
+}
+
+void mem_traced_store_end(struct guest_mem *m, unsigned producer, uint64_t pa, unsigned size,
+                          bool traced)
+{
+    if (traced)
+        m->trace_hooks.store_end(m->trace_hooks.ctx, producer, pa, size);
+}
+
 void mem_destroy(struct guest_mem *m)
 {
+    free(m->trace);
+    m->trace = NULL;
     if (m->ram)
         munmap(m->ram, m->ram_size);
     m->ram = NULL;
@@ -75,6 +101,12 @@ bool mem_read(struct guest_mem *m, uint64_t pa, unsigned size, uint64_t *value)
 
 bool mem_write(struct guest_mem *m, uint64_t pa, unsigned size, uint64_t value)
 {
+    return mem_write_by(m, MEM_PRODUCER_DMA, pa, size, value);
+}
+
+bool mem_write_by(struct guest_mem *m, unsigned producer, uint64_t pa, unsigned size,
+                  uint64_t value)
+{
     const struct mmio_region *r = mem_find_mmio(m, pa);
     if (r) {
         if (pa - r->base > r->size - size)
@@ -83,13 +115,33 @@ bool mem_write(struct guest_mem *m, uint64_t pa, unsigned size, uint64_t value)
     }
     if (!mem_in_ram(m, pa, size))
         return false;
+    bool traced;
+    mem_traced_store_begin(m, pa, size, &traced);
     ram_store(mem_ram_ptr(m, pa), size, value);
+    mem_traced_store_end(m, producer, pa, size, traced);
     return true;
 }
 
 /* Bulk copies go a byte at a time through relaxed atomics, because a hart
  * thread may touch the same RAM concurrently (virtio DMA while the guest
  * runs); memcpy there would be a data race in the C sense. */
+/* DMA checks traces after its stores, with a full fence between: against a
+ * hart that places a trace (a sequentially consistent read-modify-write)
+ * and then reads the frame, either that hart's read sees the DMA data or
+ * the DMA sees the trace (src/coherence/trace.h). */
+static void report_dma_to_traced_frames(struct guest_mem *m, uint64_t pa, size_t len)
+{
+    atomic_thread_fence(memory_order_seq_cst);
+    for (uint64_t f = pa & PAGE_MASK; f < pa + len; f += PAGE_SIZE)
+        if (mem_frame_traced(m, f)) {
+            uint64_t start = f > pa ? f : pa;
+            uint64_t end = f + PAGE_SIZE < pa + len ? f + PAGE_SIZE : pa + len;
+            m->trace_hooks.store_begin(m->trace_hooks.ctx, start, (unsigned)(end - start));
+            m->trace_hooks.store_end(m->trace_hooks.ctx, MEM_PRODUCER_DMA, start,
+                                     (unsigned)(end - start));
+        }
+}
+
 bool mem_copy_to_guest(struct guest_mem *m, uint64_t pa, const void *src, size_t len)
 {
     if (!mem_in_ram(m, pa, len))
@@ -98,6 +150,8 @@ bool mem_copy_to_guest(struct guest_mem *m, uint64_t pa, const void *src, size_t
     const uint8_t *s = src;
     for (size_t i = 0; i < len; i++)
         __atomic_store_n(dst + i, s[i], __ATOMIC_RELAXED);
+    if (m->trace)
+        report_dma_to_traced_frames(m, pa, len);
     return true;
 }
 

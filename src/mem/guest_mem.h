@@ -14,6 +14,7 @@
  */
 #ifndef UMBRA_MEM_GUEST_MEM_H
 #define UMBRA_MEM_GUEST_MEM_H
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -40,11 +41,26 @@ struct mmio_region {
     const char *name;
 };
 
+/* Write traces (DESIGN.md section 1). A frame is traced while some derived
+ * translation depends on the page-table entries it holds; its trace word is
+ * then non-zero (src/coherence defines the bits). Every store to a traced
+ * frame, whoever makes it, is bracketed by the two hooks, which src/coherence
+ * installs: the arrow of dependencies stays pointing down. */
+#define MEM_PRODUCER_DMA 0xffffu     /* stores made by device DMA */
+
+struct mem_trace_hooks {
+    void (*store_begin)(void *ctx, uint64_t pa, unsigned size);
+    void (*store_end)(void *ctx, unsigned producer, uint64_t pa, unsigned size);
+    void *ctx;
+};
+
 struct guest_mem {
     uint8_t *ram;               /* host mapping of [ram_base, ram_base + ram_size) */
     uint64_t ram_base, ram_size;
     struct mmio_region region[MEM_MAX_REGIONS];
     unsigned nregions;
+    _Atomic uint32_t *trace;    /* one trace word per RAM frame, or NULL: no traces */
+    struct mem_trace_hooks trace_hooks;
 };
 
 /* Map `ram_size` bytes of zeroed RAM at guest-physical `ram_base`. 0 or -errno. */
@@ -72,6 +88,30 @@ static inline uint8_t *mem_ram_ptr(const struct guest_mem *m, uint64_t pa)
     return m->ram + (pa - m->ram_base);
 }
 
+/* Allocate the trace words and install the hooks (before harts start). */
+bool mem_trace_init(struct guest_mem *m, struct mem_trace_hooks hooks);
+
+/* The trace word of the RAM frame holding pa (which must be in RAM). */
+static inline _Atomic uint32_t *mem_trace_word(const struct guest_mem *m, uint64_t pa)
+{
+    return &m->trace[(pa - m->ram_base) >> PAGE_SHIFT];
+}
+
+/* Is the frame holding pa traced? Relaxed: callers that need ordering
+ * against trace placement say how they get it (src/coherence/trace.h). */
+static inline bool mem_frame_traced(const struct guest_mem *m, uint64_t pa)
+{
+    return m->trace && mem_in_ram(m, pa, 1) &&
+           atomic_load_explicit(mem_trace_word(m, pa), memory_order_relaxed) != 0;
+}
+
+/* Bracket a store of `size` bytes at pa that the caller makes itself (an AMO
+ * or a CAS on the host pointer): begin before, end after. Both are no-ops
+ * for untraced frames. */
+void mem_traced_store_begin(struct guest_mem *m, uint64_t pa, unsigned size, bool *traced);
+void mem_traced_store_end(struct guest_mem *m, unsigned producer, uint64_t pa, unsigned size,
+                          bool traced);
+
 /* True if the 4 KiB page at page_pa is plain RAM with no MMIO overlay, so a
  * hart may cache a host pointer to it and access it directly. */
 bool mem_page_is_plain_ram(const struct guest_mem *m, uint64_t page_pa);
@@ -80,6 +120,9 @@ bool mem_page_is_plain_ram(const struct guest_mem *m, uint64_t page_pa);
  * to RAM or to a device. false = nothing there (access fault). */
 bool mem_read(struct guest_mem *m, uint64_t pa, unsigned size, uint64_t *value);
 bool mem_write(struct guest_mem *m, uint64_t pa, unsigned size, uint64_t value);
+/* mem_write on behalf of a producer (a hart id), for the write-trace path. */
+bool mem_write_by(struct guest_mem *m, unsigned producer, uint64_t pa, unsigned size,
+                  uint64_t value);
 
 /* Bulk copies between host buffers and guest RAM, for the loader and for
  * device DMA. false (and nothing copied) if any byte lies outside RAM. */

@@ -1,0 +1,136 @@
+/* Setting the mechanism up, coherency events, and reports. */
+#include "coherence/coherence.h"
+#include "coherence/internal.h"
+#include <stdlib.h>
+#include <string.h>
+
+const char *coherence_strategy_name(enum coherence_strategy s)
+{
+    switch (s) {
+    case COHERENCE_PATCH: return "patch";
+    case COHERENCE_FLUSH: return "flush";
+    case COHERENCE_EAGER: return "eager";
+    }
+    return "?";
+}
+
+static void own_page_created(void *ctx, struct shadow_table *t, struct shadow_page *sp)
+{
+    struct coherence_hart *ch = ctx;
+    trace_place(ch->co, t, sp);
+}
+
+static void own_page_freed(void *ctx, struct shadow_table *t, struct shadow_page *sp)
+{
+    struct coherence_hart *ch = ctx;
+    trace_remove(ch->co, t, sp);
+}
+
+static void shared_page_created(void *ctx, struct shadow_table *t, struct shadow_page *sp)
+{
+    trace_place(ctx, t, sp);
+}
+
+static void shared_page_freed(void *ctx, struct shadow_table *t, struct shadow_page *sp)
+{
+    trace_remove(ctx, t, sp);
+}
+
+bool coherence_init(struct coherence *co, struct guest_mem *mem, unsigned nharts,
+                    const struct coherence_options *opt, struct coherence_hooks hooks)
+{
+    memset(co, 0, sizeof *co);
+    if (nharts == 0 || nharts > COHERENCE_MAX_HARTS)
+        return false;
+    co->mem = mem;
+    co->nharts = nharts;
+    co->opt = *opt;
+    co->hooks = hooks;
+    size_t frames = mem->ram_size >> PAGE_SHIFT;
+    co->write_gen = calloc(frames, sizeof *co->write_gen);
+    co->inflight = calloc(frames, sizeof *co->inflight);
+    if (!co->write_gen || !co->inflight || !patch_matrix_init(&co->matrix, nharts))
+        return false;
+    pthread_mutex_init(&co->dma_lock, NULL);
+    shadow_table_init(&co->shared, true,
+                      (struct shadow_hooks){ shared_page_created, shared_page_freed, co });
+    for (unsigned h = 0; h < nharts; h++) {
+        struct coherence_hart *ch = &co->hart[h];
+        ch->co = co;
+        ch->id = h;
+        shadow_table_init(&ch->own, false,
+                          (struct shadow_hooks){ own_page_created, own_page_freed, ch });
+        ch->table = opt->shared_table ? &co->shared : &ch->own;
+        atomic_init(&ch->parked, true);     /* not running until its thread starts */
+    }
+    return mem_trace_init(mem, (struct mem_trace_hooks){ producer_store_begin,
+                                                         producer_store_end, co });
+}
+
+void coherence_destroy(struct coherence *co)
+{
+    for (unsigned h = 0; h < co->nharts; h++)
+        shadow_table_destroy(&co->hart[h].own);
+    shadow_table_destroy(&co->shared);
+    patch_matrix_destroy(&co->matrix);
+    pthread_mutex_destroy(&co->dma_lock);
+    free(co->write_gen);
+    free(co->inflight);
+}
+
+struct coherence_hart *coherence_hart_attach(struct coherence *co, unsigned id, struct tlb *fast)
+{
+    struct coherence_hart *ch = &co->hart[id];
+    ch->fast = fast;
+    return ch;
+}
+
+static void flush_fast_cache_if_stale(struct coherence_hart *ch)
+{
+    if ((ch->fast_stale || ch->table->shared) && ch->fast)
+        tlb_flush_all(ch->fast);
+    ch->fast_stale = false;
+}
+
+void coherence_fence(struct coherence_hart *ch, uint64_t satp, enum priv priv, bool sum, bool mxr)
+{
+    ch->stats.coherency_events++;
+    if (ch->co->opt.strategy == COHERENCE_FLUSH) {
+        coherence_drop_all(ch);
+        return;
+    }
+    coherence_boundary(ch);     /* a fence is between instructions: our own step 2 */
+    if (atomic_exchange(&ch->resync, false))
+        consumer_resync(ch);
+    consumer_drain(ch);
+    trace_confirm(ch);
+    flush_fast_cache_if_stale(ch);
+    if (ch->co->opt.audit)
+        audit_check(ch, satp, priv, sum, mxr);
+}
+
+void coherence_drop_all(struct coherence_hart *ch)
+{
+    if (ch->table->shared)
+        shadow_table_invalidate_all(ch->table);
+    else
+        shadow_table_clear(ch->table);
+    if (ch->fast)
+        tlb_flush_all(ch->fast);
+    ch->fast_stale = false;
+}
+
+void coherence_report(const struct coherence *co, unsigned hart, struct coherence_report *r)
+{
+    const struct coherence_hart *ch = &co->hart[hart];
+    memset(r, 0, sizeof *r);
+    r->s = ch->stats;
+    for (unsigned row = 0; row < co->matrix.nproducers; row++) {
+        const struct patch_channel *c = patch_matrix_channel(&co->matrix, row, hart);
+        if (c->high_water > r->ring_high_water)
+            r->ring_high_water = c->high_water;
+        r->ring_overflows += c->overflowed;
+    }
+    r->shadow_entries = (uint64_t)atomic_load(&ch->table->live_entries);
+    r->shadow_pages = atomic_load(&ch->table->npages);
+}

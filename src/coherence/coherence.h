@@ -1,0 +1,167 @@
+/* coherence: keeping every hart's shadow page table coherent with the guest
+ * page tables — the patch-channel mechanism of the claims, and the two
+ * strategies it is compared with (DESIGN.md sections 1, 2, 4, 5).
+ *
+ * The parts, each in its own file:
+ *   trace.c     write traces: placing them on page-table frames, the race
+ *               between placing a trace and a store in flight (the long
+ *               comment there is the argument that it is solved), the
+ *               per-hart boundary and parking that the argument relies on.
+ *   producer.c  the producer: every store to a traced frame computes the
+ *               derived value and the validity token and posts one patch
+ *               into the channel of each hart whose shadow depends on the
+ *               frame (claims 48, 49, 60, 61); a full ring turns into a
+ *               resync request instead of a wait (DESIGN.md 4.3).
+ *   consumer.c  the consumer: at a coherency event (SFENCE.VMA, hart reset)
+ *               a hart drains its column of the matrix and eliminates each
+ *               incoherency — token valid: write the derived value (claim
+ *               49); stale: invalidate (claim 50) or re-walk (claim 51).
+ *   translate.c the hart's translation on a fast-cache miss: shadow lookup,
+ *               else guest walk and derive the path.
+ *   audit.c     --audit: the invariant of DESIGN.md section 2, checked at
+ *               every coherency event.
+ *   stats.c     --stats / --stats-json counters.
+ *
+ * Threads: each hart thread calls the coherence_hart_* functions for its
+ * own hart only. Producer hooks run on whichever thread stores (a hart, or
+ * a device doing DMA on a hart's thread). Nothing here blocks a producer on
+ * a consumer, except the `eager` strategy, which exists to show that cost.
+ */
+#ifndef UMBRA_COHERENCE_COHERENCE_H
+#define UMBRA_COHERENCE_COHERENCE_H
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "coherence/patch_channel.h"
+#include "mem/guest_mem.h"
+#include "mmu/mmu.h"
+#include "mmu/shadow.h"
+
+#define COHERENCE_MAX_HARTS 31          /* trace word bits 0..30; bit 31 = shared table */
+#define TRACE_SHARED_BIT (1u << 31)
+
+enum coherence_strategy {
+    COHERENCE_PATCH,    /* lazy patches through the matrix (the default) */
+    COHERENCE_FLUSH,    /* no traces; a fence drops the hart's derived state */
+    COHERENCE_EAGER,    /* every traced store updates every hart before it completes */
+};
+
+enum stale_policy {
+    STALE_INVALIDATE,   /* claim 50 */
+    STALE_REWALK,       /* claim 51 */
+};
+
+struct coherence_options {
+    enum coherence_strategy strategy;
+    bool shared_table;          /* --shadow=shared (claim 62) */
+    enum stale_policy stale;
+    bool audit;                 /* --audit */
+    uint64_t drop_patch;        /* test hook: ignore the Nth patch taken (1-based; 0 = never) */
+};
+
+struct coherence_stats {
+    uint64_t coherency_events;
+    uint64_t patches_produced;  /* posted by this hart as a producer */
+    uint64_t patches_applied;   /* taken by this hart with a valid token */
+    uint64_t patches_stale;     /* taken with a stale token */
+    uint64_t invalidated;       /* stale → entry invalidated */
+    uint64_t rewalked;          /* stale → entry derived again from the current PTE */
+    uint64_t revalidated;       /* entries re-derived while their trace was unconfirmed */
+    uint64_t resyncs;           /* full resyncs after a ring overflow */
+    uint64_t page_walks;        /* guest page-table walks */
+    uint64_t shootdowns;        /* eager: synchronous updates this hart waited for */
+};
+
+struct coherence;
+
+struct coherence_hart {
+    struct coherence *co;
+    unsigned id;
+    struct shadow_table own;            /* per-hart mode */
+    struct shadow_table *table;         /* &own, or the machine's shared table */
+    struct tlb *fast;                   /* the hart's fast cache, in front of the table */
+    bool fast_stale;                    /* the table changed since the fast cache was filled */
+    uint64_t patches_taken;             /* for the drop_patch test hook */
+    _Atomic bool resync;                /* a producer found our ring full */
+    _Atomic uint64_t seen_epoch;        /* last trace epoch this hart purged for */
+    _Atomic bool parked;                /* not executing: WFI, stopped or not started */
+    _Atomic uint64_t shootdown_req;     /* eager strategy */
+    _Atomic uint64_t shootdown_ack;
+    struct coherence_stats stats;
+};
+
+/* How the machine is told about a violation, and how a parked hart is woken
+ * (eager shoot-downs); both set by machine/. */
+struct coherence_hooks {
+    void (*kick)(void *ctx, unsigned hart);
+    void (*violation)(void *ctx, unsigned hart);
+    void *ctx;
+};
+
+struct coherence {
+    struct guest_mem *mem;
+    unsigned nharts;
+    struct coherence_options opt;
+    struct coherence_hooks hooks;
+    struct patch_matrix matrix;
+    _Atomic uint32_t *write_gen;        /* per RAM frame: validity tokens (claims 49, 52) */
+    _Atomic uint32_t *inflight;         /* per RAM frame: traced stores not yet posted */
+    _Atomic uint64_t trace_epoch;       /* bumped by every trace placement */
+    pthread_mutex_t dma_lock;           /* serialises the device-DMA producer row */
+    struct shadow_table shared;         /* --shadow=shared */
+    struct coherence_hart hart[COHERENCE_MAX_HARTS];
+};
+
+const char *coherence_strategy_name(enum coherence_strategy s);
+
+/* Set up for nharts harts over mem (installs mem's trace hooks). */
+bool coherence_init(struct coherence *co, struct guest_mem *mem, unsigned nharts,
+                    const struct coherence_options *opt, struct coherence_hooks hooks);
+void coherence_destroy(struct coherence *co);
+
+/* ---- per hart, on the hart's own thread ---- */
+struct coherence_hart *coherence_hart_attach(struct coherence *co, unsigned id, struct tlb *fast);
+
+/* Translate on a fast-cache miss. Fills *w as mmu_walk does; *cacheable says
+ * whether the fast cache may remember the page (the shadow table grants it
+ * too, so the fast cache never holds more than the table). */
+void coherence_translate(struct coherence_hart *ch, const struct walk_request *req,
+                         uint64_t va, struct walk_result *w, bool *cacheable);
+
+/* A coherency event: SFENCE.VMA (any form; DESIGN.md section 2 allows
+ * draining everything at every fence). `satp`, `priv`, `sum`, `mxr` are the
+ * hart's current translation settings, for the audit. */
+void coherence_fence(struct coherence_hart *ch, uint64_t satp, enum priv priv, bool sum, bool mxr);
+
+/* Hart reset, a PMP change or anything else after which no derived state
+ * may survive. */
+void coherence_drop_all(struct coherence_hart *ch);
+
+/* Called at least every few hundred instructions (and before the first one
+ * after being parked): purges fast-cache write permission for newly traced
+ * frames and serves eager shoot-downs. */
+void coherence_boundary(struct coherence_hart *ch);
+static inline void coherence_boundary_fast(struct coherence_hart *ch)
+{
+    if (atomic_load_explicit(&ch->co->trace_epoch, memory_order_relaxed) !=
+            atomic_load_explicit(&ch->seen_epoch, memory_order_relaxed) ||
+        atomic_load_explicit(&ch->shootdown_req, memory_order_relaxed) !=
+            atomic_load_explicit(&ch->shootdown_ack, memory_order_relaxed))
+        coherence_boundary(ch);
+}
+
+/* The hart stops / resumes executing instructions (WFI, HSM stop, exit). */
+void coherence_park(struct coherence_hart *ch);
+void coherence_unpark(struct coherence_hart *ch);
+
+/* ---- reports ---- */
+struct coherence_report {
+    struct coherence_stats s;
+    uint64_t ring_high_water;   /* most patches waiting in one of its channels at a drain */
+    uint64_t ring_overflows;    /* patches for this hart refused by a full ring */
+    uint64_t shadow_entries;    /* live derived entries in its table */
+    uint64_t shadow_pages;
+};
+void coherence_report(const struct coherence *co, unsigned hart, struct coherence_report *r);
+#endif

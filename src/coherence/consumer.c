@@ -1,0 +1,107 @@
+/* The consumer (claims 48-51): at a coherency event a hart reads every
+ * patch waiting in its column of the matrix — one channel per producer,
+ * itself included — and eliminates the incoherency each one reports.
+ *
+ * A patch names a PTE by its guest-physical address. The hart finds the
+ * shadow pages of that frame (one per level the frame is used at; usually
+ * one) and looks at the frame's current write generation:
+ *  - equal to the patch's token: no store has taken a token since the
+ *    producer derived the value, so the derived value is the PTE's current
+ *    derivation; write it (claim 49);
+ *  - different: a later store came after; the value may be old. Either
+ *    invalidate the entry (claim 50: the next access walks again) or
+ *    re-walk, i.e. derive from the PTE as it is now (claim 51), as
+ *    --stale says. The later store's own patch arrives in its producer's
+ *    channel, possibly before this one: tokens make the order irrelevant.
+ * Any change to a derived entry makes the hart's fast cache stale; it is
+ * flushed once, after the drain.
+ */
+#include "coherence/coherence.h"
+#include "coherence/internal.h"
+
+static void apply_to_page(struct coherence_hart *ch, struct shadow_page *sp,
+                          const struct patch *p)
+{
+    struct coherence *co = ch->co;
+    unsigned index = (unsigned)(p->pte_addr & (PAGE_SIZE - 1)) >> 3;
+    uint64_t now = atomic_load(&co->write_gen[frame_index(co, p->pte_addr)]);
+    uint64_t value;
+    if ((uint32_t)p->token == (uint32_t)now) {
+        value = p->derived;
+        ch->stats.patches_applied++;
+    } else {
+        ch->stats.patches_stale++;
+        if (co->opt.stale == STALE_INVALIDATE) {
+            value = 0;
+            ch->stats.invalidated++;
+        } else {
+            value = shadow_derive(pte_read(co, p->pte_addr));
+            ch->stats.rewalked++;
+        }
+    }
+    if (atomic_load_explicit(&sp->entry[index], memory_order_relaxed) != value) {
+        shadow_set_entry(ch->table, sp, index, value);
+        ch->fast_stale = true;
+    }
+}
+
+static void apply_patch(void *ctx, const struct patch *p)
+{
+    struct coherence_hart *ch = ctx;
+    if (ch->co->opt.drop_patch && ++ch->patches_taken == ch->co->opt.drop_patch)
+        return;     /* test hook: a broken consumer, for the audit to catch */
+    uint64_t gfn = p->pte_addr >> PAGE_SHIFT;
+    for (unsigned level = 0; level < WALK_MAX_LEVELS; level++) {
+        struct shadow_page *sp = shadow_find(ch->table, gfn, level);
+        if (sp)
+            apply_to_page(ch, sp, p);
+    }
+}
+
+void consumer_drain(struct coherence_hart *ch)
+{
+    struct coherence *co = ch->co;
+    for (unsigned row = 0; row < co->matrix.nproducers; row++)
+        patch_channel_drain(patch_matrix_channel(&co->matrix, row, ch->id), apply_patch, ch);
+}
+
+static void discard_patch(void *ctx, const struct patch *p)
+{
+    (void)ctx;
+    (void)p;
+}
+
+/* After an overflow some patch was lost: nothing derived can be trusted. */
+void consumer_resync(struct coherence_hart *ch)
+{
+    struct coherence *co = ch->co;
+    for (unsigned row = 0; row < co->matrix.nproducers; row++)
+        patch_channel_drain(patch_matrix_channel(&co->matrix, row, ch->id), discard_patch, NULL);
+    if (ch->table->shared)
+        shadow_table_invalidate_all(ch->table);
+    else
+        shadow_table_clear(ch->table);
+    ch->fast_stale = true;
+    ch->stats.resyncs++;
+}
+
+/* Derive every entry of a page again from the PTEs as they are now.
+ * Returns how many entries changed. */
+unsigned consumer_rederive_page(struct coherence_hart *ch, struct shadow_page *sp)
+{
+    uint64_t base = sp->gfn << PAGE_SHIFT;
+    unsigned changed = 0;
+    for (unsigned i = 0; i < SHADOW_ENTRIES; i++) {
+        uint64_t e = atomic_load_explicit(&sp->entry[i], memory_order_relaxed);
+        if (!e)
+            continue;       /* nothing derived: nothing to be wrong */
+        uint64_t fresh = shadow_derive(pte_read(ch->co, base + 8 * i));
+        if (fresh != e) {
+            shadow_set_entry(ch->table, sp, i, fresh);
+            changed++;
+        }
+    }
+    if (changed)
+        ch->fast_stale = true;
+    return changed;
+}

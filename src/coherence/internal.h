@@ -1,0 +1,41 @@
+/* internal: what the files of src/coherence share and nobody else uses. */
+#ifndef UMBRA_COHERENCE_INTERNAL_H
+#define UMBRA_COHERENCE_INTERNAL_H
+#include <stddef.h>
+#include "coherence/coherence.h"
+
+/* The hart whose own (per-hart) table t is. */
+static inline unsigned trace_owner(struct shadow_table *t)
+{
+    return ((struct coherence_hart *)((char *)t - offsetof(struct coherence_hart, own)))->id;
+}
+
+static inline uint64_t frame_index(const struct coherence *co, uint64_t pa)
+{
+    return (pa - co->mem->ram_base) >> PAGE_SHIFT;
+}
+
+/* trace.c */
+void trace_place(struct coherence *co, struct shadow_table *t, struct shadow_page *sp);
+void trace_remove(struct coherence *co, struct shadow_table *t, struct shadow_page *sp);
+void trace_confirm(struct coherence_hart *ch);
+
+/* producer.c */
+void producer_store_begin(void *ctx, uint64_t pa, unsigned size);
+void producer_store_end(void *ctx, unsigned producer, uint64_t pa, unsigned size);
+void producer_serve_shootdown(struct coherence_hart *ch);
+
+/* consumer.c */
+unsigned consumer_rederive_page(struct coherence_hart *ch, struct shadow_page *sp);
+void consumer_drain(struct coherence_hart *ch);
+void consumer_resync(struct coherence_hart *ch);
+
+/* audit.c */
+void audit_check(struct coherence_hart *ch, uint64_t satp, enum priv priv, bool sum, bool mxr);
+
+/* The PTE at pa, read as the walker reads it (relaxed, 8 bytes). */
+static inline uint64_t pte_read(const struct coherence *co, uint64_t pa)
+{
+    return ram_load(mem_ram_ptr(co->mem, pa), 8);
+}
+#endif

@@ -1,0 +1,117 @@
+/* The producer (claims 48, 49, 60, 61): every store into a traced frame,
+ * by any hart or by device DMA, ends here after the store is in memory.
+ *
+ * For each PTE the store touched, the producer takes a new write generation
+ * of the frame (the validity token, claim 49's fourth information), then
+ * reads the PTE again and derives its value (the third information) from
+ * what it reads. Reading after taking the token is what makes the token
+ * honest: if two producers race on one frame, the later token belongs to a
+ * read that saw the earlier store, and a consumer that finds the frame's
+ * generation equal to a patch's token knows no store has completed its
+ * token since that read. Stores that have landed but not yet taken a token
+ * are "in flight" — counted in `inflight`, so the audit can tell them apart.
+ *
+ * One patch goes into the channel (producer, h) of every hart h whose
+ * shadow depends on the frame (claim 61); under --shadow=shared that is
+ * every hart, since any of them may be using the one table. A full ring
+ * never makes the producer wait: it asks that consumer to resync.
+ */
+#include "coherence/coherence.h"
+#include "coherence/internal.h"
+#include <sched.h>
+
+void producer_store_begin(void *ctx, uint64_t pa, unsigned size)
+{
+    struct coherence *co = ctx;
+    atomic_fetch_add(&co->inflight[frame_index(co, pa)], 1);
+    if ((pa & PAGE_MASK) != ((pa + size - 1) & PAGE_MASK))
+        atomic_fetch_add(&co->inflight[frame_index(co, pa + size - 1)], 1);
+}
+
+static unsigned producer_row(const struct coherence *co, unsigned producer)
+{
+    return producer < co->nharts ? producer : co->nharts;     /* DMA row */
+}
+
+static uint32_t consumers_of(const struct coherence *co, uint32_t trace_word)
+{
+    uint32_t all = co->nharts >= 31 ? 0x7fffffffu : (1u << co->nharts) - 1;
+    return (trace_word & TRACE_SHARED_BIT) ? all : trace_word & all;
+}
+
+static void post_to(struct coherence *co, unsigned row, unsigned consumer,
+                    const struct patch *p)
+{
+    if (!patch_channel_post(patch_matrix_channel(&co->matrix, row, consumer), p))
+        atomic_store(&co->hart[consumer].resync, true);
+}
+
+/* Eager strategy: make every consumer apply now, and wait for it. */
+static void shoot_down(struct coherence *co, unsigned producer, uint32_t consumers)
+{
+    uint64_t want[COHERENCE_MAX_HARTS];
+    for (unsigned h = 0; h < co->nharts; h++)
+        if (consumers & (1u << h)) {
+            want[h] = atomic_fetch_add(&co->hart[h].shootdown_req, 1) + 1;
+            if (co->hooks.kick)
+                co->hooks.kick(co->hooks.ctx, h);
+        }
+    struct coherence_hart *self = &co->hart[producer];
+    for (unsigned h = 0; h < co->nharts; h++) {
+        if (!(consumers & (1u << h)))
+            continue;
+        while (atomic_load(&co->hart[h].shootdown_ack) < want[h]) {
+            producer_serve_shootdown(self);     /* two producers must not wait on each other */
+            sched_yield();
+        }
+    }
+    self->stats.shootdowns++;
+}
+
+static void produce_for_pte(struct coherence *co, unsigned producer, uint64_t pte_addr)
+{
+    uint64_t f = frame_index(co, pte_addr);
+    uint32_t consumers = consumers_of(co, atomic_load(mem_trace_word(co->mem, pte_addr)));
+    if (!consumers)
+        return;
+    struct patch p = { .pte_addr = pte_addr };
+    p.token = atomic_fetch_add(&co->write_gen[f], 1) + 1;
+    p.derived = shadow_derive(pte_read(co, pte_addr));
+    unsigned row = producer_row(co, producer);
+    for (unsigned h = 0; h < co->nharts; h++)
+        if (consumers & (1u << h))
+            post_to(co, row, h, &p);
+    if (producer < co->nharts)
+        co->hart[producer].stats.patches_produced += (uint64_t)__builtin_popcount(consumers);
+    /* DMA does not wait: it runs on some hart's thread that may itself be
+     * one of the consumers; the guest fences after DMA completes anyway. */
+    if (co->opt.strategy == COHERENCE_EAGER && producer < co->nharts)
+        shoot_down(co, producer, consumers);
+}
+
+void producer_store_end(void *ctx, unsigned producer, uint64_t pa, unsigned size)
+{
+    struct coherence *co = ctx;
+    bool dma = producer >= co->nharts;
+    if (dma)
+        pthread_mutex_lock(&co->dma_lock);     /* one producer at a time on the DMA row */
+    for (uint64_t pte = pa & ~7ull; pte < pa + size; pte += 8)
+        produce_for_pte(co, producer, pte);
+    if (dma)
+        pthread_mutex_unlock(&co->dma_lock);
+    atomic_fetch_sub(&co->inflight[frame_index(co, pa)], 1);
+    if ((pa & PAGE_MASK) != ((pa + size - 1) & PAGE_MASK))
+        atomic_fetch_sub(&co->inflight[frame_index(co, pa + size - 1)], 1);
+}
+
+void producer_serve_shootdown(struct coherence_hart *ch)
+{
+    uint64_t req = atomic_load(&ch->shootdown_req);
+    if (req == atomic_load_explicit(&ch->shootdown_ack, memory_order_relaxed))
+        return;
+    consumer_drain(ch);
+    if (ch->fast)
+        tlb_flush_all(ch->fast);
+    ch->fast_stale = false;
+    atomic_store(&ch->shootdown_ack, req);
+}

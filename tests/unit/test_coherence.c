@@ -1,0 +1,338 @@
+/* The coherence mechanism end to end, without a CPU: harts are played by
+ * calls to coherence_translate / coherence_fence, guest stores by
+ * mem_write_by, on a small Sv39 page-table tree in guest RAM.
+ *
+ * Checked: lazy application (a hart keeps its translation until its own
+ * coherency event, claim 48); one patch per affected hart (claim 61); valid
+ * tokens apply the derived value (claim 49); stale tokens invalidate (claim
+ * 50) or re-walk (claim 51); a non-leaf change is one patch; a full ring
+ * becomes a resync; the audit catches a consumer that skips a patch; the
+ * flush and eager strategies; the shared table (claim 62); and, on real
+ * threads, the trace-placement race of DESIGN.md 4.1. */
+#include <pthread.h>
+#include <stdlib.h>
+#include "check.h"
+#include "coherence/coherence.h"
+
+#define RAM_BASE 0x80000000ull
+#define RAM_SIZE (8ull << 20)
+#define ROOT 0x80100000ull      /* level 2 */
+#define MID 0x80101000ull       /* level 1 */
+#define LEAF 0x80102000ull      /* level 0 */
+#define LEAF2 0x80103000ull     /* another level-0 table */
+#define VA 0x40000000ull        /* ROOT[1] -> MID[0] -> LEAF[i] */
+#define SATP ((SATP_MODE_SV39 << SATP_MODE_SHIFT) | (ROOT >> PAGE_SHIFT))
+
+static struct guest_mem mem;
+static struct coherence co;
+static struct tlb fast[4];
+static int violations;
+
+static uint64_t pte(uint64_t pa, unsigned flags)
+{
+    return (pa >> PAGE_SHIFT) << 10 | flags;
+}
+#define LEAF_RWX (PTE_V | PTE_R | PTE_W | PTE_X | PTE_A | PTE_D)
+
+static void poke(uint64_t pa, uint64_t v) { ram_store(mem_ram_ptr(&mem, pa), 8, v); }
+
+static void build_tables(void)
+{
+    memset(mem.ram, 0, RAM_SIZE);
+    poke(ROOT + 8 * 1, pte(MID, PTE_V));
+    poke(MID + 0, pte(LEAF, PTE_V));
+    for (unsigned i = 0; i < 16; i++) {
+        poke(LEAF + 8 * i, pte(0x80400000ull + i * PAGE_SIZE, LEAF_RWX));
+        poke(LEAF2 + 8 * i, pte(0x80600000ull + i * PAGE_SIZE, LEAF_RWX));
+    }
+}
+
+static void on_violation(void *ctx, unsigned hart) { (void)ctx; (void)hart; violations++; }
+
+static void setup(unsigned nharts, enum coherence_strategy s, bool shared, enum stale_policy stale,
+                  uint64_t drop_patch)
+{
+    if (mem.ram) {
+        coherence_destroy(&co);
+        mem_destroy(&mem);
+    }
+    mem_init(&mem, RAM_BASE, RAM_SIZE);
+    build_tables();
+    struct coherence_options o = { .strategy = s, .shared_table = shared, .stale = stale,
+                                   .audit = true, .drop_patch = drop_patch };
+    coherence_init(&co, &mem, nharts, &o, (struct coherence_hooks){ NULL, on_violation, NULL });
+    for (unsigned h = 0; h < nharts; h++) {
+        tlb_flush_all(&fast[h]);
+        coherence_hart_attach(&co, h, &fast[h]);
+        coherence_unpark(&co.hart[h]);
+    }
+    violations = 0;
+}
+
+/* Translate VA + i pages on hart h; returns the physical address or 0. */
+static uint64_t xlate(unsigned h, unsigned i, enum access a)
+{
+    struct walk_request req = { .satp = SATP, .priv = PRIV_S, .access = a };
+    struct walk_result w;
+    bool cacheable;
+    coherence_translate(&co.hart[h], &req, VA + i * PAGE_SIZE, &w, &cacheable);
+    return w.status == WALK_OK ? w.pa : 0;
+}
+
+static void fence(unsigned h) { coherence_fence(&co.hart[h], SATP, PRIV_S, false, false); }
+
+/* Every hart passes a boundary, so new traces become confirmable. */
+static void all_boundaries(void)
+{
+    for (unsigned h = 0; h < co.nharts; h++)
+        coherence_boundary(&co.hart[h]);
+}
+
+static void test_lazy_patch_per_hart(void)
+{
+    setup(2, COHERENCE_PATCH, false, STALE_REWALK, 0);
+    CHECK_EQ(xlate(0, 3, ACCESS_READ), 0x80403000ull);
+    CHECK_EQ(xlate(1, 3, ACCESS_READ), 0x80403000ull);
+    all_boundaries();
+    fence(0);
+    fence(1);
+    CHECK_EQ(co.hart[0].stats.page_walks, 1);
+    CHECK_EQ(xlate(0, 3, ACCESS_READ), 0x80403000ull);     /* a shadow hit now */
+    CHECK_EQ(co.hart[0].stats.page_walks, 1);
+
+    /* hart 1 remaps page 3; both harts depend on LEAF: one patch each (claim 61) */
+    mem_write_by(&mem, 1, LEAF + 8 * 3, 8, pte(0x80500000ull, LEAF_RWX));
+    CHECK_EQ(co.hart[1].stats.patches_produced, 2);
+    /* until its own coherency event, hart 0 may keep the old translation */
+    CHECK_EQ(xlate(0, 3, ACCESS_READ), 0x80403000ull);
+    fence(0);
+    CHECK_EQ(xlate(0, 3, ACCESS_READ), 0x80500000ull);
+    CHECK_EQ(co.hart[0].stats.patches_applied, 1);
+    CHECK_EQ(co.hart[0].stats.page_walks, 1);               /* applied, not re-walked */
+    fence(1);
+    CHECK_EQ(xlate(1, 3, ACCESS_READ), 0x80500000ull);
+    CHECK_EQ(co.hart[1].stats.patches_applied, 1);          /* the diagonal channel */
+    CHECK_EQ(violations, 0);
+}
+
+static void test_stale_token(enum stale_policy stale)
+{
+    setup(2, COHERENCE_PATCH, false, stale, 0);
+    CHECK_EQ(xlate(0, 5, ACCESS_READ), 0x80405000ull);
+    all_boundaries();
+    fence(0);
+    /* producer 1 stores first, producer 0 second; hart 0 drains row 0
+     * before row 1, so it meets the newer patch first and the older one,
+     * whose token is stale, second */
+    mem_write_by(&mem, 1, LEAF + 8 * 5, 8, pte(0x80510000ull, LEAF_RWX));
+    mem_write_by(&mem, 0, LEAF + 8 * 5, 8, pte(0x80520000ull, LEAF_RWX));
+    fence(0);
+    CHECK_EQ(co.hart[0].stats.patches_applied, 1);
+    CHECK_EQ(co.hart[0].stats.patches_stale, 1);
+    struct shadow_page *leaf = shadow_find(co.hart[0].table, LEAF >> PAGE_SHIFT, 0);
+    CHECK(leaf != NULL);
+    uint64_t e = leaf ? atomic_load(&leaf->entry[5]) : 1;
+    if (stale == STALE_INVALIDATE) {
+        CHECK_EQ(co.hart[0].stats.invalidated, 1);
+        CHECK_EQ(e, 0);
+    } else {
+        CHECK_EQ(co.hart[0].stats.rewalked, 1);
+        CHECK_EQ(e, shadow_derive(pte(0x80520000ull, LEAF_RWX)));
+    }
+    CHECK_EQ(xlate(0, 5, ACCESS_READ), 0x80520000ull);     /* never the older value */
+    CHECK_EQ(violations, 0);
+}
+
+static void test_non_leaf_change_is_one_patch(void)
+{
+    setup(1, COHERENCE_PATCH, false, STALE_REWALK, 0);
+    for (unsigned i = 0; i < 16; i++)
+        CHECK_EQ(xlate(0, i, ACCESS_READ), 0x80400000ull + i * PAGE_SIZE);
+    all_boundaries();
+    fence(0);
+    mem_write_by(&mem, 0, MID + 0, 8, pte(LEAF2, PTE_V));  /* swap the whole leaf table */
+    CHECK_EQ(co.hart[0].stats.patches_produced, 1);
+    fence(0);
+    for (unsigned i = 0; i < 16; i++)
+        CHECK_EQ(xlate(0, i, ACCESS_READ), 0x80600000ull + i * PAGE_SIZE);
+    CHECK_EQ(violations, 0);
+}
+
+static void test_overflow_resync(void)
+{
+    setup(2, COHERENCE_PATCH, false, STALE_REWALK, 0);
+    CHECK_EQ(xlate(0, 1, ACCESS_READ), 0x80401000ull);
+    all_boundaries();
+    fence(0);
+    for (unsigned n = 0; n < PATCH_CHANNEL_SLOTS + 10; n++)
+        mem_write_by(&mem, 1, LEAF + 8 * 1, 8, pte(0x80400000ull + (n % 7) * PAGE_SIZE, LEAF_RWX));
+    struct coherence_report r;
+    coherence_report(&co, 0, &r);
+    CHECK_EQ(r.ring_overflows, 10);
+    fence(0);
+    CHECK_EQ(co.hart[0].stats.resyncs, 1);
+    uint64_t expect = 0x80400000ull + ((PATCH_CHANNEL_SLOTS + 9) % 7) * PAGE_SIZE;
+    CHECK_EQ(xlate(0, 1, ACCESS_READ), expect);
+    CHECK_EQ(violations, 0);
+}
+
+static void test_audit_catches_skipped_patch(void)
+{
+    setup(1, COHERENCE_PATCH, false, STALE_REWALK, 1);     /* drop the first patch */
+    CHECK_EQ(xlate(0, 2, ACCESS_READ), 0x80402000ull);
+    all_boundaries();
+    fence(0);
+    mem_write_by(&mem, 0, LEAF + 8 * 2, 8, 0);              /* unmap page 2 */
+    fence(0);
+    CHECK_EQ(violations, 1);
+    /* and the same sequence with a working consumer passes */
+    setup(1, COHERENCE_PATCH, false, STALE_REWALK, 0);
+    CHECK_EQ(xlate(0, 2, ACCESS_READ), 0x80402000ull);
+    all_boundaries();
+    fence(0);
+    mem_write_by(&mem, 0, LEAF + 8 * 2, 8, 0);
+    fence(0);
+    CHECK_EQ(violations, 0);
+    CHECK_EQ(xlate(0, 2, ACCESS_READ), 0);
+}
+
+static void test_flush_strategy(void)
+{
+    setup(1, COHERENCE_FLUSH, false, STALE_REWALK, 0);
+    CHECK_EQ(xlate(0, 4, ACCESS_READ), 0x80404000ull);
+    CHECK(!mem_frame_traced(&mem, LEAF));                   /* flush places no traces */
+    mem_write_by(&mem, 0, LEAF + 8 * 4, 8, pte(0x80530000ull, LEAF_RWX));
+    CHECK_EQ(co.hart[0].stats.patches_produced, 0);
+    fence(0);
+    CHECK_EQ(atomic_load(&co.hart[0].table->npages), 0);
+    CHECK_EQ(xlate(0, 4, ACCESS_READ), 0x80530000ull);
+    CHECK_EQ(co.hart[0].stats.page_walks, 2);
+}
+
+static void test_shared_table(void)
+{
+    setup(2, COHERENCE_PATCH, true, STALE_REWALK, 0);
+    CHECK_EQ(xlate(0, 6, ACCESS_READ), 0x80406000ull);
+    CHECK_EQ(xlate(1, 6, ACCESS_READ), 0x80406000ull);
+    CHECK_EQ(co.hart[1].stats.page_walks, 0);               /* hart 1 used hart 0's derivation */
+    CHECK(co.hart[0].table == co.hart[1].table);
+    CHECK(atomic_load(mem_trace_word(&mem, LEAF)) & TRACE_SHARED_BIT);
+    all_boundaries();
+    fence(0);
+    fence(1);
+    mem_write_by(&mem, 0, LEAF + 8 * 6, 8, pte(0x80540000ull, LEAF_RWX));
+    fence(0);
+    fence(1);
+    CHECK_EQ(xlate(0, 6, ACCESS_READ), 0x80540000ull);
+    CHECK_EQ(xlate(1, 6, ACCESS_READ), 0x80540000ull);
+    CHECK_EQ(violations, 0);
+}
+
+/* ---- the trace-placement race, on threads ----
+ * A "storer" thread plays hart 1 storing into the leaf table the way the
+ * CPU does: through its fast cache when it holds a write entry (checking
+ * nothing), else through the slow path (mem_write_by, which checks the
+ * trace), and the slow path refills the write entry only for an untraced
+ * frame. It passes a boundary every few stores, as the run loop does.
+ * A "deriver" thread (hart 0) repeatedly drops its table — untracing the
+ * frame, so the storer gets its write entry back and every fill races a
+ * new trace placement against it — translates and fences, with the audit
+ * on. After both stop, one more fence must leave hart 0 exactly coherent. */
+#define RACE_ROUNDS 3000
+#define STORER_VA 0x7000000ull
+static _Atomic bool race_stop;
+
+static void storer_store(unsigned index, uint64_t value)
+{
+    uint8_t *p = tlb_lookup(&fast[1], TLB_CTX_S, ACCESS_WRITE, STORER_VA);
+    if (p) {
+        ram_store(p + 8 * index, 8, value);
+        return;
+    }
+    mem_write_by(&mem, 1, LEAF + 8 * index, 8, value);
+    if (!mem_frame_traced(&mem, LEAF))
+        tlb_fill(&fast[1], TLB_CTX_S, ACCESS_WRITE, STORER_VA, mem_ram_ptr(&mem, LEAF), LEAF);
+}
+
+/* The race of DESIGN.md 4.1 in one exact interleaving: hart 1 holds a
+ * write entry for the leaf table and stores through it, unchecked, right
+ * after hart 0 placed its trace and read the PTE. */
+static void test_trace_placement_interleaving(void)
+{
+    setup(2, COHERENCE_PATCH, false, STALE_REWALK, 0);
+    tlb_fill(&fast[1], TLB_CTX_S, ACCESS_WRITE, STORER_VA, mem_ram_ptr(&mem, LEAF), LEAF);
+    CHECK_EQ(xlate(0, 9, ACCESS_READ), 0x80409000ull);     /* places the trace, reads v0 */
+    storer_store(9, pte(0x80550000ull, LEAF_RWX));          /* v1, through the fast cache */
+    CHECK_EQ(co.hart[1].stats.patches_produced, 0);         /* nobody was told */
+    fence(0);
+    CHECK_EQ(xlate(0, 9, ACCESS_READ), 0x80550000ull);      /* re-derived: unconfirmed */
+    CHECK(shadow_find(co.hart[0].table, LEAF >> PAGE_SHIFT, 0)->unconfirmed);
+    storer_store(9, pte(0x80560000ull, LEAF_RWX));          /* v2, still unchecked */
+    coherence_boundary(&co.hart[1]);                        /* hart 1 learns of the trace */
+    CHECK(tlb_lookup(&fast[1], TLB_CTX_S, ACCESS_WRITE, STORER_VA) == NULL);
+    fence(0);
+    CHECK_EQ(xlate(0, 9, ACCESS_READ), 0x80560000ull);
+    CHECK(!shadow_find(co.hart[0].table, LEAF >> PAGE_SHIFT, 0)->unconfirmed);
+    storer_store(9, pte(0x80570000ull, LEAF_RWX));          /* v3: the slow path, a patch */
+    CHECK_EQ(co.hart[1].stats.patches_produced, 1);
+    fence(0);
+    CHECK_EQ(xlate(0, 9, ACCESS_READ), 0x80570000ull);
+    CHECK_EQ(violations, 0);
+}
+
+static void *storer(void *arg)
+{
+    (void)arg;
+    for (unsigned n = 0; !atomic_load(&race_stop); n++) {
+        storer_store(n % 16, pte(0x80400000ull + (n % 13) * PAGE_SIZE, LEAF_RWX));
+        if (n % 4 == 0)
+            coherence_boundary(&co.hart[1]);
+        for (volatile unsigned spin = 0; spin < 300; spin++)
+            ;   /* a hart executes other instructions between page-table stores */
+    }
+    coherence_park(&co.hart[1]);
+    return NULL;
+}
+
+static void test_trace_placement_race(void)
+{
+    setup(2, COHERENCE_PATCH, false, STALE_REWALK, 0);
+    pthread_t t;
+    atomic_store(&race_stop, false);
+    pthread_create(&t, NULL, storer, NULL);
+    for (unsigned r = 0; r < RACE_ROUNDS; r++) {
+        if (r % 16 == 0)
+            coherence_drop_all(&co.hart[0]);
+        for (unsigned i = 0; i < 16; i++)
+            xlate(0, i, ACCESS_READ);
+        coherence_boundary(&co.hart[0]);
+        fence(0);
+    }
+    atomic_store(&race_stop, true);
+    pthread_join(t, NULL);
+    fence(0);
+    for (unsigned i = 0; i < 16; i++) {
+        uint64_t now = ram_load(mem_ram_ptr(&mem, LEAF + 8 * i), 8);
+        CHECK_EQ(xlate(0, i, ACCESS_READ), (now >> 10) << PAGE_SHIFT);
+    }
+    struct shadow_page *leaf = shadow_find(co.hart[0].table, LEAF >> PAGE_SHIFT, 0);
+    CHECK(leaf && !leaf->unconfirmed);
+    CHECK_EQ(violations, 0);
+}
+
+int main(void)
+{
+    test_lazy_patch_per_hart();
+    test_stale_token(STALE_INVALIDATE);
+    test_stale_token(STALE_REWALK);
+    test_non_leaf_change_is_one_patch();
+    test_overflow_resync();
+    test_audit_catches_skipped_patch();
+    test_flush_strategy();
+    test_shared_table();
+    test_trace_placement_interleaving();
+    test_trace_placement_race();
+    coherence_destroy(&co);
+    mem_destroy(&mem);
+    return check_summary();
+}
