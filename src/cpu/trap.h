@@ -22,6 +22,10 @@ void trap_exception(struct hart *h, uint64_t cause, uint64_t tval);
  * and enabled interrupt, if any. Returns true if one was taken. */
 bool trap_poll_interrupts(struct hart *h);
 
+/* Recompute the timer interrupt lines from mtime: MTIP = (time >= mtimecmp)
+ * and, when menvcfg.STCE is set, STIP = (time >= stimecmp) (Sstc). */
+void trap_update_timer_irqs(struct hart *h);
+
 /* MRET and SRET. Return false when illegal (MRET below M; SRET in U, or in S
  * with mstatus.TSR); the caller then raises illegal instruction. */
 bool trap_mret(struct hart *h);

@@ -1,0 +1,261 @@
+/* trap: trap entry, interrupt selection, MRET/SRET and WFI for one hart
+ * (see trap.h), plus the three entry points other threads use to reach a
+ * hart: hart_set_irq, hart_set_mtimecmp and hart_kick. References are to the
+ * privileged spec 1.12.
+ *
+ * Threads: everything except those three runs on the hart's own thread.
+ * Other threads only change mip (atomic fetch_or/fetch_and), mtimecmp
+ * (atomic store) and `kicked`, and signal wait_cond under wait_lock, so a
+ * WFI sleeper that checks its wake-up condition under the same lock cannot
+ * miss a wake-up.
+ */
+#include "cpu/trap.h"
+
+#include <time.h>
+
+#include "base/timebase.h"
+
+/* Longest single WFI sleep: a bound on how late a hart notices a halt flag
+ * that was set without a kick. 100 ms of mtime. */
+#define WFI_MAX_SLEEP_TICKS (TIMEBASE_HZ / 10)
+
+/* Interrupts in decreasing priority (3.1.9): MEI, MSI, MTI, SEI, SSI, STI. */
+static const unsigned irq_priority[] = { IRQ_MEI, IRQ_MSI, IRQ_MTI, IRQ_SEI, IRQ_SSI, IRQ_STI };
+
+/* ------------------------------------------------------------ mip lines */
+
+/* Set or clear one mip bit, skipping the locked read-modify-write when the
+ * bit already has the wanted value (the common case on every poll). */
+static void mip_set_line(struct hart *h, uint64_t bit, bool level)
+{
+    bool now = (atomic_load_explicit(&h->mip, memory_order_relaxed) & bit) != 0;
+    if (now == level)
+        return;
+    if (level)
+        atomic_fetch_or(&h->mip, bit);
+    else
+        atomic_fetch_and(&h->mip, ~bit);
+}
+
+void trap_update_timer_irqs(struct hart *h)
+{
+    uint64_t now = timebase_now();
+    mip_set_line(h, MIP_MTIP, now >= atomic_load(&h->mtimecmp));
+    if (h->menvcfg & MENVCFG_STCE)
+        mip_set_line(h, MIP_STIP, now >= h->stimecmp);
+}
+
+/* ------------------------------------------------------------ trap entry */
+
+/* Enter the handler at `to` (PRIV_S or PRIV_M) for `cause`, stacking the
+ * interrupt enable and the previous privilege (3.1.6.1, 4.1.1). `vector` is
+ * the interrupt number for a vectored xtvec, or -1 for direct entry. */
+static void enter_trap(struct hart *h, enum priv to, uint64_t cause, uint64_t tval, int vector)
+{
+    uint64_t tvec;
+    if (to == PRIV_S) {
+        h->sepc = h->pc;
+        h->scause = cause;
+        h->stval = tval;
+        uint64_t s = h->mstatus & ~(MSTATUS_SPP | MSTATUS_SPIE | MSTATUS_SIE);
+        if (h->priv == PRIV_S)
+            s |= MSTATUS_SPP;
+        if (h->mstatus & MSTATUS_SIE)
+            s |= MSTATUS_SPIE;
+        h->mstatus = s;
+        tvec = h->stvec;
+    } else {
+        h->mepc = h->pc;
+        h->mcause = cause;
+        h->mtval = tval;
+        uint64_t m = h->mstatus & ~(MSTATUS_MPP | MSTATUS_MPIE | MSTATUS_MIE);
+        m |= (uint64_t)h->priv << MSTATUS_MPP_SHIFT;
+        if (h->mstatus & MSTATUS_MIE)
+            m |= MSTATUS_MPIE;
+        h->mstatus = m;
+        tvec = h->mtvec;
+    }
+    h->priv = to;
+    /* Vectored mode sends interrupts to BASE + 4 * cause (3.1.7). */
+    h->pc = (tvec & ~3ull) + ((tvec & 3) == 1 && vector >= 0 ? 4ull * (unsigned)vector : 0);
+    /* A trap may be a context switch: drop the reservation so an SC in the
+     * interrupted code cannot pair with an LR from before. */
+    h->lr_valid = false;
+    /* Entering S leaves M-level interrupts enabled (they are always enabled
+     * below M), so one may be takeable right away. */
+    h->poll_now = true;
+}
+
+/* Exceptions from U or S go to S when medeleg says so; from M they never
+ * leave M (3.1.8). Exceptions are never vectored. */
+void trap_exception(struct hart *h, uint64_t cause, uint64_t tval)
+{
+    bool delegated = h->priv <= PRIV_S && cause < 64 && ((h->medeleg >> cause) & 1);
+    enter_trap(h, delegated ? PRIV_S : PRIV_M, cause, tval, -1);
+}
+
+/* ------------------------------------------------------------ interrupts */
+
+static uint64_t highest_priority(uint64_t pending)
+{
+    for (unsigned i = 0; i < sizeof irq_priority / sizeof irq_priority[0]; i++)
+        if (pending & (1ull << irq_priority[i]))
+            return irq_priority[i];
+    return 0;
+}
+
+/* Interrupts go first to M (those not delegated), then to S (3.1.6.1,
+ * 3.1.9). An M-level interrupt is enabled below M always and in M when
+ * mstatus.MIE is set; an S-level one below S always, in S when SIE is set,
+ * and never in M. */
+bool trap_poll_interrupts(struct hart *h)
+{
+    /* A kick asks the hart to look at mip again, which is what this does:
+     * consume it here (before reading mip) so that the next WFI does not
+     * return at once for a change that has already been seen. */
+    if (atomic_load_explicit(&h->kicked, memory_order_relaxed))
+        atomic_store(&h->kicked, false);
+    trap_update_timer_irqs(h);
+    uint64_t pending = atomic_load(&h->mip) & h->mie;
+    if (!pending)
+        return false;
+
+    uint64_t for_m = pending & ~h->mideleg;
+    bool m_enabled = h->priv < PRIV_M || (h->mstatus & MSTATUS_MIE);
+    if (for_m && m_enabled) {
+        unsigned irq = (unsigned)highest_priority(for_m);
+        enter_trap(h, PRIV_M, CAUSE_INTERRUPT | irq, 0, (int)irq);
+        return true;
+    }
+
+    uint64_t for_s = pending & h->mideleg;
+    bool s_enabled = h->priv < PRIV_S || (h->priv == PRIV_S && (h->mstatus & MSTATUS_SIE));
+    if (for_s && s_enabled) {
+        unsigned irq = (unsigned)highest_priority(for_s);
+        enter_trap(h, PRIV_S, CAUSE_INTERRUPT | irq, 0, (int)irq);
+        return true;
+    }
+    return false;
+}
+
+/* ------------------------------------------------------------ xRET */
+
+/* MRET (3.3.2): priv = MPP, MIE = MPIE, MPIE = 1, MPP = U; leaving M clears
+ * MPRV. The reservation may be dropped by xRET, and umbra drops it. */
+bool trap_mret(struct hart *h)
+{
+    if (h->priv != PRIV_M)
+        return false;
+    uint64_t s = h->mstatus;
+    enum priv to = (enum priv)((s & MSTATUS_MPP) >> MSTATUS_MPP_SHIFT);
+    s &= ~(MSTATUS_MIE | MSTATUS_MPP);
+    if (s & MSTATUS_MPIE)
+        s |= MSTATUS_MIE;
+    s |= MSTATUS_MPIE;
+    if (to != PRIV_M)
+        s &= ~MSTATUS_MPRV;
+    h->mstatus = s;
+    h->priv = to;
+    h->pc = h->mepc;
+    h->lr_valid = false;
+    h->poll_now = true;
+    return true;
+}
+
+/* SRET (3.3.2): illegal in U, and in S when mstatus.TSR (3.1.6.5).
+ * priv = SPP, SIE = SPIE, SPIE = 1, SPP = U; the new privilege is never M,
+ * so MPRV is cleared. */
+bool trap_sret(struct hart *h)
+{
+    if (h->priv == PRIV_U || (h->priv == PRIV_S && (h->mstatus & MSTATUS_TSR)))
+        return false;
+    uint64_t s = h->mstatus;
+    enum priv to = (s & MSTATUS_SPP) ? PRIV_S : PRIV_U;
+    s &= ~(MSTATUS_SIE | MSTATUS_SPP | MSTATUS_MPRV);
+    if (s & MSTATUS_SPIE)
+        s |= MSTATUS_SIE;
+    s |= MSTATUS_SPIE;
+    h->mstatus = s;
+    h->priv = to;
+    h->pc = h->sepc;
+    h->lr_valid = false;
+    h->poll_now = true;
+    return true;
+}
+
+/* ------------------------------------------------------------ WFI */
+
+static bool halted(const struct hart *h)
+{
+    return h->halt && atomic_load(h->halt);
+}
+
+static bool wfi_should_wake(struct hart *h)
+{
+    return (atomic_load(&h->mip) & h->mie) != 0 || atomic_load(&h->kicked) || halted(h);
+}
+
+/* The mtime at which a timer line that is still low will rise, bounded by
+ * WFI_MAX_SLEEP_TICKS from now. A line already high is not waited for: if
+ * it were enabled we would not be sleeping, and if it is not enabled it
+ * cannot end the sleep. */
+static uint64_t wfi_wake_tick(const struct hart *h)
+{
+    uint64_t now = timebase_now();
+    uint64_t wake = now + WFI_MAX_SLEEP_TICKS;
+    uint64_t mtimecmp = atomic_load(&h->mtimecmp);
+    if (mtimecmp > now && mtimecmp < wake)
+        wake = mtimecmp;
+    if ((h->menvcfg & MENVCFG_STCE) && h->stimecmp > now && h->stimecmp < wake)
+        wake = h->stimecmp;
+    return wake;
+}
+
+/* WFI (3.3.3): U-mode may not execute it here, S-mode not when TW = 1.
+ * Otherwise the host thread blocks until an interrupt is pending and
+ * enabled in mie — whatever the global enables say — or the hart is kicked
+ * or the machine halts. The wait is on CLOCK_MONOTONIC, the clock
+ * timebase_deadline() speaks, whatever clock wait_cond was created with. */
+bool trap_wfi(struct hart *h)
+{
+    if (h->priv == PRIV_U || (h->priv == PRIV_S && (h->mstatus & MSTATUS_TW)))
+        return false;
+    pthread_mutex_lock(&h->wait_lock);
+    for (;;) {
+        trap_update_timer_irqs(h);
+        if (wfi_should_wake(h))
+            break;
+        struct timespec deadline = timebase_deadline(wfi_wake_tick(h));
+        pthread_cond_clockwait(&h->wait_cond, &h->wait_lock, CLOCK_MONOTONIC, &deadline);
+    }
+    atomic_store(&h->kicked, false);
+    pthread_mutex_unlock(&h->wait_lock);
+    h->poll_now = true;
+    return true;
+}
+
+/* ------------------------------------------------------------ other threads */
+
+void hart_kick(struct hart *h)
+{
+    atomic_store(&h->kicked, true);
+    pthread_mutex_lock(&h->wait_lock);
+    pthread_cond_signal(&h->wait_cond);
+    pthread_mutex_unlock(&h->wait_lock);
+}
+
+void hart_set_irq(struct hart *h, uint64_t mip_bit, bool level)
+{
+    if (level)
+        atomic_fetch_or(&h->mip, mip_bit);
+    else
+        atomic_fetch_and(&h->mip, ~mip_bit);
+    hart_kick(h);
+}
+
+void hart_set_mtimecmp(struct hart *h, uint64_t value)
+{
+    atomic_store(&h->mtimecmp, value);
+    mip_set_line(h, MIP_MTIP, timebase_now() >= value);
+    hart_kick(h);
+}
