@@ -1,0 +1,494 @@
+/* exec: the execute step of one hart — fetch, decode and carry out one
+ * instruction (unprivileged spec chapters 2, 4, 7, 8, 11-13; privileged
+ * spec 3.3 for the system instructions).
+ *
+ * One case per operation in execute(). An instruction either retires (its
+ * results are written, pc advances, minstret counts it) or takes an
+ * exception through trap.h and changes nothing else: every handler checks
+ * and accesses memory before it writes a destination register.
+ * Hart thread only.
+ */
+#include <limits.h>
+
+#include "cpu/access.h"
+#include "cpu/csr.h"
+#include "cpu/decode.h"
+#include "cpu/fpu.h"
+#include "cpu/trap.h"
+
+__extension__ typedef __int128 i128;
+__extension__ typedef unsigned __int128 u128;
+
+/* Counter CSRs whose explicit write must not be followed by the writing
+ * instruction's own increment (the written value is what the next
+ * instruction reads). */
+#define CSR_MCYCLE 0xb00
+#define CSR_MINSTRET 0xb02
+#define COUNTER_CY 0x1u     /* same bit positions as mcountinhibit */
+#define COUNTER_IR 0x4u
+
+static inline uint64_t sext32(uint64_t v) { return (uint64_t)(int64_t)(int32_t)(uint32_t)v; }
+
+/* Right shifts of negative values: umbra relies on gcc/clang's arithmetic
+ * shift for signed operands. */
+static inline uint64_t sra64(uint64_t v, unsigned n) { return (uint64_t)((int64_t)v >> n); }
+static inline uint64_t sra32(uint64_t v, unsigned n) { return sext32((uint64_t)((int32_t)(uint32_t)v >> n)); }
+
+static bool illegal(struct hart *h, const struct insn *in)
+{
+    /* tval = the instruction bits, 16 of them for a compressed one
+     * (privileged spec 3.1.16). */
+    trap_exception(h, CAUSE_ILLEGAL_INSN, in->raw);
+    return false;
+}
+
+/* ------------------------------------------------------------------ M */
+
+/* Division corner cases follow the spec table (unprivileged spec 7.2):
+ * x/0 = all ones, x%0 = x; MIN/-1 = MIN, MIN%-1 = 0. */
+static uint64_t div_signed(int64_t a, int64_t b)
+{
+    if (b == 0) return UINT64_MAX;
+    if (a == INT64_MIN && b == -1) return (uint64_t)a;
+    return (uint64_t)(a / b);
+}
+
+static uint64_t rem_signed(int64_t a, int64_t b)
+{
+    if (b == 0) return (uint64_t)a;
+    if (a == INT64_MIN && b == -1) return 0;
+    return (uint64_t)(a % b);
+}
+
+static uint64_t div_unsigned(uint64_t a, uint64_t b) { return b == 0 ? UINT64_MAX : a / b; }
+static uint64_t rem_unsigned(uint64_t a, uint64_t b) { return b == 0 ? a : a % b; }
+
+static uint64_t divw(uint64_t a, uint64_t b)
+{
+    int32_t x = (int32_t)(uint32_t)a, y = (int32_t)(uint32_t)b;
+    if (y == 0) return UINT64_MAX;
+    if (x == INT32_MIN && y == -1) return sext32((uint32_t)x);
+    return sext32((uint32_t)(x / y));
+}
+
+static uint64_t remw(uint64_t a, uint64_t b)
+{
+    int32_t x = (int32_t)(uint32_t)a, y = (int32_t)(uint32_t)b;
+    if (y == 0) return sext32((uint32_t)x);
+    if (x == INT32_MIN && y == -1) return 0;
+    return sext32((uint32_t)(x % y));
+}
+
+static uint64_t divuw(uint64_t a, uint64_t b)
+{
+    uint32_t x = (uint32_t)a, y = (uint32_t)b;
+    return y == 0 ? UINT64_MAX : sext32(x / y);
+}
+
+static uint64_t remuw(uint64_t a, uint64_t b)
+{
+    uint32_t x = (uint32_t)a, y = (uint32_t)b;
+    return sext32(y == 0 ? x : x % y);
+}
+
+static uint64_t mulh(uint64_t a, uint64_t b)
+{
+    return (uint64_t)((u128)((i128)(int64_t)a * (i128)(int64_t)b) >> 64);
+}
+
+/* signed × unsigned: |a| < 2^63 and b < 2^64, so the product fits in i128 */
+static uint64_t mulhsu(uint64_t a, uint64_t b)
+{
+    return (uint64_t)((u128)((i128)(int64_t)a * (i128)b) >> 64);
+}
+
+static uint64_t mulhu(uint64_t a, uint64_t b) { return (uint64_t)(((u128)a * b) >> 64); }
+
+/* -------------------------------------------------------- loads/stores */
+
+static bool exec_load(struct hart *h, const struct insn *in, unsigned size, bool is_signed)
+{
+    uint64_t v;
+    if (!hart_load(h, h->x[in->rs1] + (uint64_t)in->imm, size, &v))
+        return false;
+    if (is_signed && size < 8) {
+        unsigned shift = 64 - 8 * size;
+        v = (uint64_t)((int64_t)(v << shift) >> shift);
+    }
+    h->x[in->rd] = v;
+    return true;
+}
+
+static bool exec_store(struct hart *h, const struct insn *in, unsigned size)
+{
+    return hart_store(h, h->x[in->rs1] + (uint64_t)in->imm, size, h->x[in->rs2]);
+}
+
+/* ------------------------------------------------------------------ A */
+
+static bool exec_amo(struct hart *h, const struct insn *in, enum amo_kind kind, unsigned size)
+{
+    uint64_t old;
+    if (!hart_amo(h, kind, h->x[in->rs1], size, h->x[in->rs2], &old))
+        return false;
+    h->x[in->rd] = size == 4 ? sext32(old) : old;
+    return true;
+}
+
+static bool exec_lr(struct hart *h, const struct insn *in, unsigned size)
+{
+    uint64_t v;
+    if (!hart_lr(h, h->x[in->rs1], size, &v))
+        return false;
+    h->x[in->rd] = size == 4 ? sext32(v) : v;
+    return true;
+}
+
+/* SC writes 0 to rd on success and 1 on failure (spec 8.2). */
+static bool exec_sc(struct hart *h, const struct insn *in, unsigned size)
+{
+    bool stored;
+    if (!hart_sc(h, h->x[in->rs1], size, h->x[in->rs2], &stored))
+        return false;
+    h->x[in->rd] = stored ? 0 : 1;
+    return true;
+}
+
+/* -------------------------------------------------------------- Zicsr */
+
+/* Which side effects a CSR instruction has (unprivileged spec 9.1, table
+ * "Conditions determining whether a CSR instruction reads or writes"):
+ * CSRRW[I] with rd = x0 does not read; CSRRS[I]/CSRRC[I] with rs1 = x0 or
+ * uimm = 0 do not write. The rs1 field is the register or the uimm. */
+static bool exec_csr(struct hart *h, const struct insn *in, unsigned *counters_written)
+{
+    bool imm_form = in->op >= OP_CSRRWI;
+    unsigned which = (unsigned)(in->op - (imm_form ? OP_CSRRWI : OP_CSRRW));
+    static const enum csr_op_kind kinds[3] = { CSR_OP_WRITE, CSR_OP_SET, CSR_OP_CLEAR };
+    enum csr_op_kind kind = kinds[which];
+    uint64_t operand = imm_form ? in->rs1 : h->x[in->rs1];
+    bool do_read = kind != CSR_OP_WRITE || in->rd != 0;
+    bool do_write = kind == CSR_OP_WRITE || in->rs1 != 0;
+    uint64_t old = 0;
+    unsigned csr = (unsigned)in->imm;
+
+    if (!csr_access(h, csr, kind, operand, do_read, do_write, &old))
+        return illegal(h, in);
+    if (do_read)
+        h->x[in->rd] = old;
+    if (do_write && csr == CSR_MCYCLE)
+        *counters_written |= COUNTER_CY;
+    if (do_write && csr == CSR_MINSTRET)
+        *counters_written |= COUNTER_IR;
+    return true;
+}
+
+/* -------------------------------------------------------------- F / D */
+
+/* mstatus.FS = Off makes every F/D instruction illegal; an instruction that
+ * changes FP state sets FS = Dirty and with it SD (privileged spec 3.1.6.6). */
+static bool fp_enabled(const struct hart *h) { return (h->mstatus & MSTATUS_FS) != 0; }
+
+static void fp_mark_dirty(struct hart *h)
+{
+    h->mstatus |= (uint64_t)FS_DIRTY << MSTATUS_FS_SHIFT | MSTATUS_SD;
+}
+
+/* FLW NaN-boxes the loaded single (unprivileged spec 13.2). */
+static bool exec_fp_load(struct hart *h, const struct insn *in, unsigned size)
+{
+    uint64_t v;
+    if (!fp_enabled(h))
+        return illegal(h, in);
+    if (!hart_load(h, h->x[in->rs1] + (uint64_t)in->imm, size, &v))
+        return false;
+    h->f[in->rd] = size == 4 ? fpu_box_s((uint32_t)v) : v;
+    fp_mark_dirty(h);
+    return true;
+}
+
+/* FSW stores the low 32 bits as they are, boxed or not (spec 13.2). */
+static bool exec_fp_store(struct hart *h, const struct insn *in, unsigned size)
+{
+    if (!fp_enabled(h))
+        return illegal(h, in);
+    return hart_store(h, h->x[in->rs1] + (uint64_t)in->imm, size, h->f[in->rs2]);
+}
+
+static bool exec_fp_op(struct hart *h, const struct insn *in)
+{
+    if (!fp_enabled(h) || !fpu_execute(h, in))
+        return illegal(h, in);
+    fp_mark_dirty(h);
+    return true;
+}
+
+/* ------------------------------------------------------------- system */
+
+/* FENCE: the host is x86-64 (TSO), which already orders everything except
+ * a store before a later load; only a fence whose predecessor set has
+ * stores (W or O) and successor set has loads (R or I) needs a full host
+ * fence. Any other FENCE still stops the compiler from reordering. Unknown
+ * fm values execute as this plain FENCE (unprivileged spec 2.7). */
+static void exec_fence(const struct insn *in)
+{
+    unsigned pred = (unsigned)(in->imm >> 4) & 0xf, succ = (unsigned)in->imm & 0xf;
+    const unsigned fence_i = 8, fence_o = 4, fence_r = 2, fence_w = 1;
+    if ((pred & (fence_w | fence_o)) && (succ & (fence_r | fence_i)))
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    else
+        __atomic_thread_fence(__ATOMIC_ACQ_REL);
+}
+
+/* FENCE.I: the local coherency event for fetched code (DESIGN.md 3). umbra
+ * fetches every instruction through the data path today and caches no
+ * decoded code, so there is nothing to drop yet; a decoded-code cache keyed
+ * by guest-physical page invalidates here. */
+static void exec_fence_i(struct hart *h)
+{
+    (void)h;
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
+/* SFENCE.VMA (privileged spec 4.2.1): illegal in U-mode, and in S-mode
+ * when mstatus.TVM is set. rs1 = x0 orders all addresses, otherwise only
+ * the page of x[rs1]; the ASID in rs2 only narrows what must be dropped, so
+ * ignoring it is always correct. This is the hart's coherency event for
+ * translations (DESIGN.md 1). */
+static bool exec_sfence_vma(struct hart *h, const struct insn *in)
+{
+    if (h->priv == PRIV_U || (h->priv == PRIV_S && (h->mstatus & MSTATUS_TVM)))
+        return illegal(h, in);
+    if (in->rs1 == 0)
+        tlb_flush_all(&h->tlb);
+    else
+        tlb_flush_va(&h->tlb, h->x[in->rs1]);
+    return true;
+}
+
+/* ECALL raises environment-call-from-U/S/M: causes 8, 9, 11 are 8 + priv. */
+static bool exec_ecall(struct hart *h)
+{
+    trap_exception(h, CAUSE_ECALL_U + (uint64_t)h->priv, 0);
+    return false;
+}
+
+static bool exec_ebreak(struct hart *h)
+{
+    trap_exception(h, CAUSE_BREAKPOINT, h->pc);
+    return false;
+}
+
+/* MRET/SRET set pc themselves; interrupts may have become enabled. */
+static bool exec_xret(struct hart *h, const struct insn *in, uint64_t *next)
+{
+    bool ok = in->op == OP_MRET ? trap_mret(h) : trap_sret(h);
+    if (!ok)
+        return illegal(h, in);
+    *next = h->pc;
+    h->poll_now = true;
+    return true;
+}
+
+/* WFI returns once an interrupt is pending (or the hart is kicked); the
+ * interrupt is then taken with epc = the instruction after WFI. */
+static bool exec_wfi(struct hart *h, const struct insn *in)
+{
+    if (!trap_wfi(h))
+        return illegal(h, in);
+    h->poll_now = true;
+    return true;
+}
+
+/* ------------------------------------------------------------ execute */
+
+/* Carry out one decoded instruction. Returns true if it retired. */
+static bool execute(struct hart *h, const struct insn *in, unsigned *counters_written)
+{
+    uint64_t *x = h->x;
+    const uint64_t a = x[in->rs1], b = x[in->rs2], pc = h->pc;
+    const uint64_t imm = (uint64_t)in->imm;
+    uint64_t next = pc + in->len;
+    bool ok = true;
+
+    switch ((enum insn_op)in->op) {
+    case OP_ILLEGAL: ok = illegal(h, in); break;
+
+    /* RV64I: upper immediates and control transfer. C is implemented, so
+     * IALIGN = 16 and no target can be misaligned (JALR clears bit 0,
+     * branch and jump offsets are even). */
+    case OP_LUI: x[in->rd] = imm; break;
+    case OP_AUIPC: x[in->rd] = pc + imm; break;
+    case OP_JAL: x[in->rd] = next; next = pc + imm; break;
+    case OP_JALR: x[in->rd] = next; next = (a + imm) & ~1ull; break;
+    case OP_BEQ: if (a == b) next = pc + imm; break;
+    case OP_BNE: if (a != b) next = pc + imm; break;
+    case OP_BLT: if ((int64_t)a < (int64_t)b) next = pc + imm; break;
+    case OP_BGE: if ((int64_t)a >= (int64_t)b) next = pc + imm; break;
+    case OP_BLTU: if (a < b) next = pc + imm; break;
+    case OP_BGEU: if (a >= b) next = pc + imm; break;
+
+    /* RV64I: loads and stores */
+    case OP_LB: ok = exec_load(h, in, 1, true); break;
+    case OP_LH: ok = exec_load(h, in, 2, true); break;
+    case OP_LW: ok = exec_load(h, in, 4, true); break;
+    case OP_LD: ok = exec_load(h, in, 8, false); break;
+    case OP_LBU: ok = exec_load(h, in, 1, false); break;
+    case OP_LHU: ok = exec_load(h, in, 2, false); break;
+    case OP_LWU: ok = exec_load(h, in, 4, false); break;
+    case OP_SB: ok = exec_store(h, in, 1); break;
+    case OP_SH: ok = exec_store(h, in, 2); break;
+    case OP_SW: ok = exec_store(h, in, 4); break;
+    case OP_SD: ok = exec_store(h, in, 8); break;
+
+    /* RV64I: register-immediate (shamt is in imm for shifts) */
+    case OP_ADDI: x[in->rd] = a + imm; break;
+    case OP_SLTI: x[in->rd] = (int64_t)a < (int64_t)imm; break;
+    case OP_SLTIU: x[in->rd] = a < imm; break;
+    case OP_XORI: x[in->rd] = a ^ imm; break;
+    case OP_ORI: x[in->rd] = a | imm; break;
+    case OP_ANDI: x[in->rd] = a & imm; break;
+    case OP_SLLI: x[in->rd] = a << (imm & 63); break;
+    case OP_SRLI: x[in->rd] = a >> (imm & 63); break;
+    case OP_SRAI: x[in->rd] = sra64(a, imm & 63); break;
+
+    /* RV64I: register-register (shift amounts are the low 6 bits) */
+    case OP_ADD: x[in->rd] = a + b; break;
+    case OP_SUB: x[in->rd] = a - b; break;
+    case OP_SLL: x[in->rd] = a << (b & 63); break;
+    case OP_SLT: x[in->rd] = (int64_t)a < (int64_t)b; break;
+    case OP_SLTU: x[in->rd] = a < b; break;
+    case OP_XOR: x[in->rd] = a ^ b; break;
+    case OP_SRL: x[in->rd] = a >> (b & 63); break;
+    case OP_SRA: x[in->rd] = sra64(a, b & 63); break;
+    case OP_OR: x[in->rd] = a | b; break;
+    case OP_AND: x[in->rd] = a & b; break;
+
+    /* RV64I: 32-bit operations, results sign-extended (spec 4.2) */
+    case OP_ADDIW: x[in->rd] = sext32(a + imm); break;
+    case OP_SLLIW: x[in->rd] = sext32((uint32_t)a << (imm & 31)); break;
+    case OP_SRLIW: x[in->rd] = sext32((uint32_t)a >> (imm & 31)); break;
+    case OP_SRAIW: x[in->rd] = sra32(a, imm & 31); break;
+    case OP_ADDW: x[in->rd] = sext32(a + b); break;
+    case OP_SUBW: x[in->rd] = sext32(a - b); break;
+    case OP_SLLW: x[in->rd] = sext32((uint32_t)a << (b & 31)); break;
+    case OP_SRLW: x[in->rd] = sext32((uint32_t)a >> (b & 31)); break;
+    case OP_SRAW: x[in->rd] = sra32(a, b & 31); break;
+
+    /* RV64I: ordering and environment */
+    case OP_FENCE: exec_fence(in); break;
+    case OP_FENCE_I: exec_fence_i(h); break;
+    case OP_ECALL: ok = exec_ecall(h); break;
+    case OP_EBREAK: ok = exec_ebreak(h); break;
+
+    /* Zicsr */
+    case OP_CSRRW: case OP_CSRRS: case OP_CSRRC:
+    case OP_CSRRWI: case OP_CSRRSI: case OP_CSRRCI:
+        ok = exec_csr(h, in, counters_written);
+        break;
+
+    /* M */
+    case OP_MUL: x[in->rd] = a * b; break;
+    case OP_MULH: x[in->rd] = mulh(a, b); break;
+    case OP_MULHSU: x[in->rd] = mulhsu(a, b); break;
+    case OP_MULHU: x[in->rd] = mulhu(a, b); break;
+    case OP_DIV: x[in->rd] = div_signed((int64_t)a, (int64_t)b); break;
+    case OP_DIVU: x[in->rd] = div_unsigned(a, b); break;
+    case OP_REM: x[in->rd] = rem_signed((int64_t)a, (int64_t)b); break;
+    case OP_REMU: x[in->rd] = rem_unsigned(a, b); break;
+    case OP_MULW: x[in->rd] = sext32(a * b); break;
+    case OP_DIVW: x[in->rd] = divw(a, b); break;
+    case OP_DIVUW: x[in->rd] = divuw(a, b); break;
+    case OP_REMW: x[in->rd] = remw(a, b); break;
+    case OP_REMUW: x[in->rd] = remuw(a, b); break;
+
+    /* A */
+    case OP_LR_W: ok = exec_lr(h, in, 4); break;
+    case OP_SC_W: ok = exec_sc(h, in, 4); break;
+    case OP_AMOSWAP_W: ok = exec_amo(h, in, AMO_SWAP, 4); break;
+    case OP_AMOADD_W: ok = exec_amo(h, in, AMO_ADD, 4); break;
+    case OP_AMOXOR_W: ok = exec_amo(h, in, AMO_XOR, 4); break;
+    case OP_AMOAND_W: ok = exec_amo(h, in, AMO_AND, 4); break;
+    case OP_AMOOR_W: ok = exec_amo(h, in, AMO_OR, 4); break;
+    case OP_AMOMIN_W: ok = exec_amo(h, in, AMO_MIN, 4); break;
+    case OP_AMOMAX_W: ok = exec_amo(h, in, AMO_MAX, 4); break;
+    case OP_AMOMINU_W: ok = exec_amo(h, in, AMO_MINU, 4); break;
+    case OP_AMOMAXU_W: ok = exec_amo(h, in, AMO_MAXU, 4); break;
+    case OP_LR_D: ok = exec_lr(h, in, 8); break;
+    case OP_SC_D: ok = exec_sc(h, in, 8); break;
+    case OP_AMOSWAP_D: ok = exec_amo(h, in, AMO_SWAP, 8); break;
+    case OP_AMOADD_D: ok = exec_amo(h, in, AMO_ADD, 8); break;
+    case OP_AMOXOR_D: ok = exec_amo(h, in, AMO_XOR, 8); break;
+    case OP_AMOAND_D: ok = exec_amo(h, in, AMO_AND, 8); break;
+    case OP_AMOOR_D: ok = exec_amo(h, in, AMO_OR, 8); break;
+    case OP_AMOMIN_D: ok = exec_amo(h, in, AMO_MIN, 8); break;
+    case OP_AMOMAX_D: ok = exec_amo(h, in, AMO_MAX, 8); break;
+    case OP_AMOMINU_D: ok = exec_amo(h, in, AMO_MINU, 8); break;
+    case OP_AMOMAXU_D: ok = exec_amo(h, in, AMO_MAXU, 8); break;
+
+    /* F and D: memory operations here, arithmetic in fpu.c */
+    case OP_FLW: ok = exec_fp_load(h, in, 4); break;
+    case OP_FLD: ok = exec_fp_load(h, in, 8); break;
+    case OP_FSW: ok = exec_fp_store(h, in, 4); break;
+    case OP_FSD: ok = exec_fp_store(h, in, 8); break;
+    case OP_FMADD_S: case OP_FMSUB_S: case OP_FNMSUB_S: case OP_FNMADD_S:
+    case OP_FADD_S: case OP_FSUB_S: case OP_FMUL_S: case OP_FDIV_S: case OP_FSQRT_S:
+    case OP_FSGNJ_S: case OP_FSGNJN_S: case OP_FSGNJX_S: case OP_FMIN_S: case OP_FMAX_S:
+    case OP_FCVT_W_S: case OP_FCVT_WU_S: case OP_FCVT_L_S: case OP_FCVT_LU_S:
+    case OP_FCVT_S_W: case OP_FCVT_S_WU: case OP_FCVT_S_L: case OP_FCVT_S_LU:
+    case OP_FMV_X_W: case OP_FMV_W_X: case OP_FEQ_S: case OP_FLT_S: case OP_FLE_S:
+    case OP_FCLASS_S:
+    case OP_FMADD_D: case OP_FMSUB_D: case OP_FNMSUB_D: case OP_FNMADD_D:
+    case OP_FADD_D: case OP_FSUB_D: case OP_FMUL_D: case OP_FDIV_D: case OP_FSQRT_D:
+    case OP_FSGNJ_D: case OP_FSGNJN_D: case OP_FSGNJX_D: case OP_FMIN_D: case OP_FMAX_D:
+    case OP_FCVT_S_D: case OP_FCVT_D_S:
+    case OP_FCVT_W_D: case OP_FCVT_WU_D: case OP_FCVT_L_D: case OP_FCVT_LU_D:
+    case OP_FCVT_D_W: case OP_FCVT_D_WU: case OP_FCVT_D_L: case OP_FCVT_D_LU:
+    case OP_FMV_X_D: case OP_FMV_D_X: case OP_FEQ_D: case OP_FLT_D: case OP_FLE_D:
+    case OP_FCLASS_D:
+        ok = exec_fp_op(h, in);
+        break;
+
+    /* privileged */
+    case OP_SRET: case OP_MRET: ok = exec_xret(h, in, &next); break;
+    case OP_WFI: ok = exec_wfi(h, in); break;
+    case OP_SFENCE_VMA: ok = exec_sfence_vma(h, in); break;
+
+    case OP_COUNT: default: ok = illegal(h, in); break;
+    }
+
+    x[0] = 0;   /* writes to x0 above are discarded here, in one place */
+    if (ok)
+        h->pc = next;
+    return ok;
+}
+
+/* Count a retired instruction (Zicntr; privileged spec 3.1.11-3.1.12):
+ * minstret counts unless mcountinhibit.IR is set or the instruction wrote
+ * minstret itself. mcycle is kept as minstret + mcycle_offset, so the
+ * offset absorbs the difference whenever only one of the two counts. */
+static void retire(struct hart *h, unsigned counters_written)
+{
+    unsigned frozen = (h->mcountinhibit & (COUNTER_CY | COUNTER_IR)) | counters_written;
+    bool count_ir = !(frozen & COUNTER_IR), count_cy = !(frozen & COUNTER_CY);
+    if (count_ir)
+        h->minstret++;
+    if (count_ir && !count_cy)
+        h->mcycle_offset--;
+    else if (!count_ir && count_cy)
+        h->mcycle_offset++;
+}
+
+bool hart_execute_one(struct hart *h)
+{
+    uint32_t raw;
+    struct insn in;
+    unsigned counters_written = 0;
+    if (!hart_fetch(h, h->pc, &raw))
+        return false;
+    decode(raw, &in);
+    if (!execute(h, &in, &counters_written))
+        return false;
+    retire(h, counters_written);
+    return true;
+}

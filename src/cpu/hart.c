@@ -1,0 +1,106 @@
+/* hart: creation, reset and the run loop of one hart (see hart.h).
+ *
+ * hart_run is the body of a hart's host thread: it executes instructions in
+ * batches and looks for interrupts between batches, at most every
+ * POLL_INTERVAL instructions and immediately after anything that may have
+ * made one takeable (h->poll_now: xRET, WFI, CSR writes to mstatus/mie/mip).
+ * Devices only set mip bits; the hart notices them at its next poll, so an
+ * interrupt is taken within POLL_INTERVAL instructions of being raised.
+ */
+#include "cpu/hart.h"
+
+#include <string.h>
+
+#include "cpu/access.h"
+#include "cpu/trap.h"
+
+#define POLL_INTERVAL 256
+
+/* misa: MXL = 2 (XLEN 64) and the letters I M A F D C, S, U
+ * (privileged spec 3.1.1). */
+static uint64_t misa_value(void)
+{
+    const char *letters = "IMAFDCSU";
+    uint64_t misa = 2ull << 62;
+    for (const char *c = letters; *c; c++)
+        misa |= 1ull << (*c - 'A');
+    return misa;
+}
+
+void hart_init(struct hart *h, uint64_t hartid, struct guest_mem *mem, _Atomic bool *halt)
+{
+    memset(h, 0, sizeof *h);
+    h->mhartid = hartid;
+    h->mem = mem;
+    h->halt = halt;
+    pthread_mutex_init(&h->wait_lock, NULL);
+    pthread_cond_init(&h->wait_cond, NULL);
+    atomic_init(&h->kicked, false);
+    hart_reset(h, 0);
+}
+
+/* Reset state (privileged spec 3.4): M-mode, MIE = 0, MPRV = 0, misa at
+ * its widest; umbra also clears every other register so runs are
+ * reproducible. SXL = UXL = 2: S and U run with XLEN 64 (3.1.6.2).
+ * The identity of the hart, its memory, the wake-up machinery and the
+ * CLINT's mtimecmp (which the CLINT resets) are kept. */
+void hart_reset(struct hart *h, uint64_t reset_pc)
+{
+    memset(h->x, 0, sizeof h->x);
+    memset(h->f, 0, sizeof h->f);
+    h->pc = reset_pc;
+    h->frm = h->fflags = 0;
+
+    h->priv = PRIV_M;
+    h->mstatus = 2ull << 32 | 2ull << 34;     /* UXL, SXL */
+    h->misa = misa_value();
+    h->medeleg = h->mideleg = 0;
+    h->mie = 0;
+    atomic_store(&h->mip, 0);
+    h->mtvec = h->mepc = h->mcause = h->mtval = h->mscratch = 0;
+    h->stvec = h->sepc = h->scause = h->stval = h->sscratch = 0;
+    h->satp = 0;
+    h->mcounteren = h->scounteren = h->mcountinhibit = 0;
+    h->menvcfg = h->senvcfg = 0;
+    h->stimecmp = 0;
+    h->mcycle_offset = 0;
+    h->minstret = 0;
+    memset(&h->pmp, 0, sizeof h->pmp);
+
+    h->lr_valid = false;
+    h->lr_addr = h->lr_value = 0;
+    tlb_flush_all(&h->tlb);
+    h->poll_now = true;
+}
+
+void hart_destroy(struct hart *h)
+{
+    pthread_cond_destroy(&h->wait_cond);
+    pthread_mutex_destroy(&h->wait_lock);
+}
+
+void hart_step(struct hart *h)
+{
+    hart_execute_one(h);
+}
+
+static bool halted(const struct hart *h)
+{
+    return h->halt && atomic_load_explicit(h->halt, memory_order_relaxed);
+}
+
+uint64_t hart_run(struct hart *h, uint64_t max_insns)
+{
+    uint64_t retired = 0;
+    while (!halted(h)) {
+        h->poll_now = false;
+        trap_poll_interrupts(h);
+        for (unsigned i = 0; i < POLL_INTERVAL && !h->poll_now; i++) {
+            if (hart_execute_one(h))
+                retired++;
+            if (max_insns && retired >= max_insns)
+                return retired;
+        }
+    }
+    return retired;
+}
