@@ -164,4 +164,11 @@ struct coherence_report {
     uint64_t shadow_pages;
 };
 void coherence_report(const struct coherence *co, unsigned hart, struct coherence_report *r);
+
+/* The per-hart table of --stats, and the same as JSON (--stats-json): an
+ * object with a "harts" array of one object per hart. instret[h] is hart h's
+ * retired-instruction count, which the caller owns. Call after the harts
+ * stopped. */
+void coherence_stats_text(FILE *out, const struct coherence *co, const uint64_t *instret);
+void coherence_stats_json(FILE *out, const struct coherence *co, const uint64_t *instret);
 #endif

@@ -113,6 +113,19 @@ static void test_lazy_patch_per_hart(void)
     CHECK_EQ(xlate(1, 3, ACCESS_READ), 0x80500000ull);
     CHECK_EQ(co.hart[1].stats.patches_applied, 1);          /* the diagonal channel */
     CHECK_EQ(violations, 0);
+
+    /* --stats-json carries the same counters, one object per hart */
+    char *json = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&json, &len);
+    uint64_t instret[2] = { 111, 222 };
+    coherence_stats_json(f, &co, instret);
+    fclose(f);
+    CHECK(strstr(json, "\"harts\": [") != NULL);
+    CHECK(strstr(json, "{\"hart\": 1, \"instret\": 222, \"coherency_events\": 2, "
+                       "\"patches_produced\": 2, \"patches_applied\": 1,") != NULL);
+    CHECK(strstr(json, "\"page_walks\": 1") != NULL);
+    free(json);
 }
 
 static void test_stale_token(enum stale_policy stale)

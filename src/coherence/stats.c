@@ -1,0 +1,77 @@
+/* --stats and --stats-json: the per-hart counters of DESIGN.md section 5. */
+#include "coherence/coherence.h"
+#include <inttypes.h>
+
+struct stat_field {
+    const char *name;
+    uint64_t (*get)(const struct coherence_report *r);
+};
+
+#define FIELD(json_name, expr) \
+    static uint64_t get_##json_name(const struct coherence_report *r) { return (expr); }
+FIELD(coherency_events, r->s.coherency_events)
+FIELD(patches_produced, r->s.patches_produced)
+FIELD(patches_applied, r->s.patches_applied)
+FIELD(patches_stale, r->s.patches_stale)
+FIELD(invalidated, r->s.invalidated)
+FIELD(rewalked, r->s.rewalked)
+FIELD(revalidated, r->s.revalidated)
+FIELD(ring_high_water, r->ring_high_water)
+FIELD(ring_overflows, r->ring_overflows)
+FIELD(resyncs, r->s.resyncs)
+FIELD(page_walks, r->s.page_walks)
+FIELD(shadow_entries, r->shadow_entries)
+FIELD(shadow_pages, r->shadow_pages)
+FIELD(shootdowns, r->s.shootdowns)
+#undef FIELD
+
+static const struct stat_field fields[] = {
+#define F(n) { #n, get_##n }
+    F(coherency_events), F(patches_produced), F(patches_applied), F(patches_stale),
+    F(invalidated), F(rewalked), F(revalidated), F(ring_high_water), F(ring_overflows),
+    F(resyncs), F(page_walks), F(shadow_entries), F(shadow_pages), F(shootdowns),
+#undef F
+};
+#define NFIELDS (sizeof fields / sizeof fields[0])
+
+void coherence_stats_text(FILE *out, const struct coherence *co, const uint64_t *instret)
+{
+    fprintf(out, "umbra stats: coherence=%s shadow=%s stale=%s\n",
+            coherence_strategy_name(co->opt.strategy),
+            co->opt.shared_table ? "shared" : "per-hart",
+            co->opt.stale == STALE_INVALIDATE ? "invalidate" : "rewalk");
+    fprintf(out, "  %-18s", "hart");
+    for (unsigned h = 0; h < co->nharts; h++)
+        fprintf(out, " %14u", h);
+    fprintf(out, "\n  %-18s", "instret");
+    for (unsigned h = 0; h < co->nharts; h++)
+        fprintf(out, " %14" PRIu64, instret[h]);
+    fputc('\n', out);
+    struct coherence_report r[COHERENCE_MAX_HARTS];
+    for (unsigned h = 0; h < co->nharts; h++)
+        coherence_report(co, h, &r[h]);
+    for (size_t f = 0; f < NFIELDS; f++) {
+        fprintf(out, "  %-18s", fields[f].name);
+        for (unsigned h = 0; h < co->nharts; h++)
+            fprintf(out, " %14" PRIu64, fields[f].get(&r[h]));
+        fputc('\n', out);
+    }
+}
+
+void coherence_stats_json(FILE *out, const struct coherence *co, const uint64_t *instret)
+{
+    fprintf(out, "{\n  \"coherence\": \"%s\",\n  \"shadow\": \"%s\",\n  \"stale\": \"%s\",\n"
+                 "  \"harts\": [\n",
+            coherence_strategy_name(co->opt.strategy),
+            co->opt.shared_table ? "shared" : "per-hart",
+            co->opt.stale == STALE_INVALIDATE ? "invalidate" : "rewalk");
+    for (unsigned h = 0; h < co->nharts; h++) {
+        struct coherence_report r;
+        coherence_report(co, h, &r);
+        fprintf(out, "    {\"hart\": %u, \"instret\": %" PRIu64, h, instret[h]);
+        for (size_t f = 0; f < NFIELDS; f++)
+            fprintf(out, ", \"%s\": %" PRIu64, fields[f].name, fields[f].get(&r));
+        fprintf(out, "}%s\n", h + 1 < co->nharts ? "," : "");
+    }
+    fprintf(out, "  ]\n}\n");
+}
