@@ -77,6 +77,7 @@ struct walk_request {
     bool sum, mxr;             /* sstatus.SUM, sstatus.MXR */
     enum access access;
     const struct pmp_state *pmp;  /* implicit PTE reads are checked as S-mode */
+    unsigned producer;         /* hart id, reported with the A/D store to a traced frame */
 };
 
 enum walk_status {

@@ -17,7 +17,8 @@
  *  - D, A and U of a non-leaf PTE are reserved for software to clear
  *    (4.3.1); umbra ignores them there rather than faulting.
  *  - A/D are updated by the walker (the "hardware" scheme of 4.3.1), and
- *    only for an access that is otherwise permitted.
+ *    only for an access that is otherwise permitted. The update goes through
+ *    the write-trace hooks of guest_mem with req->producer as the writer.
  *  - req->pmp == NULL means no PMP check at all (tests of pure translation).
  */
 #include "mmu/mmu.h"
@@ -165,8 +166,16 @@ static enum step examine_pte(struct guest_mem *mem, const struct walk_request *r
     if (!pte_access_allowed(mem, req->pmp, pte_addr, ACCESS_WRITE))
         return STEP_ACCESS_FAULT;
     uint64_t updated = *pte | needed;
-    if (!__atomic_compare_exchange_n(p, pte, updated, false,
-                                     __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+    /* The A/D store is a store like any other for write traces (DESIGN.md
+     * section 3): derived entries grant nothing before A and no write
+     * before D, so the frame's consumers must hear of it. begin and end
+     * pair even when the CAS loses and nothing is stored. */
+    bool traced;
+    mem_traced_store_begin(mem, pte_addr, PTE_SIZE, &traced);
+    bool stored = __atomic_compare_exchange_n(p, pte, updated, false,
+                                              __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+    mem_traced_store_end(mem, req->producer, pte_addr, PTE_SIZE, traced);
+    if (!stored)
         return STEP_RETRY;      /* *pte now holds what the other hart stored */
     *pte = updated;
     return STEP_LEAF;

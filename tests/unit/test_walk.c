@@ -507,6 +507,67 @@ static void test_ad_race(void)
     CHECK_EQ((peek(leaf) >> 8) & 1, race.flips & 1);
 }
 
+/* The A/D store goes through guest_mem's write-trace hooks when the PTE's
+ * frame is traced (DESIGN.md section 3: "The walker's own A/D store is a
+ * traced store too"), naming the walking hart as producer. */
+static struct {
+    unsigned begins, ends, producer, size;
+    uint64_t pa;
+} seen;
+
+static void saw_begin(void *ctx, uint64_t pa, unsigned size)
+{
+    seen.begins++;
+    seen.pa = pa;
+    seen.size = size;
+}
+
+static void saw_end(void *ctx, unsigned producer, uint64_t pa, unsigned size)
+{
+    seen.ends++;
+    seen.producer = producer;
+}
+
+static void test_ad_traced(void)
+{
+    CHECK(mem_trace_init(&mem, (struct mem_trace_hooks){ saw_begin, saw_end, NULL }));
+    uint64_t root = new_table();
+    uint64_t satp = satp_of(SATP_MODE_SV39, root);
+    uint64_t va = 0x0000000003000000ull, va2 = 0x0000000005000000ull;
+    uint64_t leaf = map(root, 3, va, 0, 0x80050000, PTE_V | PTE_R | PTE_W);
+    uint64_t leaf2 = map(root, 3, va2, 0, 0x80051000, PTE_V | PTE_R | PTE_W);
+    CHECK((leaf & PAGE_MASK) != (leaf2 & PAGE_MASK));
+    atomic_store(mem_trace_word(&mem, leaf), 1);
+
+    struct walk_request req = { .satp = satp, .priv = PRIV_S, .access = ACCESS_READ,
+                                .producer = 3 };
+    struct walk_result r;
+    mmu_walk(&mem, &req, va, &r);
+    CHECK_EQ(r.status, WALK_OK);
+    CHECK_EQ(seen.begins, 1);
+    CHECK_EQ(seen.ends, 1);
+    CHECK_EQ(seen.pa, leaf);
+    CHECK_EQ(seen.size, 8);
+    CHECK_EQ(seen.producer, 3);
+    /* No store needed, nothing reported. */
+    mmu_walk(&mem, &req, va, &r);
+    CHECK_EQ(seen.begins, 1);
+    /* Setting D is a store too. */
+    req.access = ACCESS_WRITE;
+    req.producer = 1;
+    mmu_walk(&mem, &req, va, &r);
+    CHECK_EQ(seen.begins, 2);
+    CHECK_EQ(seen.ends, 2);
+    CHECK_EQ(seen.producer, 1);
+    CHECK_EQ(peek(leaf), pte_to(0x80050000, PTE_V | PTE_R | PTE_W | PTE_A | PTE_D));
+    /* An untraced frame: the store happens, unreported. */
+    mmu_walk(&mem, &req, va2, &r);
+    CHECK_EQ(r.status, WALK_OK);
+    CHECK_EQ(peek(leaf2), pte_to(0x80051000, PTE_V | PTE_R | PTE_W | PTE_A | PTE_D));
+    CHECK_EQ(seen.begins, 2);
+    atomic_store(mem_trace_word(&mem, leaf), 0);
+}
+
 /* ---------------------------------------------------- access faults */
 
 static uint64_t napot(uint64_t base, uint64_t size)
@@ -671,6 +732,7 @@ int main(void)
     test_non_canonical();
     test_accessed_dirty();
     test_ad_race();
+    test_ad_traced();
     test_pte_outside_ram();
     test_pte_pmp();
     test_tlb();
