@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "check.h"
+#include "machine/board.h"
 #include "machine/htif.h"
 #include "machine/loader.h"
 
@@ -456,8 +457,32 @@ static void test_htif(void)
     CHECK(!mem_write(&mem, tohost + 2, 4, 1));
 }
 
+/* Where the board puts things, against what QEMU 7.2's virt does (its
+ * -dumpdtb output for -m 128M and -m 512M gives linux,initrd-start
+ * 0x84200000 and 0x88200000 with the kernel at 0x80200000). */
+static void test_board_placement(void)
+{
+    /* OpenSBI's fw_jump.bin is 115328 bytes: the kernel goes at 2 MiB. */
+    CHECK_EQ(board_kernel_flat_addr(0x80000000ull + 115328, true, RAM_BASE), 0x80200000ull);
+    CHECK_EQ(board_kernel_flat_addr(0x80200000ull, true, RAM_BASE), 0x80200000ull);
+    CHECK_EQ(board_kernel_flat_addr(0x80200001ull, true, RAM_BASE), 0x80400000ull);
+    CHECK_EQ(board_kernel_flat_addr(0, false, RAM_BASE), RAM_BASE);   /* -bios none */
+    CHECK_EQ(board_initrd_addr(0x80200000ull, 128ull << 20), 0x84200000ull);
+    CHECK_EQ(board_initrd_addr(0x80200000ull, 512ull << 20), 0x88200000ull);
+    CHECK_EQ(board_initrd_addr(0x80200000ull, 256ull << 20), 0x88200000ull);
+    CHECK_EQ(board_initrd_addr(0x80000000ull, 64ull << 20), 0x82000000ull);
+    /* The tree: 2 MiB aligned, below min(RAM end, 3 GiB). */
+    CHECK_EQ(board_fdt_addr(RAM_BASE, 128ull << 20, 6866), 0x87e00000ull);
+    CHECK_EQ(board_fdt_addr(RAM_BASE, 512ull << 20, 6866), 0x9fe00000ull);
+    CHECK_EQ(board_fdt_addr(RAM_BASE, 2ull << 30, 6866), 0xbfe00000ull);
+    CHECK_EQ(board_fdt_addr(RAM_BASE, 8ull << 30, 6866), 0xbfe00000ull);
+    CHECK_EQ(board_fdt_addr(RAM_BASE, 2ull << 20, 0x1000), RAM_BASE);
+    CHECK_EQ(board_fdt_addr(RAM_BASE, 128ull << 20, 3ull << 20), 0x87c00000ull);
+}
+
 int main(void)
 {
+    test_board_placement();
     CHECK_EQ(mem_init(&mem, RAM_BASE, RAM_SIZE), 0);
     test_good_elf();
     test_virtual_entry();

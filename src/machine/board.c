@@ -1,0 +1,585 @@
+/* board: building, booting, running and stopping the machine (see board.h). */
+#include "machine/board.h"
+#include <errno.h>
+#include <libfdt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "base/timebase.h"
+#include "dev/clint.h"
+#include "dev/plic.h"
+#include "dev/sifive_test.h"
+#include "dev/uart.h"
+#include "dev/virtio_blk.h"
+#include "dev/virtio_mmio.h"
+#include "machine/console.h"
+
+#define MiB (1ull << 20)
+#define GiB (1ull << 30)
+
+static int __attribute__((format(printf, 2, 3)))
+report(int status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "umbra: ");
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\n");
+    va_end(ap);
+    return status;
+}
+
+/* ------------------------------------------------------- placement rules */
+
+/* A flat kernel goes at the first 2 MiB boundary at or after the firmware's
+ * end (RV64: Linux wants a 2 MiB-aligned physical base); with no firmware
+ * that is the start of RAM. */
+uint64_t board_kernel_flat_addr(uint64_t firmware_end, bool has_firmware, uint64_t ram_base)
+{
+    uint64_t end = has_firmware ? firmware_end : ram_base;
+    return (end + 2 * MiB - 1) & ~(2 * MiB - 1);
+}
+
+/* Far enough past the kernel that its decompression and early allocations
+ * do not reach it, but low enough to stay in the first part of a large RAM. */
+uint64_t board_initrd_addr(uint64_t kernel_entry, uint64_t ram_size)
+{
+    uint64_t offset = ram_size / 2 < 128 * MiB ? ram_size / 2 : 128 * MiB;
+    return kernel_entry + offset;
+}
+
+/* As high as possible so nothing the kernel unpacks lands on it, but below
+ * 3 GiB so 32-bit code can address it; 2 MiB aligned. Returns 0 when RAM is
+ * too small for that rule (the caller then reports that it does not fit). */
+uint64_t board_fdt_addr(uint64_t ram_base, uint64_t ram_size, uint64_t fdt_size)
+{
+    uint64_t end = ram_base + ram_size;
+    uint64_t limit = (ram_base < 3 * GiB && end > 3 * GiB) ? 3 * GiB : end;
+    if (limit < fdt_size)
+        return 0;
+    return (limit - fdt_size) & ~(2 * MiB - 1);
+}
+
+/* ---------------------------------------------------------------- wiring */
+
+static void wire_msip(void *ctx, unsigned hart, bool level)
+{
+    struct board *b = ctx;
+    if (hart < b->nharts)
+        hart_set_irq(&b->harts[hart], MIP_MSIP, level);
+}
+
+static void wire_mtimecmp(void *ctx, unsigned hart, uint64_t value)
+{
+    struct board *b = ctx;
+    if (hart < b->nharts)
+        hart_set_mtimecmp(&b->harts[hart], value);
+}
+
+/* PLIC context 2h is hart h's M-mode external interrupt, 2h+1 its S-mode one. */
+static void wire_plic_context(void *ctx, unsigned context, bool level)
+{
+    struct board *b = ctx;
+    unsigned hart = context / 2;
+    if (hart < b->nharts)
+        hart_set_irq(&b->harts[hart], (context & 1) ? MIP_SEIP : MIP_MEIP, level);
+}
+
+static void uart_tx(void *ctx, uint8_t byte)
+{
+    console_putc(byte);
+}
+
+static bool console_to_uart(void *ctx, uint8_t byte)
+{
+    struct board *b = ctx;
+    return uart_receive(b->uart, &byte, 1) == 1;
+}
+
+static void console_quit(void *ctx)
+{
+    board_stop(ctx, STOP_EXIT, 0);
+}
+
+/* A process exit status has 8 bits; a non-zero guest code must not wrap to 0. */
+static int exit_status_of(uint64_t code)
+{
+    if (code == 0)
+        return 0;
+    return (code & 0xff) ? (int)(code & 0xff) : 1;
+}
+
+static void test_event(void *ctx, enum test_event ev, int exit_code)
+{
+    if (ev == TEST_EVENT_RESET)
+        board_stop(ctx, STOP_RESET, 0);
+    else
+        board_stop(ctx, STOP_EXIT, ev == TEST_EVENT_PASS ? 0 : exit_status_of((uint64_t)exit_code));
+}
+
+static void htif_exit(void *ctx, uint64_t code)
+{
+    board_stop(ctx, STOP_EXIT, exit_status_of(code));
+}
+
+static void htif_output(void *ctx, const void *buf, size_t len)
+{
+    console_write(buf, len);
+}
+
+void board_stop(struct board *b, enum board_stop_reason why, int code)
+{
+    pthread_mutex_lock(&b->stop_lock);
+    if (b->stop_reason == STOP_NONE) {
+        if (why == STOP_RESET && b->opts->no_reboot) {
+            why = STOP_EXIT;        /* -no-reboot: a reset ends the run, status 0 */
+            code = 0;
+        }
+        b->stop_reason = why;
+        b->exit_code = code;
+        atomic_store(&b->halt, true);
+        for (unsigned i = 0; i < b->nharts; i++)
+            hart_kick(&b->harts[i]);
+    }
+    pthread_mutex_unlock(&b->stop_lock);
+}
+
+/* ------------------------------------------------------------------- ROM */
+
+static bool rom_read(void *dev, uint64_t offset, unsigned size, uint64_t *value)
+{
+    const struct board_rom *r = dev;
+    if (offset > BOARD_ROM_SIZE - size)
+        return false;
+    uint64_t v = 0;
+    for (unsigned i = 0; i < size; i++)
+        v |= (uint64_t)r->bytes[offset + i] << (8 * i);
+    *value = v;
+    return true;
+}
+
+/* Stores to ROM are dropped, as on QEMU's MROM. */
+static bool rom_write(void *dev, uint64_t offset, unsigned size, uint64_t value)
+{
+    return offset <= BOARD_ROM_SIZE - size;
+}
+
+static void put_le64(uint8_t *p, uint64_t v)
+{
+    for (unsigned i = 0; i < 8; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* OpenSBI's fw_dynamic_info: magic, version, next_addr, next_mode, options,
+ * boot_hart. boot_hart 0 makes hart 0 the cold-boot hart, as on QEMU. The
+ * ROM is written only while no hart runs. */
+static void write_fw_dynamic_info(struct board *b)
+{
+    uint8_t *p = b->rom.bytes;
+    memset(p, 0, BOARD_ROM_SIZE);
+    put_le64(p + 0, FW_DYNAMIC_INFO_MAGIC);
+    put_le64(p + 8, FW_DYNAMIC_INFO_VERSION);
+    put_le64(p + 16, b->boot.kernel_entry);
+    put_le64(p + 24, FW_DYNAMIC_INFO_NEXT_MODE_S);
+    put_le64(p + 32, 0);
+    put_le64(p + 40, 0);
+}
+
+/* ---------------------------------------------------------------- devices */
+
+static bool map_device(struct board *b, struct device *d, uint64_t base)
+{
+    if (device_map(&b->mem, d, base))
+        return true;
+    report(0, "cannot map %s at 0x%llx", d->name, (unsigned long long)base);
+    return false;
+}
+
+static int create_disks(struct board *b)
+{
+    const struct umbra_options *o = b->opts;
+    char err[LOADER_ERR_LEN];
+    /* The first disk goes in the highest slot, as QEMU's virt assigns them. */
+    for (unsigned k = 0; k < o->ndisks; k++) {
+        if (!drive_open(&o->drive[o->disk[k]], &b->drives[k], err, sizeof err))
+            return report(EXIT_STATUS_BAD_FILE, "%s", err);
+        b->ndrives_open = k + 1;
+        unsigned slot = BOARD_VIRTIO_COUNT - 1 - k;
+        struct irq_line irq = plic_source_line(b->plic, BOARD_VIRTIO_IRQ0 + slot);
+        b->slot_blk[slot] = virtio_blk_create(&b->mem, b->drives[k].fd, b->drives[k].size,
+                                              b->drives[k].read_only, irq);
+        if (!b->slot_blk[slot])
+            return report(EXIT_STATUS_BAD_FILE, "cannot create the virtio-blk device");
+        if (!map_device(b, virtio_blk_device(b->slot_blk[slot]),
+                        BOARD_VIRTIO_BASE + slot * BOARD_VIRTIO_STRIDE))
+            return EXIT_STATUS_BAD_FILE;
+    }
+    for (unsigned slot = 0; slot < BOARD_VIRTIO_COUNT; slot++) {
+        if (b->slot_blk[slot])
+            continue;
+        b->slot_empty[slot] = virtio_mmio_create_empty();
+        if (!b->slot_empty[slot] ||
+            !map_device(b, virtio_mmio_device(b->slot_empty[slot]),
+                        BOARD_VIRTIO_BASE + slot * BOARD_VIRTIO_STRIDE))
+            return EXIT_STATUS_BAD_FILE;
+    }
+    return 0;
+}
+
+static int create_devices(struct board *b)
+{
+    static const struct mmio_ops rom_ops = { rom_read, rom_write };
+    b->rom.dev = (struct device){ .name = "rom", .size = BOARD_ROM_SIZE, .mmio = rom_ops };
+    const struct clint_hooks hooks = { wire_msip, wire_mtimecmp, b };
+    const struct irq_line plic_out = { wire_plic_context, b, 0 };
+    b->clint = clint_create(b->nharts, &hooks);
+    b->plic = plic_create(b->nharts, plic_out);
+    b->test = sifive_test_create(test_event, b);
+    if (!b->clint || !b->plic || !b->test)
+        return report(EXIT_STATUS_BAD_FILE, "out of memory creating devices");
+    b->uart = uart_create(uart_tx, b, plic_source_line(b->plic, BOARD_UART_IRQ));
+    if (!b->uart)
+        return report(EXIT_STATUS_BAD_FILE, "out of memory creating the UART");
+    if (!map_device(b, &b->rom.dev, BOARD_ROM_BASE) ||
+        !map_device(b, sifive_test_device(b->test), BOARD_TEST_BASE) ||
+        !map_device(b, clint_device(b->clint), BOARD_CLINT_BASE) ||
+        !map_device(b, plic_device(b->plic), BOARD_PLIC_BASE) ||
+        !map_device(b, uart_device(b->uart), BOARD_UART_BASE))
+        return EXIT_STATUS_BAD_FILE;
+    return create_disks(b);
+}
+
+/* ------------------------------------------------------------ boot images */
+
+static int read_image(const char *path, const char *what, struct image *img)
+{
+    char err[LOADER_ERR_LEN];
+    if (image_read(path, what, img, err, sizeof err))
+        return 0;
+    return report(EXIT_STATUS_BAD_FILE, "%s", err);
+}
+
+static int read_images(struct board *b)
+{
+    const struct umbra_options *o = b->opts;
+    if (!o->bios_none) {
+        char err[LOADER_ERR_LEN];
+        if (!image_read(o->bios, "-bios", &b->bios_img, err, sizeof err)) {
+            if (!strcmp(o->bios, OPT_DEFAULT_BIOS) && access(o->bios, F_OK) != 0)
+                return report(EXIT_STATUS_BAD_FILE,
+                              "the default firmware %s is missing: install the Debian package "
+                              "'opensbi', or give -bios FILE or -bios none", OPT_DEFAULT_BIOS);
+            return report(EXIT_STATUS_BAD_FILE, "%s", err);
+        }
+    }
+    int rc = 0;
+    if (!rc && o->kernel)
+        rc = read_image(o->kernel, "-kernel", &b->kernel_img);
+    if (!rc && o->initrd)
+        rc = read_image(o->initrd, "-initrd", &b->initrd_img);
+    if (!rc && o->dtb)
+        rc = read_image(o->dtb, "-dtb", &b->dtb_img);
+    return rc;
+}
+
+static void describe_board(const struct board *b, struct fdt_board *fb)
+{
+    const struct board_boot *boot = &b->boot;
+    *fb = (struct fdt_board){
+        .nharts = b->nharts,
+        .ram_base = b->mem.ram_base, .ram_size = b->mem.ram_size,
+        .isa = BOARD_RISCV_ISA, .mmu_type = BOARD_MMU_TYPE,
+        .timebase_hz = (uint32_t)TIMEBASE_HZ,
+        .test = { BOARD_TEST_BASE, SIFIVE_TEST_WINDOW_SIZE },
+        .clint = { BOARD_CLINT_BASE, CLINT_WINDOW_SIZE },
+        .plic = { BOARD_PLIC_BASE, PLIC_WINDOW_SIZE },
+        .uart = { BOARD_UART_BASE, UART_WINDOW_SIZE },
+        .plic_ndev = PLIC_NUM_SOURCES - 1,      /* source 0 does not exist */
+        .uart_irq = BOARD_UART_IRQ, .uart_clock_hz = BOARD_UART_CLOCK_HZ,
+        .virtio = { BOARD_VIRTIO_BASE, BOARD_VIRTIO_STRIDE },
+        .nvirtio = BOARD_VIRTIO_COUNT, .virtio_irq0 = BOARD_VIRTIO_IRQ0,
+        .bootargs = b->opts->append,
+        .has_initrd = boot->has_initrd,
+        .initrd_start = boot->initrd_start, .initrd_end = boot->initrd_end,
+    };
+}
+
+/* The generated tree, or the -dtb blob with /chosen brought up to date as
+ * QEMU does (bootargs from -append, the initrd's range). */
+static int make_fdt(struct board *b)
+{
+    const struct board_boot *boot = &b->boot;
+    int rc;
+    if (b->dtb_img.data) {
+        if (b->dtb_img.size < sizeof(struct fdt_header) || fdt_check_header(b->dtb_img.data) != 0 ||
+            fdt_totalsize(b->dtb_img.data) > b->dtb_img.size)
+            return report(EXIT_STATUS_BAD_FILE, "-dtb %s: not a device tree blob", b->opts->dtb);
+        if (fdt_totalsize(b->dtb_img.data) > FDT_BUF_SIZE / 2)
+            return report(EXIT_STATUS_BAD_FILE, "-dtb %s: larger than %u bytes", b->opts->dtb,
+                          FDT_BUF_SIZE / 2);
+        memcpy(b->fdt, b->dtb_img.data, fdt_totalsize(b->dtb_img.data));
+        rc = fdt_update_chosen(b->fdt, sizeof b->fdt, b->opts->append, boot->has_initrd,
+                               boot->initrd_start, boot->initrd_end);
+    } else {
+        struct fdt_board fb;
+        describe_board(b, &fb);
+        rc = fdt_build_virt(&fb, b->fdt, sizeof b->fdt);
+    }
+    if (rc < 0)
+        return report(EXIT_STATUS_BAD_FILE, "cannot build the device tree: %s", fdt_strerror(rc));
+    b->fdt_size = fdt_totalsize(b->fdt);
+    return 0;
+}
+
+static int place_initrd(struct board *b, struct load_map *map)
+{
+    struct board_boot *boot = &b->boot;
+    char err[LOADER_ERR_LEN];
+    uint64_t start = board_initrd_addr(boot->kernel_entry, b->mem.ram_size);
+    /* Byte for byte, whatever the contents: an initrd is never parsed. */
+    if (!load_map_add(map, &b->mem, start, b->initrd_img.size, "-initrd", err, sizeof err))
+        return report(EXIT_STATUS_BAD_FILE, "%s %s", err, b->opts->initrd);
+    mem_copy_to_guest(&b->mem, start, b->initrd_img.data, b->initrd_img.size);
+    boot->has_initrd = true;
+    boot->initrd_start = start;
+    boot->initrd_end = start + b->initrd_img.size;
+    return 0;
+}
+
+static int place_fdt(struct board *b, struct load_map *map)
+{
+    char err[LOADER_ERR_LEN];
+    int rc = make_fdt(b);
+    if (rc)
+        return rc;
+    b->boot.fdt_addr = board_fdt_addr(b->mem.ram_base, b->mem.ram_size, b->fdt_size);
+    if (!load_map_add(map, &b->mem, b->boot.fdt_addr, b->fdt_size, "the device tree", err,
+                      sizeof err))
+        return report(EXIT_STATUS_BAD_FILE, "%s", err);
+    mem_copy_to_guest(&b->mem, b->boot.fdt_addr, b->fdt, b->fdt_size);
+    return 0;
+}
+
+/* Place firmware, kernel, initrd and device tree, and fill in b->boot.
+ * Runs at creation and again at every guest reset (no hart running). */
+static int place_images(struct board *b)
+{
+    struct board_boot *boot = &b->boot;
+    struct load_map map = { .n = 0 };
+    char err[LOADER_ERR_LEN];
+    memset(boot, 0, sizeof *boot);
+    boot->start_pc = b->mem.ram_base;
+    if (b->bios_img.data) {
+        if (!loader_place(&b->mem, &map, &b->bios_img, b->mem.ram_base, &boot->firmware, err,
+                          sizeof err))
+            return report(EXIT_STATUS_BAD_FILE, "%s", err);
+        boot->has_firmware = true;
+        boot->start_pc = boot->firmware.entry;
+    }
+    if (b->kernel_img.data) {
+        uint64_t flat = board_kernel_flat_addr(boot->firmware.high, boot->has_firmware,
+                                               b->mem.ram_base);
+        if (!loader_place(&b->mem, &map, &b->kernel_img, flat, &boot->kernel, err, sizeof err))
+            return report(EXIT_STATUS_BAD_FILE, "%s", err);
+        boot->has_kernel = true;
+        boot->kernel_entry = boot->kernel.entry;
+        if (!boot->has_firmware)
+            boot->start_pc = boot->kernel_entry;
+    }
+    if (b->initrd_img.data) {
+        int rc = place_initrd(b, &map);
+        if (rc)
+            return rc;
+    }
+    int rc = place_fdt(b, &map);
+    if (rc)
+        return rc;
+    write_fw_dynamic_info(b);
+    return 0;
+}
+
+/* Spike's HTIF, when the kernel's (or else the firmware's) ELF names tohost. */
+static int setup_htif(struct board *b)
+{
+    const struct loaded *l = NULL;
+    if (b->boot.has_kernel && b->boot.kernel.is_elf && b->boot.kernel.elf.has_tohost)
+        l = &b->boot.kernel;
+    else if (b->boot.has_firmware && b->boot.firmware.is_elf && b->boot.firmware.elf.has_tohost)
+        l = &b->boot.firmware;
+    if (!l)
+        return 0;
+    if (!htif_init(&b->htif, &b->mem, l->elf.tohost, l->elf.has_fromhost, l->elf.fromhost,
+                   htif_exit, htif_output, b))
+        return report(EXIT_STATUS_BAD_FILE, "cannot map HTIF at tohost 0x%llx",
+                      (unsigned long long)l->elf.tohost);
+    b->has_htif = true;
+    return 0;
+}
+
+/* ------------------------------------------------------------- harts */
+
+/* The state QEMU's reset vector leaves behind: M-mode at the entry with
+ * a0 = mhartid, a1 = device tree, a2 = fw_dynamic_info. */
+static void reset_harts(struct board *b)
+{
+    for (unsigned i = 0; i < b->nharts; i++) {
+        struct hart *h = &b->harts[i];
+        hart_reset(h, b->boot.start_pc);
+        h->x[10] = i;
+        h->x[11] = b->boot.fdt_addr;
+        h->x[12] = BOARD_ROM_BASE;
+    }
+}
+
+static void *hart_thread(void *arg)
+{
+    hart_run(arg, 0);
+    return NULL;
+}
+
+/* Start one thread per hart and wait until all of them have stopped. */
+static int run_harts(struct board *b)
+{
+    unsigned started = 0;
+    for (; started < b->nharts; started++)
+        if (pthread_create(&b->threads[started], NULL, hart_thread, &b->harts[started]) != 0)
+            break;
+    if (started < b->nharts) {
+        report(0, "cannot start a thread for hart %u", started);
+        board_stop(b, STOP_EXIT, EXIT_STATUS_BAD_FILE);
+    }
+    for (unsigned i = 0; i < started; i++)
+        pthread_join(b->threads[i], NULL);
+    return 0;
+}
+
+/* A guest reset: devices to their reset state, images placed again, harts
+ * back at the entry. Every hart thread has been joined. */
+static int reset_machine(struct board *b)
+{
+    struct device *devs[] = {
+        clint_device(b->clint), plic_device(b->plic), uart_device(b->uart),
+        sifive_test_device(b->test),
+    };
+    for (unsigned i = 0; i < sizeof devs / sizeof devs[0]; i++)
+        if (devs[i]->reset)
+            devs[i]->reset(devs[i]);
+    for (unsigned slot = 0; slot < BOARD_VIRTIO_COUNT; slot++) {
+        struct device *d = b->slot_blk[slot] ? virtio_blk_device(b->slot_blk[slot])
+                                             : virtio_mmio_device(b->slot_empty[slot]);
+        if (d->reset)
+            d->reset(d);
+    }
+    if (b->has_htif)
+        htif_reset(&b->htif);
+    int rc = place_images(b);
+    if (rc)
+        return rc;
+    reset_harts(b);
+    pthread_mutex_lock(&b->stop_lock);
+    b->stop_reason = STOP_NONE;
+    atomic_store(&b->halt, false);
+    pthread_mutex_unlock(&b->stop_lock);
+    return 0;
+}
+
+int board_run(struct board *b)
+{
+    console_init();
+    if (!console_start_input(console_to_uart, console_quit, b))
+        return report(EXIT_STATUS_BAD_FILE, "cannot start the console thread");
+    timebase_reset();
+    for (;;) {
+        run_harts(b);
+        if (b->stop_reason != STOP_RESET)
+            return b->exit_code;
+        int rc = reset_machine(b);
+        if (rc)
+            return rc;
+    }
+}
+
+/* ---------------------------------------------------------- create/destroy */
+
+int board_create(struct board *b, const struct umbra_options *o)
+{
+    memset(b, 0, sizeof *b);
+    b->opts = o;
+    b->nharts = o->nharts;
+    pthread_mutex_init(&b->stop_lock, NULL);
+    for (unsigned k = 0; k < OPT_MAX_DRIVES; k++)
+        b->drives[k].fd = -1;
+    int err = mem_init(&b->mem, BOARD_RAM_BASE, o->ram_size);
+    if (err)
+        return report(EXIT_STATUS_BAD_FILE, "cannot allocate %llu MiB of guest RAM: %s",
+                      (unsigned long long)(o->ram_size >> 20), strerror(-err));
+    b->harts = calloc(b->nharts, sizeof *b->harts);
+    if (!b->harts)
+        return report(EXIT_STATUS_BAD_FILE, "out of memory");
+    for (unsigned i = 0; i < b->nharts; i++)
+        hart_init(&b->harts[i], i, &b->mem, &b->halt);
+    int rc = create_devices(b);
+    if (!rc)
+        rc = read_images(b);
+    if (!rc)
+        rc = place_images(b);
+    if (!rc)
+        rc = setup_htif(b);
+    if (rc)
+        return rc;
+    reset_harts(b);
+    return 0;
+}
+
+int board_dump_dtb(const struct board *b, const char *path)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return report(EXIT_STATUS_BAD_FILE, "-dumpdtb %s: %s", path, strerror(errno));
+    bool ok = fwrite(b->fdt, 1, b->fdt_size, f) == b->fdt_size;
+    if (fclose(f) != 0)
+        ok = false;
+    if (!ok)
+        return report(EXIT_STATUS_BAD_FILE, "-dumpdtb %s: write failed", path);
+    return 0;
+}
+
+void board_destroy(struct board *b)
+{
+    if (b->harts) {
+        for (unsigned i = 0; i < b->nharts; i++)
+            hart_destroy(&b->harts[i]);
+        free(b->harts);
+        b->harts = NULL;
+    }
+    for (unsigned slot = 0; slot < BOARD_VIRTIO_COUNT; slot++) {
+        if (b->slot_blk[slot])
+            virtio_blk_destroy(b->slot_blk[slot]);
+        if (b->slot_empty[slot])
+            virtio_mmio_destroy(b->slot_empty[slot]);
+        b->slot_blk[slot] = NULL;
+        b->slot_empty[slot] = NULL;
+    }
+    for (unsigned k = 0; k < b->ndrives_open; k++)
+        drive_close(&b->drives[k]);
+    b->ndrives_open = 0;
+    if (b->uart)
+        uart_destroy(b->uart);
+    if (b->test)
+        sifive_test_destroy(b->test);
+    if (b->plic)
+        plic_destroy(b->plic);
+    if (b->clint)
+        clint_destroy(b->clint);
+    b->uart = NULL;
+    b->test = NULL;
+    b->plic = NULL;
+    b->clint = NULL;
+    image_release(&b->bios_img);
+    image_release(&b->kernel_img);
+    image_release(&b->initrd_img);
+    image_release(&b->dtb_img);
+    mem_destroy(&b->mem);
+}

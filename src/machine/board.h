@@ -1,0 +1,150 @@
+/* board: the `virt` machine — RAM, devices, harts and their threads, boot.
+ *
+ * Owns the whole machine: guest RAM at 0x80000000, the devices at QEMU
+ * virt's addresses (DESIGN.md section 6) and their interrupt wiring (device
+ * -> PLIC source -> PLIC context -> hart MEIP/SEIP; CLINT -> MSIP/mtimecmp),
+ * one host thread per hart running hart_run, the boot images, and the
+ * decision to stop: guest poweroff or failure (sifive,test), an HTIF exit,
+ * or Ctrl-A X.
+ *
+ * Boot, as QEMU 7.2's virt does it (hw/riscv/boot.c behaviour):
+ *  - firmware (-bios) at 0x80000000 (an ELF at its own addresses);
+ *  - -kernel: an ELF at its addresses; a flat image at the first 2 MiB
+ *    boundary after the firmware's end (0x80200000 for OpenSBI), or at
+ *    0x80000000 with -bios none;
+ *  - -initrd at kernel entry + min(RAM / 2, 128 MiB);
+ *  - the device tree at the highest 2 MiB boundary that leaves room for it
+ *    below min(RAM end, 3 GiB);
+ *  - a fw_dynamic_info block (OpenSBI's struct: magic "OSBI", version 2,
+ *    next_addr = kernel entry, next_mode = S, boot hart 0) in a ROM at
+ *    0x1000, where QEMU keeps its reset ROM.
+ * Every hart starts in M-mode at the firmware's entry (the kernel's with
+ * -bios none) with a0 = hartid, a1 = device tree, a2 = fw_dynamic_info:
+ * the registers QEMU's reset vector sets up. umbra starts harts there
+ * directly instead of running a reset vector, because harts fetch only from
+ * RAM. Both fw_jump and fw_dynamic boot this way.
+ *
+ * Reset (sifive,test 0x7777, e.g. Linux `reboot`): every hart stops, every
+ * device is reset, the images are placed again and the harts restart from
+ * the boot state; RAM is otherwise kept, as on QEMU. With -no-reboot umbra
+ * exits with status 0 instead.
+ *
+ * Threads: board_create / board_run / board_destroy on the main thread.
+ * board_stop may be called from any thread (hart threads via devices, the
+ * console thread).
+ */
+#ifndef UMBRA_MACHINE_BOARD_H
+#define UMBRA_MACHINE_BOARD_H
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include "cpu/hart.h"
+#include "dev/device.h"
+#include "machine/drive.h"
+#include "machine/fdt.h"
+#include "machine/htif.h"
+#include "machine/loader.h"
+#include "machine/options.h"
+#include "mem/guest_mem.h"
+
+/* The memory map (QEMU virt). */
+#define BOARD_ROM_BASE 0x1000ull
+#define BOARD_ROM_SIZE 0x1000ull
+#define BOARD_TEST_BASE 0x100000ull
+#define BOARD_CLINT_BASE 0x2000000ull
+#define BOARD_PLIC_BASE 0xc000000ull
+#define BOARD_UART_BASE 0x10000000ull
+#define BOARD_UART_IRQ 10
+#define BOARD_UART_CLOCK_HZ 3686400
+#define BOARD_VIRTIO_BASE 0x10001000ull
+#define BOARD_VIRTIO_STRIDE 0x1000ull
+#define BOARD_VIRTIO_COUNT 8
+#define BOARD_VIRTIO_IRQ0 1            /* slot n drives PLIC source 1 + n */
+#define BOARD_RAM_BASE 0x80000000ull
+
+/* What the device tree tells the guest about each hart. Zicntr and Zihpm
+ * are left out: Linux 6.1 and OpenSBI 1.1 ignore them, and the multi-letter
+ * list stays what the hart certainly implements. */
+#define BOARD_RISCV_ISA "rv64imafdc_zicsr_zifencei_sstc"
+#define BOARD_MMU_TYPE "riscv,sv48"
+
+/* OpenSBI's struct fw_dynamic_info (include/sbi/fw_dynamic.h): six
+ * little-endian XLEN words. */
+#define FW_DYNAMIC_INFO_MAGIC 0x4942534full     /* "OSBI" */
+#define FW_DYNAMIC_INFO_VERSION 2
+#define FW_DYNAMIC_INFO_NEXT_MODE_S 1
+
+enum board_stop_reason {
+    STOP_NONE = 0,
+    STOP_EXIT,                  /* poweroff, guest failure, HTIF exit, Ctrl-A X */
+    STOP_RESET,                 /* guest asked for a reset */
+};
+
+struct board_rom {
+    struct device dev;
+    uint8_t bytes[BOARD_ROM_SIZE];
+};
+
+struct board_boot {
+    uint64_t start_pc;          /* where every hart starts */
+    uint64_t kernel_entry;      /* fw_dynamic_info.next_addr; 0 without -kernel */
+    uint64_t fdt_addr;
+    uint64_t initrd_start, initrd_end;
+    bool has_initrd;
+    struct loaded firmware, kernel;
+    bool has_firmware, has_kernel;
+};
+
+struct board {
+    const struct umbra_options *opts;
+    struct guest_mem mem;
+    unsigned nharts;
+    struct hart *harts;
+    pthread_t threads[OPT_MAX_HARTS];
+    _Atomic bool halt;
+
+    struct clint *clint;
+    struct plic *plic;
+    struct uart *uart;
+    struct sifive_test *test;
+    struct virtio_mmio *slot_empty[BOARD_VIRTIO_COUNT];  /* empty transports */
+    struct virtio_blk *slot_blk[BOARD_VIRTIO_COUNT];     /* disks */
+    struct drive drives[OPT_MAX_DRIVES];
+    unsigned ndrives_open;
+    struct board_rom rom;
+    struct htif htif;
+    bool has_htif;
+
+    struct image bios_img, kernel_img, initrd_img, dtb_img;
+    uint8_t fdt[FDT_BUF_SIZE];
+    size_t fdt_size;
+    struct board_boot boot;
+
+    pthread_mutex_t stop_lock;
+    enum board_stop_reason stop_reason;
+    int exit_code;
+};
+
+/* Build the machine and place the boot images. Returns 0, or the exit status
+ * to leave with (EXIT_STATUS_BAD_FILE, or EXIT_STATUS_USAGE) after printing
+ * the reason on stderr. On failure board_destroy must still be called. */
+int board_create(struct board *b, const struct umbra_options *o);
+
+/* Write the device tree as placed in RAM to `path`. 0 or EXIT_STATUS_BAD_FILE. */
+int board_dump_dtb(const struct board *b, const char *path);
+
+/* Start the console input and the harts; return the exit status when the
+ * machine stops for good (guest resets are handled inside). */
+int board_run(struct board *b);
+
+/* Stop every hart: exit with `code`, or reset. The first request wins. */
+void board_stop(struct board *b, enum board_stop_reason why, int code);
+
+void board_destroy(struct board *b);
+
+/* Where QEMU 7.2's virt puts things, exposed for tests. */
+uint64_t board_kernel_flat_addr(uint64_t firmware_end, bool has_firmware, uint64_t ram_base);
+uint64_t board_initrd_addr(uint64_t kernel_entry, uint64_t ram_size);
+uint64_t board_fdt_addr(uint64_t ram_base, uint64_t ram_size, uint64_t fdt_size);
+#endif
