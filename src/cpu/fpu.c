@@ -20,7 +20,9 @@
  */
 #include "cpu/fpu.h"
 
+#include <float.h>
 #include <stddef.h>
+#include <string.h>
 
 typedef unsigned __int128 u128;
 
@@ -366,22 +368,24 @@ static uint64_t fp_div(const struct fp_format *f, uint64_t x, uint64_t y, int rm
     return round_pack(f, sign, exp, sig, rm, flags);
 }
 
-/* Floor of the square root of a 128-bit integer, digit by digit. */
+/* Floor of the square root of n, for n in [2^126, 2^128). A host double
+ * estimate is within 2^12 of the root; one Newton step brings it within one,
+ * and exact integer checks settle the last unit, so the result does not
+ * depend on the host's rounding. */
 static uint64_t isqrt128(u128 n, bool *exact)
 {
-    u128 rem = 0, root = 0;
-    for (int i = 0; i < 64; i++) {
-        rem = (rem << 2) | (n >> 126);
-        n <<= 2;
-        root <<= 1;
-        u128 trial = (root << 1) | 1;
-        if (rem >= trial) {
-            rem -= trial;
-            root |= 1;
-        }
-    }
-    *exact = rem == 0;
-    return (uint64_t)root;
+    double est = __builtin_sqrt((double)n);
+    uint64_t r = est >= 0x1p64 ? UINT64_MAX : (uint64_t)est;
+    if (r < (1ull << 63))
+        r = 1ull << 63;
+    u128 next = ((u128)r + n / r) >> 1;
+    r = next > UINT64_MAX ? UINT64_MAX : (uint64_t)next;
+    while ((u128)r * r > n)
+        r--;
+    while (r != UINT64_MAX && (u128)(r + 1) * (r + 1) <= n)
+        r++;
+    *exact = (u128)r * r == n;
+    return r;
 }
 
 static uint64_t fp_sqrt(const struct fp_format *f, uint64_t x, int rm, uint8_t *flags)
@@ -682,6 +686,92 @@ static uint64_t fp_sgnj(const struct fp_format *f, uint64_t x, uint64_t y, enum 
     return (x & ~sb) | s;
 }
 
+/* ---- host fast path ----------------------------------------------------
+ *
+ * The common case -- round to nearest even, normal operands of moderate
+ * size -- is done by the host's IEEE 754 arithmetic, which rounds exactly as
+ * RISC-V RNE does (umbra never changes the host rounding mode). The window
+ * on the operands' exponents rules out overflow and underflow, so NX is the
+ * only flag possible, and it is decided exactly: by the error of the sum
+ * (Knuth's TwoSum, exact when nothing overflows), or by whether the odd
+ * parts of the significands multiply or divide within the precision.
+ * Anything outside the window takes the integer path above. */
+#if defined(__STDC_IEC_559__) && FLT_EVAL_METHOD == 0 && !defined(__FAST_MATH__)
+#define FPU_HOST_FAST 1
+#else
+#define FPU_HOST_FAST 0
+#endif
+
+enum fast_op { FAST_ADD, FAST_SUB, FAST_MUL, FAST_DIV };
+
+/* Significand with its hidden bit, trailing zeros removed. */
+static inline uint64_t odd_significand(uint64_t v, int frac_bits)
+{
+    uint64_t m = (v & ((1ull << frac_bits) - 1)) | (1ull << frac_bits);
+    return m >> __builtin_ctzll(m);
+}
+
+/* Whether x op y is exact, given its exponents stay in range. */
+static inline bool fast_exact(enum fast_op op, uint64_t x, uint64_t y, int frac_bits)
+{
+    uint64_t ox = odd_significand(x, frac_bits), oy = odd_significand(y, frac_bits);
+    if (op == FAST_MUL)
+        return ((u128)ox * oy >> (frac_bits + 1)) == 0;
+    return ox % oy == 0;    /* the quotient of odd parts must be an integer */
+}
+
+static bool fast_d(enum fast_op op, uint64_t x, uint64_t y, uint64_t *out, uint8_t *flags)
+{
+    /* biased exponents 1023 +- 500: sums, products and quotients stay normal */
+    if (!FPU_HOST_FAST || ((x >> 52) & 0x7ff) - 523u > 1000u || ((y >> 52) & 0x7ff) - 523u > 1000u)
+        return false;
+    double a, b, r;
+    bool inexact;
+    memcpy(&a, &x, sizeof a);
+    memcpy(&b, &y, sizeof b);
+    if (op == FAST_ADD || op == FAST_SUB) {
+        if (op == FAST_SUB)
+            b = -b;
+        r = a + b;
+        double bv = r - a, av = r - bv;
+        inexact = (a - av) + (b - bv) != 0;
+    } else {
+        r = op == FAST_MUL ? a * b : a / b;
+        inexact = !fast_exact(op, x, y, 52);
+    }
+    if (inexact)
+        *flags |= FFLAG_NX;
+    memcpy(out, &r, sizeof r);
+    return true;
+}
+
+static bool fast_s(enum fast_op op, uint64_t x, uint64_t y, uint64_t *out, uint8_t *flags)
+{
+    /* biased exponents 127 +- 60 */
+    if (!FPU_HOST_FAST || ((x >> 23) & 0xff) - 67u > 120u || ((y >> 23) & 0xff) - 67u > 120u)
+        return false;
+    uint32_t xs = (uint32_t)x, ys = (uint32_t)y, rs;
+    float a, b, r;
+    bool inexact;
+    memcpy(&a, &xs, sizeof a);
+    memcpy(&b, &ys, sizeof b);
+    if (op == FAST_ADD || op == FAST_SUB) {
+        if (op == FAST_SUB)
+            b = -b;
+        r = a + b;
+        float bv = r - a, av = r - bv;
+        inexact = (a - av) + (b - bv) != 0;
+    } else {
+        r = op == FAST_MUL ? a * b : a / b;
+        inexact = !fast_exact(op, x, y, 23);
+    }
+    if (inexact)
+        *flags |= FFLAG_NX;
+    memcpy(&rs, &r, sizeof rs);
+    *out = rs;
+    return true;
+}
+
 /* ---- dispatch ----------------------------------------------------------- */
 
 /* Whether the op has a rounding-mode field (spec 11.2: only those consult
@@ -730,10 +820,22 @@ static bool exec_s(struct hart *h, const struct insn *in, int rm, uint8_t *fl)
     case OP_FMSUB_S:  r = fp_fma(f, a, b, c, false, true, rm, fl); break;
     case OP_FNMSUB_S: r = fp_fma(f, a, b, c, true, false, rm, fl); break;
     case OP_FNMADD_S: r = fp_fma(f, a, b, c, true, true, rm, fl); break;
-    case OP_FADD_S:   r = fp_add(f, a, b, false, rm, fl); break;
-    case OP_FSUB_S:   r = fp_add(f, a, b, true, rm, fl); break;
-    case OP_FMUL_S:   r = fp_mul(f, a, b, rm, fl); break;
-    case OP_FDIV_S:   r = fp_div(f, a, b, rm, fl); break;
+    case OP_FADD_S:
+        if (rm != RM_RNE || !fast_s(FAST_ADD, a, b, &r, fl))
+            r = fp_add(f, a, b, false, rm, fl);
+        break;
+    case OP_FSUB_S:
+        if (rm != RM_RNE || !fast_s(FAST_SUB, a, b, &r, fl))
+            r = fp_add(f, a, b, true, rm, fl);
+        break;
+    case OP_FMUL_S:
+        if (rm != RM_RNE || !fast_s(FAST_MUL, a, b, &r, fl))
+            r = fp_mul(f, a, b, rm, fl);
+        break;
+    case OP_FDIV_S:
+        if (rm != RM_RNE || !fast_s(FAST_DIV, a, b, &r, fl))
+            r = fp_div(f, a, b, rm, fl);
+        break;
     case OP_FSQRT_S:  r = fp_sqrt(f, a, rm, fl); break;
     case OP_FSGNJ_S:  r = fp_sgnj(f, a, b, SGNJ); break;
     case OP_FSGNJN_S: r = fp_sgnj(f, a, b, SGNJN); break;
@@ -775,10 +877,22 @@ static bool exec_d(struct hart *h, const struct insn *in, int rm, uint8_t *fl)
     case OP_FMSUB_D:  r = fp_fma(f, a, b, c, false, true, rm, fl); break;
     case OP_FNMSUB_D: r = fp_fma(f, a, b, c, true, false, rm, fl); break;
     case OP_FNMADD_D: r = fp_fma(f, a, b, c, true, true, rm, fl); break;
-    case OP_FADD_D:   r = fp_add(f, a, b, false, rm, fl); break;
-    case OP_FSUB_D:   r = fp_add(f, a, b, true, rm, fl); break;
-    case OP_FMUL_D:   r = fp_mul(f, a, b, rm, fl); break;
-    case OP_FDIV_D:   r = fp_div(f, a, b, rm, fl); break;
+    case OP_FADD_D:
+        if (rm != RM_RNE || !fast_d(FAST_ADD, a, b, &r, fl))
+            r = fp_add(f, a, b, false, rm, fl);
+        break;
+    case OP_FSUB_D:
+        if (rm != RM_RNE || !fast_d(FAST_SUB, a, b, &r, fl))
+            r = fp_add(f, a, b, true, rm, fl);
+        break;
+    case OP_FMUL_D:
+        if (rm != RM_RNE || !fast_d(FAST_MUL, a, b, &r, fl))
+            r = fp_mul(f, a, b, rm, fl);
+        break;
+    case OP_FDIV_D:
+        if (rm != RM_RNE || !fast_d(FAST_DIV, a, b, &r, fl))
+            r = fp_div(f, a, b, rm, fl);
+        break;
     case OP_FSQRT_D:  r = fp_sqrt(f, a, rm, fl); break;
     case OP_FSGNJ_D:  r = fp_sgnj(f, a, b, SGNJ); break;
     case OP_FSGNJN_D: r = fp_sgnj(f, a, b, SGNJN); break;

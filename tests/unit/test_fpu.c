@@ -227,6 +227,18 @@ static void test_mul_div_sqrt(void)
     F2(OP_FDIV_D, RNE, D_ONE, 0x4008000000000000ull, 0x3fd5555555555555ull, NX);
     F2(OP_FDIV_D, RUP, D_ONE, 0x4008000000000000ull, 0x3fd5555555555556ull, NX);
     F2(OP_FDIV_D, RMM, D_ONE, 0x4008000000000000ull, 0x3fd5555555555555ull, NX);
+    /* (1 + 2^-26)^2 = 1 + 2^-25 + 2^-52 fits 53 bits exactly (fraction
+     * 1 << 27 | 1); (1 + 2^-26)(1 + 2^-27) = 1 + 2^-26 + 2^-27 + 2^-53 needs
+     * 54: a tie, RNE keeps the even 1 + 2^-26 + 2^-27 (fraction 0x6000000). */
+    F2(OP_FMUL_D, RNE, 0x3ff0000004000000ull, 0x3ff0000004000000ull, 0x3ff0000008000001ull, 0);
+    F2(OP_FMUL_D, RNE, 0x3ff0000004000000ull, 0x3ff0000002000000ull, 0x3ff0000006000000ull, NX);
+    F2(OP_FMUL_D, RUP, 0x3ff0000004000000ull, 0x3ff0000002000000ull, 0x3ff0000006000001ull, NX);
+    F2(OP_FMUL_D, RMM, 0x3ff0000004000000ull, 0x3ff0000002000000ull, 0x3ff0000006000001ull, NX);
+    /* 9 / 3 = 3 exactly; 7 / 3 = 2.333... (1.0010101...b * 2, fraction
+     * 0x2aaaaaaaaaaaa then 1010... -> RNE rounds up to ...aab). */
+    F2(OP_FDIV_D, RNE, 0x4022000000000000ull, 0x4008000000000000ull, 0x4008000000000000ull, 0);
+    F2(OP_FDIV_D, RNE, 0x401c000000000000ull, 0x4008000000000000ull, 0x4002aaaaaaaaaaabull, NX);
+    F2(OP_FDIV_D, RTZ, 0x401c000000000000ull, 0x4008000000000000ull, 0x4002aaaaaaaaaaaaull, NX);
     /* Exact: 6 / 3 = 2, 3 * 0.5 = 1.5 (0x3fc00000). */
     F2(OP_FDIV_S, RNE, S(0x40c00000), S(S_THREE), S(S_TWO), 0);
     F2(OP_FMUL_S, RNE, S(S_THREE), S(S_HALF), S(0x3fc00000), 0);
