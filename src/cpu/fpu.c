@@ -1,13 +1,14 @@
-/* fpu: F and D computational instructions in integer arithmetic.
+/* fpu: F and D computational instructions.
  *
- * umbra does not borrow the host's floating-point unit: the host has no
- * round-to-nearest-ties-to-max-magnitude mode, detects NaN payloads
- * differently, and its rounding mode and flags are global per-thread state
- * that the optimiser does not respect. Every operation here is computed on
- * integers (unsigned __int128 where a double product needs 106 bits) and
- * rounded once by round_pack(), which implements IEEE 754-2008 section 4.3
- * for all five RISC-V modes, with underflow's tininess detected after
- * rounding (unprivileged spec 11.2: "tininess is detected after rounding").
+ * Every operation has an exact integer implementation (unsigned __int128
+ * where a double product needs 106 bits), rounded once by round_pack(),
+ * which implements IEEE 754-2008 section 4.3 for all five RISC-V modes --
+ * the host has no round-to-nearest-ties-to-max-magnitude mode -- with
+ * underflow's tininess detected after rounding (unprivileged spec 11.4).
+ * The host FPU is used only where it provably gives the same bits and flags:
+ * round-to-nearest-even add, subtract, multiply and divide of normal operands
+ * inside an exponent window (see "host fast path"). umbra never changes the
+ * host's rounding mode and never reads its exception flags.
  *
  * Internal representation of a finite non-zero value: a sign, an unbiased
  * exponent `exp` and a 64-bit significand `sig` normalised so that bit 62 is
@@ -852,7 +853,7 @@ static bool exec_s(struct hart *h, const struct insn *in, int rm, uint8_t *fl)
     case OP_FCVT_WU_S: write_x(h, in->rd, sext32(fp_to_int(f, a, INT_WU, rm, fl))); return true;
     case OP_FCVT_L_S:  write_x(h, in->rd, fp_to_int(f, a, INT_L, rm, fl)); return true;
     case OP_FCVT_LU_S: write_x(h, in->rd, fp_to_int(f, a, INT_LU, rm, fl)); return true;
-    /* FMV.X.W moves the register's low 32 bits, boxed or not (spec 13.2). */
+    /* FMV.X.W moves the register's low 32 bits, boxed or not (spec 12.2). */
     case OP_FMV_X_W:  write_x(h, in->rd, sext32(h->f[in->rs1])); return true;
     case OP_FEQ_S:    write_x(h, in->rd, fp_eq(f, a, b, fl)); return true;
     case OP_FLT_S:    write_x(h, in->rd, fp_lt_le(f, a, b, false, fl)); return true;

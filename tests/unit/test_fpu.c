@@ -1,7 +1,7 @@
 /* test_fpu: F and D computational instructions against hand-derived values.
  *
  * Every expected bit pattern below is worked out from the IEEE 754 encoding
- * and the RISC-V rules (unprivileged spec chapters 11-13), with the
+ * and the RISC-V rules (unprivileged spec chapters 11 and 12), with the
  * derivation in the comment next to it: ties in each rounding mode, overflow,
  * underflow with tininess after rounding, fused multiply-add, NaN-boxing,
  * canonical NaNs, min/max, compares, saturating conversions, FCLASS and the
@@ -187,7 +187,7 @@ static void test_underflow(void)
     /* Exact subnormal difference: 2^-126 - 2^-149 = 0x007fffff. */
     F2(OP_FSUB_S, RNE, S(S_MIN_NORM), S(S_MIN_SUB), S(0x007fffff), 0);
 
-    /* Tininess after rounding (spec 11.2). (1 - 2^-24) * 2^-126 =
+    /* Tininess after rounding (spec 11.4). (1 - 2^-24) * 2^-126 =
      * 2^-126 - 2^-150 has 24 significant bits, so with an unbounded exponent
      * it is exact and below 2^-126: tiny. As a subnormal (quantum 2^-149) it
      * is a tie between 0x007fffff (odd) and 0x00800000 (even): RNE gives
@@ -322,7 +322,7 @@ static void test_fma(void)
 static void test_nan_boxing(void)
 {
     /* A single read from a register that is not a valid NaN box is the
-     * canonical NaN (spec 13.2): a quiet NaN, so no flag. */
+     * canonical NaN (spec 12.2): a quiet NaN, so no flag. */
     F2(OP_FADD_S, RNE, 0x000000003f800000ull, S(S_ONE), S(S_QNAN), 0);
     F2(OP_FADD_S, RNE, 0xfffffffe3f800000ull, S(S_ONE), S(S_QNAN), 0);
     /* Every single result is boxed. */
@@ -332,7 +332,7 @@ static void test_nan_boxing(void)
     F2(OP_FSGNJ_S, RNE, 0x000000003f800000ull, S(S_ONE), S(0x7fc00000), 0);
     F2(OP_FSGNJN_S, RNE, 0x000000003f800000ull, S(S_ONE), S(0xffc00000), 0);
     F2(OP_FSGNJ_S, RNE, S(S_ONE), 0x00000000bf800000ull, S(S_ONE), 0);  /* rs2 unboxed: +NaN */
-    /* Moves transfer the low 32 bits, boxed or not (spec 13.2). */
+    /* Moves transfer the low 32 bits, boxed or not (spec 12.2). */
     X1(OP_FMV_X_W, RNE, 0x1234567887654321ull, 0xffffffff87654321ull, 0);
     X1(OP_FMV_X_W, RNE, S(0x7fffffff), 0x000000007fffffffull, 0);
     F1(OP_FMV_W_X, RNE, 0x1234567889abcdefull, S(0x89abcdef), 0);
