@@ -23,7 +23,8 @@ static int64_t start(void)
 
 uint64_t timebase_now(void)
 {
-    return (uint64_t)(host_ns() - start()) / (1000000000 / TIMEBASE_HZ);
+    int64_t s = start();    /* first: on the very first call it reads the clock itself */
+    return (uint64_t)(host_ns() - s) / (1000000000 / TIMEBASE_HZ);
 }
 
 void timebase_reset(void)
