@@ -1,16 +1,23 @@
 /* access: slow paths of a hart's memory accesses (see access.h).
  *
- * Every access that misses the fast cache comes here: translate (page walk
- * when satp is not Bare and the effective privilege is below M, privileged
- * spec 4.3.2), check PMP (3.7), then read or write through guest_mem, which
+ * Every access that misses the fast cache comes here: translate (through
+ * the hart's shadow table when it has one, else a page walk, whenever satp
+ * is not Bare and the effective privilege is below M; privileged spec
+ * 4.3.2), check PMP (3.7), then read or write through guest_mem, which
  * dispatches to RAM or a device. A translation is remembered in the fast
  * cache only when the whole 4 KiB page is plain RAM, PMP grants the access
- * on the whole page, and the walker says the cached permission is safe
+ * on the whole page, and the translation says the cached permission is safe
  * (A set; D set for writes), so a cache hit never skips a check that could
  * fail.
+ *
+ * Write traces (DESIGN.md 1, src/coherence/trace.c): every store this path
+ * makes is reported to guest_mem's trace hooks with the hart as producer,
+ * and the fast cache never gets a write entry for a traced frame, so
+ * fast-path stores cannot bypass the producer path.
  */
 #include "cpu/access.h"
 
+#include "coherence/coherence.h"
 #include "cpu/trap.h"
 
 enum xlate_status { XLATE_OK = 0, XLATE_PAGE_FAULT, XLATE_ACCESS_FAULT };
@@ -43,8 +50,17 @@ static bool is_plain_ram(const struct guest_mem *m, uint64_t pa, unsigned len)
     return mem_in_ram(m, pa, len) && !mem_find_mmio(m, pa) && !mem_find_mmio(m, pa + len - 1);
 }
 
+/* The producer id this hart's stores are reported under. */
+static unsigned producer_id(const struct hart *h)
+{
+    return h->coherence ? h->coherence->id : (unsigned)h->mhartid;
+}
+
 /* Remember va → page in the fast cache if every check the slow path made
- * would pass for any access of this type anywhere in the page. */
+ * would pass for any access of this type anywhere in the page. A write
+ * entry for a traced frame would let stores skip the producer path; a frame
+ * traced after this check loses its write entries at the hart's next
+ * coherence boundary (src/coherence/trace.c, step 2). */
 static void maybe_fill(struct hart *h, uint64_t va, uint64_t pa, enum access acc,
                        enum priv eff, unsigned pte_perms)
 {
@@ -55,7 +71,23 @@ static void maybe_fill(struct hart *h, uint64_t va, uint64_t pa, enum access acc
         return;
     if (!mem_page_is_plain_ram(h->mem, page))
         return;
+    if (acc == ACCESS_WRITE && mem_frame_traced(h->mem, page))
+        return;
     tlb_fill(&h->tlb, access_tlb_ctx(eff), acc, va, mem_ram_ptr(h->mem, page), page);
+}
+
+/* Page walk for one access: through the shadow table when the hart has
+ * one (it may answer without walking), else straight to the walker.
+ * *cacheable says whether the fast cache may keep the result. */
+static void walk(struct hart *h, const struct walk_request *req, uint64_t va,
+                 struct walk_result *w, bool *cacheable)
+{
+    if (h->coherence) {
+        coherence_translate(h->coherence, req, va, w, cacheable);
+        return;
+    }
+    mmu_walk(h->mem, req, va, w);
+    *cacheable = w->status == WALK_OK;
 }
 
 /* Translate and PMP-check an access of len bytes at va that does not cross
@@ -75,15 +107,17 @@ static enum xlate_status translate(struct hart *h, uint64_t va, unsigned len, en
             .mxr = (h->mstatus & MSTATUS_MXR) != 0,
             .access = acc,
             .pmp = &h->pmp,
+            .producer = producer_id(h),
         };
         struct walk_result w;
-        mmu_walk(h->mem, &req, va, &w);
+        bool cacheable;
+        walk(h, &req, va, &w, &cacheable);
         if (w.status == WALK_PAGE_FAULT)
             return XLATE_PAGE_FAULT;
         if (w.status != WALK_OK)
             return XLATE_ACCESS_FAULT;
         *pa = w.pa;
-        pte_perms = w.perms;
+        pte_perms = cacheable ? w.perms : 0;
     }
     if (!pmp_check(&h->pmp, *pa, len, acc, eff))
         return XLATE_ACCESS_FAULT;
@@ -115,10 +149,10 @@ static bool read_bytes(struct guest_mem *m, uint64_t pa, unsigned n, uint64_t *v
     return true;
 }
 
-static bool write_bytes(struct guest_mem *m, uint64_t pa, unsigned n, uint64_t val)
+static bool write_bytes(struct hart *h, uint64_t pa, unsigned n, uint64_t val)
 {
     for (unsigned i = 0; i < n; i++)
-        if (!mem_write(m, pa + i, 1, (val >> (8 * i)) & 0xff))
+        if (!mem_write_by(h->mem, producer_id(h), pa + i, 1, (val >> (8 * i)) & 0xff))
             return false;
     return true;
 }
@@ -168,7 +202,7 @@ bool hart_store_slow(struct hart *h, uint64_t va, unsigned size, uint64_t val)
     if (access_within_page(va, size)) {
         uint64_t pa;
         enum xlate_status s = translate(h, va, size, ACCESS_WRITE, access_data_priv(h), &pa);
-        if (s == XLATE_OK && !mem_write(h->mem, pa, size, val))
+        if (s == XLATE_OK && !mem_write_by(h->mem, producer_id(h), pa, size, val))
             s = XLATE_ACCESS_FAULT;
         return s == XLATE_OK || raise_fault(h, s, ACCESS_WRITE, va);
     }
@@ -176,9 +210,9 @@ bool hart_store_slow(struct hart *h, uint64_t va, unsigned size, uint64_t val)
     unsigned n[2];
     if (!translate_pieces(h, va, size, ACCESS_WRITE, pa, n))
         return false;
-    if (!write_bytes(h->mem, pa[0], n[0], val))
+    if (!write_bytes(h, pa[0], n[0], val))
         return raise_fault(h, XLATE_ACCESS_FAULT, ACCESS_WRITE, va);
-    if (!write_bytes(h->mem, pa[1], n[1], val >> (8 * n[0])))
+    if (!write_bytes(h, pa[1], n[1], val >> (8 * n[0])))
         return raise_fault(h, XLATE_ACCESS_FAULT, ACCESS_WRITE, va + n[0]);
     return true;
 }
@@ -328,6 +362,14 @@ static bool check_atomic_alignment(struct hart *h, uint64_t va, unsigned size, u
     return false;
 }
 
+/* AMOs and SCs store through the host pointer, fast path or not, so they
+ * report themselves to the write-trace hooks: cheap (one relaxed load of
+ * the frame's trace word) and independent of how the pointer was found. */
+static uint64_t host_to_pa(const struct guest_mem *m, const uint8_t *p)
+{
+    return m->ram_base + (uint64_t)(p - m->ram);
+}
+
 bool hart_amo(struct hart *h, enum amo_kind kind, uint64_t va, unsigned size,
               uint64_t operand, uint64_t *old)
 {
@@ -336,10 +378,14 @@ bool hart_amo(struct hart *h, enum amo_kind kind, uint64_t va, unsigned size,
     uint8_t *p = atomic_pointer(h, va, size, ACCESS_WRITE);
     if (!p)
         return false;
+    uint64_t pa = host_to_pa(h->mem, p);
+    bool traced;
+    mem_traced_store_begin(h->mem, pa, size, &traced);
     if (size == 4)
         *old = amo_on_host32((uint32_t *)(void *)p, kind, (uint32_t)operand);
     else
         *old = amo_on_host64((uint64_t *)(void *)p, kind, operand);
+    mem_traced_store_end(h->mem, producer_id(h), pa, size, traced);
     return true;
 }
 
@@ -375,6 +421,9 @@ bool hart_sc(struct hart *h, uint64_t va, unsigned size, uint64_t val, bool *sto
     uint8_t *p = atomic_pointer(h, va, size, ACCESS_WRITE);
     if (!p)
         return false;
+    uint64_t pa = host_to_pa(h->mem, p);
+    bool traced;
+    mem_traced_store_begin(h->mem, pa, size, &traced);
     if (size == 4) {
         uint32_t expected = (uint32_t)h->lr_value;
         *stored = __atomic_compare_exchange_n((uint32_t *)(void *)p, &expected, (uint32_t)val,
@@ -384,5 +433,6 @@ bool hart_sc(struct hart *h, uint64_t va, unsigned size, uint64_t val, bool *sto
         *stored = __atomic_compare_exchange_n((uint64_t *)(void *)p, &expected, val,
                                               false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
     }
+    mem_traced_store_end(h->mem, producer_id(h), pa, size, traced);
     return true;
 }

@@ -10,6 +10,7 @@
  */
 #include <limits.h>
 
+#include "coherence/coherence.h"
 #include "cpu/access.h"
 #include "cpu/csr.h"
 #include "cpu/decode.h"
@@ -251,15 +252,21 @@ static void exec_fence_i(struct hart *h)
 }
 
 /* SFENCE.VMA (privileged spec 4.2.1): illegal in U-mode, and in S-mode
- * when mstatus.TVM is set. rs1 = x0 orders all addresses, otherwise only
- * the page of x[rs1]; the ASID in rs2 only narrows what must be dropped, so
- * ignoring it is always correct. This is the hart's coherency event for
- * translations (DESIGN.md 1). */
+ * when mstatus.TVM is set. It is the hart's coherency event for
+ * translations (DESIGN.md 1): with shadow tables, the coherence layer
+ * applies the pending patches and drops the fast cache only if the table
+ * changed (it drains everything at every fence, which DESIGN.md 2 allows).
+ * Without them, rs1 = x0 drops the whole fast cache, otherwise only the
+ * page of x[rs1]; the ASID in rs2 only narrows what must be dropped, so
+ * ignoring it is always correct. */
 static bool exec_sfence_vma(struct hart *h, const struct insn *in)
 {
     if (h->priv == PRIV_U || (h->priv == PRIV_S && (h->mstatus & MSTATUS_TVM)))
         return illegal(h, in);
-    if (in->rs1 == 0)
+    if (h->coherence)
+        coherence_fence(h->coherence, h->satp, h->priv, (h->mstatus & MSTATUS_SUM) != 0,
+                        (h->mstatus & MSTATUS_MXR) != 0);
+    else if (in->rs1 == 0)
         tlb_flush_all(&h->tlb);
     else
         tlb_flush_va(&h->tlb, h->x[in->rs1]);
@@ -291,10 +298,17 @@ static bool exec_xret(struct hart *h, const struct insn *in, uint64_t *next)
 }
 
 /* WFI returns once an interrupt is pending (or the hart is kicked); the
- * interrupt is then taken with epc = the instruction after WFI. */
+ * interrupt is then taken with epc = the instruction after WFI. A sleeping
+ * hart is parked for the coherence layer, so trace placement by other
+ * harts need not wait to see it pass a boundary (src/coherence/trace.c). */
 static bool exec_wfi(struct hart *h, const struct insn *in)
 {
-    if (!trap_wfi(h))
+    if (h->coherence)
+        coherence_park(h->coherence);
+    bool legal = trap_wfi(h);
+    if (h->coherence)
+        coherence_unpark(h->coherence);
+    if (!legal)
         return illegal(h, in);
     h->poll_now = true;
     return true;

@@ -6,11 +6,15 @@
  * made one takeable (h->poll_now: xRET, WFI, CSR writes to mstatus/mie/mip).
  * Devices only set mip bits; the hart notices them at its next poll, so an
  * interrupt is taken within POLL_INTERVAL instructions of being raised.
+ * The poll point is also the hart's coherence boundary (src/coherence/
+ * trace.c, step 2), and the hart is parked for the coherence layer whenever
+ * hart_run is not executing it.
  */
 #include "cpu/hart.h"
 
 #include <string.h>
 
+#include "coherence/coherence.h"
 #include "cpu/access.h"
 #include "cpu/trap.h"
 
@@ -69,6 +73,9 @@ void hart_reset(struct hart *h, uint64_t reset_pc)
 
     h->lr_valid = false;
     h->lr_addr = h->lr_value = 0;
+    /* Reset is a coherency event after which no derived state survives. */
+    if (h->coherence)
+        coherence_drop_all(h->coherence);
     tlb_flush_all(&h->tlb);
     h->poll_now = true;
 }
@@ -89,11 +96,13 @@ static bool halted(const struct hart *h)
     return h->halt && atomic_load_explicit(h->halt, memory_order_relaxed);
 }
 
-uint64_t hart_run(struct hart *h, uint64_t max_insns)
+static uint64_t run_batches(struct hart *h, uint64_t max_insns)
 {
     uint64_t retired = 0;
     while (!halted(h)) {
         h->poll_now = false;
+        if (h->coherence)
+            coherence_boundary_fast(h->coherence);
         trap_poll_interrupts(h);
         for (unsigned i = 0; i < POLL_INTERVAL && !h->poll_now; i++) {
             if (hart_execute_one(h))
@@ -102,5 +111,15 @@ uint64_t hart_run(struct hart *h, uint64_t max_insns)
                 return retired;
         }
     }
+    return retired;
+}
+
+uint64_t hart_run(struct hart *h, uint64_t max_insns)
+{
+    if (h->coherence)
+        coherence_unpark(h->coherence);
+    uint64_t retired = run_batches(h, max_insns);
+    if (h->coherence)
+        coherence_park(h->coherence);
     return retired;
 }

@@ -18,6 +18,8 @@
 #include "mem/guest_mem.h"
 #include "mmu/mmu.h"
 
+struct coherence_hart;
+
 /* mip / mie bits (privileged spec 3.1.9). */
 #define IRQ_SSI 1
 #define IRQ_MSI 3
@@ -119,6 +121,10 @@ struct hart {
     /* ---- translation ---- */
     struct guest_mem *mem;
     struct tlb tlb;
+    /* The hart's side of the shadow-table coherence mechanism (src/coherence),
+     * set by machine/ from coherence_hart_attach(); NULL = none: translate
+     * with mmu_walk alone and drop the fast cache at every SFENCE.VMA. */
+    struct coherence_hart *coherence;
 
     /* ---- running ---- */
     bool poll_now;              /* re-check interrupts before the next instruction */

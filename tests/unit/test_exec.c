@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "coherence/coherence.h"
 #include "cpu/hart.h"
 #include "mem/guest_mem.h"
 
@@ -675,6 +676,64 @@ static void test_sfence(void)
     CHECK_EQ(h.priv, PRIV_S);
 }
 
+/* With shadow tables: the hart's own store to a PTE is a traced store that
+ * posts a patch; the next SFENCE.VMA applies it (DESIGN.md 1-2). Also
+ * checks that a write entry for a traced frame never enters the fast cache
+ * and that AMOs on a traced frame are reported as stores. */
+static void test_coherence_hooks(void)
+{
+    static struct coherence co;
+    const uint64_t pte_pa = PT + 0x2000 + 8 * 0x10;     /* leaf PTE of VA 0x10000 */
+    for (int shared = 0; shared < 2; shared++) {
+        setup();
+        struct coherence_options opt = { .strategy = COHERENCE_PATCH, .shared_table = shared,
+                                         .stale = STALE_INVALIDATE };
+        CHECK(coherence_init(&co, &mem, 1, &opt, (struct coherence_hooks){ 0 }));
+        h.coherence = coherence_hart_attach(&co, 0, &h.tlb);
+        setup_sv39();
+        use_mprv_s();
+        put64(PAGE_A, 0xa);
+        put64(PAGE_B, 0xb);
+        h.x[5] = 0x10000;
+        exec1(enc_i(0, 5, 3, 7, LOAD));                 /* ld t2, 0(t0): derives the path */
+        CHECK_EQ(h.x[7], 0xa);
+        CHECK(mem_frame_traced(&mem, pte_pa));
+
+        /* M-mode store (MPRV off) of a new leaf PTE pointing at PAGE_B */
+        h.mstatus &= ~MSTATUS_MPRV;
+        h.x[6] = pte_pa;
+        h.x[8] = (PAGE_B >> 12) << 10 | LEAF_RWX;
+        exec1(enc_s(0, 8, 6, 3, STORE));                /* sd s0, 0(t1) */
+        CHECK(tlb_lookup(&h.tlb, TLB_CTX_M, ACCESS_WRITE, pte_pa) == NULL);
+        exec1(enc_s(0, 8, 6, 3, STORE));                /* again: still the slow path */
+        CHECK(tlb_lookup(&h.tlb, TLB_CTX_M, ACCESS_WRITE, pte_pa) == NULL);
+        CHECK(h.coherence->stats.patches_produced >= 1);
+
+        use_mprv_s();
+        exec1(enc_r(0x09, 0, 0, 0, 0, SYSTEM));         /* sfence.vma */
+        CHECK(h.coherence->stats.coherency_events == 1);
+        CHECK(h.coherence->stats.patches_applied + h.coherence->stats.patches_stale >= 1);
+        exec1(enc_i(0, 5, 3, 7, LOAD));
+        CHECK_EQ(h.x[7], 0xb);
+
+        /* an AMO on the PTE is a traced store as well */
+        uint64_t produced = h.coherence->stats.patches_produced;
+        h.mstatus &= ~MSTATUS_MPRV;
+        h.x[9] = (PAGE_A >> 12) << 10 | LEAF_RWX;
+        exec1(amo_insn(0x01, 3, 0, 6, 9));              /* amoswap.d x0, s1, (t1) */
+        CHECK(h.coherence->stats.patches_produced > produced);
+        use_mprv_s();
+        exec1(enc_r(0x09, 0, 0, 0, 0, SYSTEM));
+        exec1(enc_i(0, 5, 3, 7, LOAD));
+        CHECK_EQ(h.x[7], 0xa);
+        CHECK(h.minstret == 8);
+
+        hart_reset(&h, RAM_BASE);                       /* reset drops derived state */
+        h.coherence = NULL;
+        coherence_destroy(&co);
+    }
+}
+
 /* ----------------------------------------------------------- traps */
 
 static void test_illegal(void)
@@ -878,6 +937,7 @@ int main(void)
     test_paged_crossing();
     test_fetch_straddle();
     test_sfence();
+    test_coherence_hooks();
     test_illegal();
     test_ecall_ebreak();
     test_xret_wfi();
