@@ -1,0 +1,53 @@
+# Shared helpers of the boot tests (sourced, POSIX sh).
+# A test exits 0 on pass, 1 on failure, and 77 (CTest's SKIP_RETURN_CODE)
+# only when a Debian package it needs is not installed.
+
+FW_JUMP=/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.bin
+UBOOT_SMODE=/usr/lib/u-boot/qemu-riscv64_smode/u-boot.bin
+
+skip() {
+    echo "SKIP: $*"
+    exit 77
+}
+
+fail() {
+    echo "FAIL: $*"
+    exit 1
+}
+
+# need_file PATH PACKAGE
+need_file() {
+    [ -f "$1" ] || skip "$1 is missing: install the Debian package '$2'"
+}
+
+# need_cmd COMMAND PACKAGE
+need_cmd() {
+    command -v "$1" >/dev/null 2>&1 || skip "'$1' is missing: install the Debian package '$2'"
+}
+
+# need_guest DIR: the Linux guest images (not a package: their absence is a failure)
+need_guest() {
+    [ -f "$1/Image" ] && [ -f "$1/smoke.cpio.gz" ] ||
+        fail "no Image and smoke.cpio.gz in $1 (set the CMake cache variable UMBRA_GUEST_DIR)"
+}
+
+# run_machine LOG SECONDS ARGS...: run the machine with stdin closed, output
+# to LOG and to our stdout; sets $status to its exit status (124: timed out).
+run_machine() {
+    log=$1
+    seconds=$2
+    shift 2
+    echo "+ $*"
+    set +e
+    timeout -k 5 "$seconds" "$@" </dev/null >"$log" 2>&1
+    status=$?
+    set -e
+    cat "$log"
+}
+
+# expect_smoke_pass LOG: the smoke guest's result line and a clean exit
+expect_smoke_pass() {
+    [ "$status" -ne 124 ] || fail "timed out"
+    grep -q '^UMBRA-SMOKE PASS' "$1" || fail "no 'UMBRA-SMOKE PASS' line"
+    [ "$status" -eq 0 ] || fail "exit status $status, expected 0 (guest poweroff)"
+}
