@@ -204,7 +204,10 @@ void rt_trap_s(struct rt_frame *f, long slot)
     bool interrupt = cause >> 63;
 
     if (!interrupt && is_return_request(f, cause)) {
-        /* A delegated U-mode return request: pass it on to M by ECALL. */
+        /* A delegated U-mode return request: pass it on to M by ECALL.
+         * This handler never returns, so first re-arm sscratch with the
+         * handler stack's top, as the trap exit would have done. */
+        csr_write(sscratch, (uintptr_t)__strap_stack_top);
         register uint64_t a0 asm("a0") = f->x[10];
         register uint64_t a7 asm("a7") = RT_RETURN_MAGIC;
         asm volatile("ecall" :: "r"(a0), "r"(a7) : "memory");

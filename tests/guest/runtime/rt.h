@@ -103,7 +103,7 @@ extern char rt_lower_exit[];
 
 /* Linker-script symbols (runtime/link.ld). */
 extern char __image_start[], __image_end[], __utext_start[], __utext_end[];
-extern char __udata_start[], __udata_end[], __stack_top[];
+extern char __udata_start[], __udata_end[], __stack_top[], __strap_stack_top[];
 
 /* Put code or data on the pages that U-mode may use under paging. Such code
  * must not call anything outside .utext. */
