@@ -9,6 +9,7 @@
  * Hart thread only.
  */
 #include <limits.h>
+#include <sched.h>
 
 #include "coherence/coherence.h"
 #include "cpu/access.h"
@@ -122,6 +123,7 @@ static bool exec_load(struct hart *h, const struct insn *in, unsigned size, bool
 
 static bool exec_store(struct hart *h, const struct insn *in, unsigned size)
 {
+    h->spin_wrote = true;
     return hart_store(h, h->x[in->rs1] + (uint64_t)in->imm, size, h->x[in->rs2]);
 }
 
@@ -234,6 +236,12 @@ static bool exec_fp_op(struct hart *h, const struct insn *in)
 static void exec_fence(const struct insn *in)
 {
     unsigned pred = (unsigned)(in->imm >> 4) & 0xf, succ = (unsigned)in->imm & 0xf;
+    /* PAUSE (Zihintpause) is FENCE with pred = W, succ = 0, fm = 0: the
+     * guest says it is spinning, so let another hart have the host core. */
+    if (pred == 1 && succ == 0 && in->rm == 0 && in->rd == 0 && in->rs1 == 0) {
+        sched_yield();
+        return;
+    }
     const unsigned fence_i = 8, fence_o = 4, fence_r = 2, fence_w = 1;
     if ((pred & (fence_w | fence_o)) && (succ & (fence_r | fence_i)))
         __atomic_thread_fence(__ATOMIC_SEQ_CST);
@@ -315,6 +323,36 @@ static bool exec_wfi(struct hart *h, const struct insn *in)
 }
 
 /* ------------------------------------------------------------ execute */
+
+/* Backward jumps of at most this many bytes close a candidate spin loop. */
+#define SPIN_LOOP_BYTES 128
+/* Identical iterations before the hart yields its host core. */
+#define SPIN_YIELD_AFTER 16
+
+/* A taken backward jump to `target`. If the loop came round with no store
+ * and every integer register as it was last time, nothing the loop itself
+ * does can end it: only another hart (or an interrupt) can. After a few such
+ * rounds, yield the host core so that hart gets to run; this is what keeps
+ * more harts than host cores from collapsing (spinlocks, OpenSBI's remote
+ * fence waits, Linux's csd waits). Loops that compute change a register
+ * every round and never yield. */
+static void note_backward_jump(struct hart *h, uint64_t target)
+{
+    uint64_t sig = 0;
+    for (unsigned i = 1; i < 32; i++)
+        sig = (sig << 7 | sig >> 57) ^ h->x[i];
+    if (target == h->spin_pc && sig == h->spin_sig && !h->spin_wrote) {
+        if (++h->spin_count >= SPIN_YIELD_AFTER) {
+            h->spin_count = 0;
+            sched_yield();
+        }
+    } else {
+        h->spin_pc = target;
+        h->spin_sig = sig;
+        h->spin_count = 0;
+    }
+    h->spin_wrote = false;
+}
 
 /* Carry out one decoded instruction. Returns true if it retired. */
 static bool execute(struct hart *h, const struct insn *in, unsigned *counters_written)
@@ -472,9 +510,12 @@ static bool execute(struct hart *h, const struct insn *in, unsigned *counters_wr
     }
 
     x[0] = 0;   /* writes to x0 above are discarded here, in one place */
-    if (ok)
-        h->pc = next;
-    return ok;
+    if (!ok)
+        return false;
+    if (next < pc && pc - next <= SPIN_LOOP_BYTES)
+        note_backward_jump(h, next);
+    h->pc = next;
+    return true;
 }
 
 /* Count a retired instruction (Zicntr; privileged spec 3.1.11-3.1.12):

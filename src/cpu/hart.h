@@ -128,6 +128,12 @@ struct hart {
 
     /* ---- running ---- */
     bool poll_now;              /* re-check interrupts before the next instruction */
+    /* Spin-loop detection: a hart that keeps re-running a short loop with
+     * no store and no register changing is waiting for another hart, and
+     * gives its host core away (DESIGN.md section 3, "Idle"). */
+    uint64_t spin_pc, spin_sig;
+    unsigned spin_count;
+    bool spin_wrote;
     _Atomic bool *halt;         /* shared: the machine's stop flag */
     pthread_mutex_t wait_lock;  /* WFI sleeps on wait_cond until kicked */
     pthread_cond_t wait_cond;
