@@ -159,8 +159,6 @@ static bool is_return_request(const struct rt_frame *f, uint64_t cause)
     return (cause == CAUSE_ECALL_U || cause == CAUSE_ECALL_S) && f->x[17] == RT_RETURN_MAGIC;
 }
 
-void rt_lower_resume(void);
-
 void rt_trap_m(struct rt_frame *f, long slot)
 {
     uint64_t cause = csr_read(mcause), epc = csr_read(mepc), tval = csr_read(mtval);

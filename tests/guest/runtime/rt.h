@@ -99,7 +99,20 @@ extern rt_hook_fn volatile rt_hook;
 uint64_t rt_run_at(uint64_t priv, uint64_t (*fn)(uint64_t), uint64_t arg, uint64_t stack);
 uint64_t rt_try_jump(uint64_t target, uint64_t arg);
 extern char rt_trap_entry_m[], rt_trap_entry_s[], rt_mtvec_table[], rt_stvec_table[];
-extern char rt_lower_exit[];
+extern char rt_lower_exit[], rt_lower_resume[];
+
+/* rt_run_at, but any trap below M (a fetch fault included, which cannot be
+ * skipped) abandons fn and returns to the caller, with the trap recorded
+ * and a0 as it was when the trap hit. */
+static inline uint64_t rt_run_guarded(uint64_t priv, uint64_t (*fn)(uint64_t), uint64_t arg,
+                                      uint64_t stack)
+{
+    rt_recover_priv = PRV_M;
+    rt_recover_pc = (uintptr_t)rt_lower_resume;
+    uint64_t r = rt_run_at(priv, fn, arg, stack);
+    rt_recover_pc = 0;
+    return r;
+}
 
 /* Linker-script symbols (runtime/link.ld). */
 extern char __image_start[], __image_end[], __utext_start[], __utext_end[];
