@@ -145,7 +145,7 @@ rt_stvec_table:
  *                    uint64_t stack)
  * Called in M-mode: runs fn(arg) at privilege `priv` (on `stack` if it is
  * non-zero, else on the current stack) and returns what fn returned. fn
- * returns into rt_lower_exit, whose ECALL the trap handler turns into a jump
+ * returns into an exit stub, whose ECALL the trap handler turns into a jump
  * to rt_lower_resume, back in M-mode. */
     .globl rt_run_at
 rt_run_at:
@@ -162,10 +162,14 @@ rt_run_at:
     slli t1, a0, MSTATUS_MPP_SHIFT
     csrs mstatus, t1
     csrw mepc, a1
-    beqz a3, 1f
-    mv sp, a3
-1:  mv a0, a2
+    /* fn returns through an exit stub it may execute: U code only runs
+     * from user pages and S code never does (privileged spec 4.3.1). */
+    la ra, rt_lower_exit_s
+    bnez a0, 1f
     la ra, rt_lower_exit
+1:  beqz a3, 2f
+    mv sp, a3
+2:  mv a0, a2
     mret
 
     .globl rt_lower_resume
@@ -180,7 +184,14 @@ rt_lower_resume:
     .endr
     ret
 
-/* Lives in the user-text pages: U-mode code returns through it. */
+/* The exit stubs: S-mode code returns through the first, U-mode code
+ * through the second, which lives in the user-text pages. */
+    .globl rt_lower_exit_s
+rt_lower_exit_s:
+    li a7, RT_RETURN_MAGIC
+    ecall
+1:  j 1b
+
     .section .utext, "ax", @progbits
     .globl rt_lower_exit
 rt_lower_exit:
