@@ -217,7 +217,7 @@ rt_c_return_link:                       /* a0 = its own return address */
 
 rt_c_bad_path_near:
 rt_c_bad_path:
-    li a0, 239
+    li a0, RT_EXIT_BAD_PATH
     call fail
 
     .data

@@ -21,7 +21,7 @@ static void pmpaddr_write(unsigned i, uint64_t v)
     case 3: csr_write(pmpaddr3, v); break;
     case 4: csr_write(pmpaddr4, v); break;
     case 15: csr_write(pmpaddr15, v); break;
-    default: fail(239);
+    default: fail(RT_EXIT_BAD_PATH);
     }
 }
 
@@ -31,7 +31,7 @@ static uint64_t pmpaddr_read(unsigned i)
     case 0: return csr_read(pmpaddr0);
     case 1: return csr_read(pmpaddr1);
     case 2: return csr_read(pmpaddr2);
-    default: fail(239);
+    default: fail(RT_EXIT_BAD_PATH);
     }
 }
 

@@ -261,7 +261,7 @@ main:
     call pass
 
 rt_asm_bad_path:
-    li a0, 239                  /* a jump landed on a path it must skip */
+    li a0, RT_EXIT_BAD_PATH     /* a jump landed on a path it must skip */
     call fail
 
     /* The patched routine: "li a0, 1; ret", rewritten at run time. Lives

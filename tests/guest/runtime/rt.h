@@ -5,7 +5,7 @@
  * open. It ends through HTIF (Spike's host-target interface, served by umbra
  * and by the reference machine on the ELF's tohost symbol): pass() exits with
  * 0, fail(n) with n, so the exit code names the failing check. Checks are
- * numbered 1..239 inside each program; 250..253 are the runtime's own codes
+ * numbered 1..239 inside each program; 249..252 are the runtime's own codes
  * (rt_defs.h).
  *
  * Traps: every trap, in M- or S-mode, is recorded in rt_trap. An exception

@@ -69,6 +69,7 @@
 #define RT_RETURN_MAGIC 0x554d425241  /* "UMBRA" */
 
 /* Exit codes the runtime itself uses; test checks are numbered 1..239. */
+#define RT_EXIT_BAD_PATH         249   /* code reached a path it must skip */
 #define RT_EXIT_UNEXPECTED_TRAP  250
 #define RT_EXIT_TRAP_STORM       251
 #define RT_EXIT_NESTED_TRAP      252
