@@ -13,7 +13,8 @@
  * (umbra's choice, DESIGN.md section 3; the spec allows faulting instead);
  * misaligned superpages; non-canonical addresses; reserved PTE bits; a
  * page-table pointer or leaf outside RAM and a page table denied by PMP
- * (access faults, 4.3.2 steps 2 and 8); MPRV translating M's loads; an
+ * (access faults, 4.3.2 steps 2 and 8); an instruction straddling into an
+ * unmapped page; MPRV translating M's loads; an
  * SFENCE.VMA making a remapping visible; satp ignoring a write with an
  * unsupported MODE.
  */
@@ -422,52 +423,80 @@ static uint64_t mprv_load(uint64_t mpp, uint64_t va)
     return v;
 }
 
+/* An instruction whose two halves lie on two pages: with the second page
+ * unmapped, the fetch faults with mepc at the instruction and mtval at the
+ * second page, the part that faulted (3.1.16); mapped, it runs. */
+static volatile uint16_t xpages[2][2048] TABLE;
+
+static void straddling_fetch(void)
+{
+    const uint32_t li = 0x12300513u;                     /* li a0, 0x123 */
+    xpages[0][2046] = 0x0001;                            /* c.nop */
+    xpages[0][2047] = (uint16_t)li;
+    xpages[1][0] = (uint16_t)(li >> 16);
+    xpages[1][1] = 0x8082;                               /* c.ret */
+    asm volatile("fence.i" ::: "memory");
+    uint64_t va = TEST_VA + 11 * KIB4, v = 0;
+    set_pte(&t_l0[11], PTE_LEAF(PA(xpages[0]), PTE_R | PTE_X | PTE_AD));
+    set_pte(&t_l0[12], 0);
+    CHECK_EQ(53, attempt(PRV_S, FETCH, va + 4092, &v), 1);
+    CHECK_EQ(54, rt_trap.cause, CAUSE_FETCH_PAGE_FAULT);
+    CHECK_EQ(55, rt_trap.epc, va + 4094);
+    CHECK_EQ(56, rt_trap.tval, va + 4096);
+    set_pte(&t_l0[12], PTE_LEAF(PA(xpages[1]), PTE_R | PTE_X | PTE_AD));
+    CHECK_EQ(57, attempt(PRV_S, FETCH, va + 4092, &v), 0);
+    CHECK_EQ(58, v, CODE_RESULT);
+    set_pte(&t_l0[11], 0);
+    set_pte(&t_l0[12], 0);
+}
+
 static void mprv_sfence_satp(void)
 {
     /* MPRV: M's loads translate as MPP's would (3.1.6.3). */
     tpage[6][3] = 0x6666;
     set_pte(&t_l0[10], PTE_LEAF(PA(tpage[6]), PTE_R | PTE_W | PTE_AD));
     uint64_t va = TEST_VA + 10 * KIB4 + 24, v = 0;
-    CHECK_EQ(53, EXPECT_TRAPS(v = mprv_load(PRV_S, va)), 0);
-    CHECK_EQ(54, v, 0x6666);
-    CHECK_EQ(55, EXPECT_TRAPS(mprv_load(PRV_U, va)), 1);        /* U=0 page */
-    CHECK_EQ(56, rt_trap.cause, CAUSE_LOAD_PAGE_FAULT);
-    CHECK_EQ(57, rt_trap.tval, va);
-    CHECK_EQ(58, rt_trap.from, PRV_M);
+    CHECK_EQ(59, EXPECT_TRAPS(v = mprv_load(PRV_S, va)), 0);
+    CHECK_EQ(60, v, 0x6666);
+    CHECK_EQ(61, EXPECT_TRAPS(mprv_load(PRV_U, va)), 1);        /* U=0 page */
+    CHECK_EQ(62, rt_trap.cause, CAUSE_LOAD_PAGE_FAULT);
+    CHECK_EQ(63, rt_trap.tval, va);
+    CHECK_EQ(64, rt_trap.from, PRV_M);
     /* M itself does not translate: va means nothing to it. */
-    CHECK_EQ(59, EXPECT_TRAPS(v = *(volatile uint64_t *)(uintptr_t)(PA(tpage[6]) + 24)), 0);
+    CHECK_EQ(65, EXPECT_TRAPS(v = *(volatile uint64_t *)(uintptr_t)(PA(tpage[6]) + 24)), 0);
 
     /* SFENCE.VMA: after remapping a page and fencing that address, the
      * new mapping is in use. */
     tpage[7][1] = 0x7777;
     va = TEST_VA + 10 * KIB4 + 8;
-    CHECK_EQ(60, attempt(PRV_S, LOAD, va, &v), 0);
-    CHECK_EQ(61, v, tpage[6][1]);
+    CHECK_EQ(66, attempt(PRV_S, LOAD, va, &v), 0);
+    CHECK_EQ(67, v, tpage[6][1]);
     t_l0[10] = PTE_LEAF(PA(tpage[7]), PTE_R | PTE_W | PTE_AD);
     asm volatile("sfence.vma %0, zero" :: "r"(va) : "memory");
-    CHECK_EQ(62, attempt(PRV_S, LOAD, va, &v), 0);
-    CHECK_EQ(63, v, 0x7777);
+    CHECK_EQ(68, attempt(PRV_S, LOAD, va, &v), 0);
+    CHECK_EQ(69, v, 0x7777);
     set_pte(&t_l0[10], 0);
 
     /* satp: a write with an unsupported MODE has no effect (4.1.11). */
     uint64_t before = csr_read(satp);
-    CHECK_EQ(64, before >> 60, SATP_MODE);
+    CHECK_EQ(70, before >> 60, SATP_MODE);
     csr_write(satp, (7ull << 60) | 0x12345);
-    CHECK_EQ(65, csr_read(satp), before);
+    CHECK_EQ(71, csr_read(satp), before);
 }
 
 int main(void)
 {
     /* The identity map's 4 KiB part must hold the whole program. */
-    CHECK(66, PA(__image_end) <= 0x80000000ull + MIB2);
+    CHECK(72, PA(__image_end) <= 0x80000000ull + MIB2);
     vm_init();
     levels();
-    permission_matrix(67, LOAD);
-    permission_matrix(68, STORE);
-    permission_matrix(69, FETCH);
+    permission_matrix(73, LOAD);
+    permission_matrix(74, STORE);
+    permission_matrix(75, FETCH);
     accessed_dirty();
     translation_faults();
     outside_ram();
+    straddling_fetch();
     mprv_sfence_satp();
     csr_write(satp, 0);
     sfence_vma_all();
