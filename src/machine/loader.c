@@ -291,6 +291,15 @@ bool load_map_add(struct load_map *map, const struct guest_mem *mem, uint64_t ba
 
 /* ----------------------------------------------------------- placing */
 
+/* Add the file's name to a load-map message (which names only the flag). */
+static bool name_file(const struct image *img, char *err, size_t errlen)
+{
+    size_t len = strlen(err);
+    if (img->mapped && len < errlen)
+        snprintf(err + len, errlen - len, " [%s]", img->path);
+    return false;
+}
+
 static bool place_elf(struct guest_mem *mem, struct load_map *map, const struct image *img,
                       struct loaded *out, char *err, size_t errlen)
 {
@@ -302,7 +311,7 @@ static bool place_elf(struct guest_mem *mem, struct load_map *map, const struct 
      * untouched. */
     for (unsigned i = 0; i < e->nseg; i++)
         if (!load_map_add(map, mem, e->seg[i].paddr, e->seg[i].memsz, img->what, err, errlen))
-            return false;
+            return name_file(img, err, errlen);
     for (unsigned i = 0; i < e->nseg; i++) {
         const struct elf_segment *s = &e->seg[i];
         mem_copy_to_guest(mem, s->paddr, img->data + s->offset, s->filesz);
@@ -326,7 +335,7 @@ bool loader_place(struct guest_mem *mem, struct load_map *map, const struct imag
     if (elf_has_magic(img->data, img->size))
         return place_elf(mem, map, img, out, err, errlen);
     if (!load_map_add(map, mem, flat_addr, img->size, img->what, err, errlen))
-        return false;
+        return name_file(img, err, errlen);
     mem_copy_to_guest(mem, flat_addr, img->data, img->size);
     out->entry = flat_addr;
     out->low = flat_addr;

@@ -619,6 +619,9 @@ static bool check_combinations(struct parse_state *ps)
         return usage_error(ps, "-initrd needs -kernel");
     if (o->append && !o->kernel)
         return usage_error(ps, "-append needs -kernel");
+    /* Nothing would run: the harts would start in zeroed RAM. */
+    if (o->bios_none && !o->kernel && !o->dumpdtb)
+        return usage_error(ps, "-bios none needs -kernel (nothing to run)");
     return true;
 }
 

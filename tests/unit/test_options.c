@@ -143,6 +143,8 @@ static void test_images(void)
     CHECK(!strcmp(opts.append, "console=ttyS0 quiet"));
     CHECK(!strcmp(opts.dtb, "b.dtb") && !strcmp(opts.dumpdtb, "out.dtb"));
     CHECK_EQ(PARSE("-kernel", "Image", "-append", ""), OPTIONS_RUN);
+    USAGE_ERROR("-bios", "none");               /* nothing to run */
+    CHECK_EQ(PARSE("-bios", "none", "-dumpdtb", "x.dtb"), OPTIONS_RUN);
     USAGE_ERROR("-initrd", "r.gz");             /* QEMU: -initrd needs -kernel */
     USAGE_ERROR("-append", "x");
     USAGE_ERROR("-bios", "");
