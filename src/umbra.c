@@ -10,16 +10,6 @@
 #include "machine/board.h"
 #include "machine/options.h"
 
-/* The coherence strategies and statistics are chosen on the command line
- * already, so scripts can use the flags; say so while they change nothing. */
-static void note_reserved_options(const struct umbra_options *o)
-{
-    if (o->stats || o->stats_json || o->audit || o->coherence != OPT_COHERENCE_PATCH ||
-        o->shadow != OPT_SHADOW_PER_HART || o->stale != OPT_STALE_INVALIDATE)
-        fprintf(stderr, "umbra: note: --stats, --stats-json, --audit, --coherence, --shadow "
-                        "and --stale are accepted but have no effect yet\n");
-}
-
 int main(int argc, char **argv)
 {
     /* Static: both are large (the options hold path buffers, the board its
@@ -32,7 +22,6 @@ int main(int argc, char **argv)
     case OPTIONS_USAGE_ERROR: return EXIT_STATUS_USAGE;
     case OPTIONS_RUN: break;
     }
-    note_reserved_options(&opts);
 
     int rc = board_create(&board, &opts);
     if (rc) {

@@ -124,6 +124,19 @@ static void htif_exit(void *ctx, uint64_t code)
     board_stop(ctx, STOP_EXIT, exit_status_of(code));
 }
 
+static void coherence_kick(void *ctx, unsigned hart)
+{
+    struct board *b = ctx;
+    if (hart < b->nharts)
+        hart_kick(&b->harts[hart]);
+}
+
+/* The audit has printed its diagnosis; stop everything there. */
+static void coherence_violation(void *ctx, unsigned hart)
+{
+    board_stop(ctx, STOP_EXIT, EXIT_STATUS_AUDIT);
+}
+
 static void htif_output(void *ctx, const void *buf, size_t len)
 {
     console_write(buf, len);
@@ -485,6 +498,22 @@ static int reset_machine(struct board *b)
     return 0;
 }
 
+/* --stats and --stats-json, once the harts have stopped for good. */
+static void report_stats(struct board *b)
+{
+    uint64_t instret[OPT_MAX_HARTS];
+    for (unsigned i = 0; i < b->nharts; i++)
+        instret[i] = b->harts[i].minstret;
+    if (b->opts->stats)
+        coherence_stats_text(stderr, b->co, instret);
+    if (b->stats_json) {
+        coherence_stats_json(b->stats_json, b->co, instret);
+        if (fclose(b->stats_json) != 0)
+            report(0, "--stats-json %s: write failed", b->opts->stats_json);
+        b->stats_json = NULL;
+    }
+}
+
 int board_run(struct board *b)
 {
     console_init();
@@ -494,14 +523,46 @@ int board_run(struct board *b)
     for (;;) {
         run_harts(b);
         if (b->stop_reason != STOP_RESET)
-            return b->exit_code;
+            break;
         int rc = reset_machine(b);
         if (rc)
             return rc;
     }
+    report_stats(b);
+    return b->exit_code;
 }
 
 /* ---------------------------------------------------------- create/destroy */
+
+static int setup_coherence(struct board *b)
+{
+    const struct umbra_options *o = b->opts;
+    static const enum coherence_strategy strategy[] = {
+        [OPT_COHERENCE_PATCH] = COHERENCE_PATCH,
+        [OPT_COHERENCE_FLUSH] = COHERENCE_FLUSH,
+        [OPT_COHERENCE_EAGER] = COHERENCE_EAGER,
+    };
+    const struct coherence_options copt = {
+        .strategy = strategy[o->coherence],
+        .shared_table = o->shadow == OPT_SHADOW_SHARED,
+        .stale = o->stale == OPT_STALE_REWALK ? STALE_REWALK : STALE_INVALIDATE,
+        .audit = o->audit,
+    };
+    const struct coherence_hooks hooks = { coherence_kick, coherence_violation, b };
+    if (o->stats_json) {
+        /* Opened now, so a bad path is reported before the guest runs. */
+        b->stats_json = fopen(o->stats_json, "w");
+        if (!b->stats_json)
+            return report(EXIT_STATUS_BAD_FILE, "--stats-json %s: %s", o->stats_json,
+                          strerror(errno));
+    }
+    b->co = calloc(1, sizeof *b->co);
+    if (!b->co || !coherence_init(b->co, &b->mem, b->nharts, &copt, hooks))
+        return report(EXIT_STATUS_BAD_FILE, "cannot set up the shadow page tables");
+    for (unsigned i = 0; i < b->nharts; i++)
+        b->harts[i].coherence = coherence_hart_attach(b->co, i, &b->harts[i].tlb);
+    return 0;
+}
 
 int board_create(struct board *b, const struct umbra_options *o)
 {
@@ -520,7 +581,9 @@ int board_create(struct board *b, const struct umbra_options *o)
         return report(EXIT_STATUS_BAD_FILE, "out of memory");
     for (unsigned i = 0; i < b->nharts; i++)
         hart_init(&b->harts[i], i, &b->mem, &b->halt);
-    int rc = create_devices(b);
+    int rc = setup_coherence(b);
+    if (!rc)
+        rc = create_devices(b);
     if (!rc)
         rc = read_images(b);
     if (!rc)
@@ -548,6 +611,14 @@ int board_dump_dtb(const struct board *b, const char *path)
 
 void board_destroy(struct board *b)
 {
+    if (b->stats_json)
+        fclose(b->stats_json);
+    b->stats_json = NULL;
+    if (b->co) {
+        coherence_destroy(b->co);
+        free(b->co);
+        b->co = NULL;
+    }
     if (b->harts) {
         for (unsigned i = 0; i < b->nharts; i++)
             hart_destroy(&b->harts[i]);

@@ -29,6 +29,12 @@
  * the boot state; RAM is otherwise kept, as on QEMU. With -no-reboot umbra
  * exits with status 0 instead.
  *
+ * Shadow tables: every hart translates through its side of the coherence
+ * mechanism (src/coherence), set up here from --coherence, --shadow,
+ * --stale and --audit. An audit violation stops the machine with exit status
+ * EXIT_STATUS_AUDIT. --stats (on stderr) and --stats-json report it when the
+ * machine stops for good.
+ *
  * Threads: board_create / board_run / board_destroy on the main thread.
  * board_stop may be called from any thread (hart threads via devices, the
  * console thread).
@@ -39,6 +45,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include "coherence/coherence.h"
 #include "cpu/hart.h"
 #include "dev/device.h"
 #include "machine/drive.h"
@@ -101,6 +108,8 @@ struct board {
     struct guest_mem mem;
     unsigned nharts;
     struct hart *harts;
+    struct coherence *co;       /* the shadow-table coherence mechanism */
+    FILE *stats_json;           /* --stats-json, opened before the guest runs */
     pthread_t threads[OPT_MAX_HARTS];
     _Atomic bool halt;
 

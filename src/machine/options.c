@@ -553,7 +553,7 @@ void options_print_usage(FILE *out)
           "  -h, --help, --version\n"
           "\n"
           "umbra's own options:\n"
-          "  --stats                  print per-hart coherence statistics at exit\n"
+          "  --stats                  print per-hart coherence statistics on stderr at exit\n"
           "  --stats-json FILE        write them as JSON\n"
           "  --audit                  check shadow-table coherence at every coherency event\n"
           "  --coherence=patch|flush|eager   shadow-table coherence strategy (default patch)\n"

@@ -29,6 +29,7 @@
 #define EXIT_STATUS_OK 0
 #define EXIT_STATUS_BAD_FILE 1
 #define EXIT_STATUS_USAGE 2
+#define EXIT_STATUS_AUDIT 3         /* --audit found a coherence violation */
 
 enum opt_coherence { OPT_COHERENCE_PATCH, OPT_COHERENCE_FLUSH, OPT_COHERENCE_EAGER };
 enum opt_shadow { OPT_SHADOW_PER_HART, OPT_SHADOW_SHARED };
