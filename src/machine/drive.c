@@ -43,7 +43,8 @@ bool drive_open(const struct drive_opt *opt, struct drive *out, char *err, size_
         if (!opt->readonly && (errno == EACCES || errno == EROFS || errno == ETXTBSY ||
                                errno == EPERM))
             return fail(err, errlen, -1,
-                        "-drive %s: cannot open for writing (%s); add readonly=on to use it read-only",
+                        "-drive %s: cannot open for writing (%s); "
+                        "add readonly=on to use it read-only",
                         opt->file, strerror(errno));
         return fail(err, errlen, -1, "-drive %s: %s", opt->file, strerror(errno));
     }

@@ -165,7 +165,8 @@ static bool read_segments(const uint8_t *d, size_t size, struct elf_info *out, c
         if (s.memsz == 0)
             continue;
         if (s.filesz > s.memsz)
-            return failf(err, errlen, "ELF segment %llu: file size 0x%llx exceeds memory size 0x%llx",
+            return failf(err, errlen,
+                         "ELF segment %llu: file size 0x%llx exceeds memory size 0x%llx",
                          (unsigned long long)i, (unsigned long long)s.filesz,
                          (unsigned long long)s.memsz);
         if (!table_fits(s.offset, 1, s.filesz, size))

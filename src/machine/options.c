@@ -226,7 +226,8 @@ static bool opt_memory(struct parse_state *ps, const char *value)
     if (!options_parse_size(value, &size))
         return usage_error(ps, "-m: cannot parse size '%s' (examples: 512M, 1G, 1024)", value);
     if (size < OPT_MIN_RAM || size > OPT_MAX_RAM || size % 4096 != 0)
-        return usage_error(ps, "-m %s: RAM must be a multiple of 4 KiB between 2 MiB and 64 GiB", value);
+        return usage_error(ps, "-m %s: RAM must be a multiple of 4 KiB between 2 MiB and 64 GiB",
+                           value);
     ps->o->ram_size = size;
     return true;
 }
@@ -344,7 +345,8 @@ static bool opt_device(struct parse_state *ps, const char *value)
     const char *cursor = value;
     if (!next_item(&cursor, item, sizeof item, &too_long) || too_long ||
         (strcmp(item, "virtio-blk-device") != 0 && strcmp(item, "driver=virtio-blk-device") != 0))
-        return usage_error(ps, "-device '%s' is not supported (only virtio-blk-device,drive=ID)", value);
+        return usage_error(ps, "-device '%s' is not supported (only virtio-blk-device,drive=ID)",
+                           value);
     if (ps->ndevices == OPT_MAX_DRIVES) {
         fprintf(ps->err, "umbra: too many virtio devices (at most %d)\n", OPT_MAX_DRIVES);
         return false;
@@ -593,9 +595,11 @@ static bool resolve_disks(struct parse_state *ps)
             if (!strcmp(o->drive[i].id, ps->device_drive[d]))
                 break;
         if (i == o->ndrives)
-            return usage_error(ps, "-device virtio-blk-device: no -drive with id=%s", ps->device_drive[d]);
+            return usage_error(ps, "-device virtio-blk-device: no -drive with id=%s",
+                               ps->device_drive[d]);
         if (o->drive[i].interface != DRIVE_IF_NONE)
-            return usage_error(ps, "-drive id=%s has if=virtio already; use if=none with -device", ps->device_drive[d]);
+            return usage_error(ps, "-drive id=%s has if=virtio already; use if=none with -device",
+                               ps->device_drive[d]);
         if (o->drive[i].attached)
             return usage_error(ps, "-drive id=%s is used by two devices", ps->device_drive[d]);
         if (o->ndisks == OPT_MAX_DRIVES) {

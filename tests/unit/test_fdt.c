@@ -282,7 +282,8 @@ static void test_update_chosen(void)
     CHECK_EQ(fdt_create_empty_tree(blob, 1024), 0);
     int root = fdt_path_offset(blob, "/");
     CHECK_EQ(fdt_setprop_string(blob, root, "model", "custom"), 0);
-    CHECK_EQ(fdt_update_chosen(blob, sizeof blob, "root=/dev/vda", true, 0x84000000, 0x84001000), 0);
+    CHECK_EQ(fdt_update_chosen(blob, sizeof blob, "root=/dev/vda", true, 0x84000000, 0x84001000),
+             0);
     int chosen = node("/chosen");
     CHECK(str_is(chosen, "bootargs", "root=/dev/vda"));
     CHECK_EQ(cell(chosen, "linux,initrd-end", 0), 0x84001000);

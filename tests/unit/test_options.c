@@ -178,8 +178,8 @@ static void test_drives(void)
     CHECK_EQ(opts.disk[0], 1);
     CHECK_EQ(opts.disk[1], 0);
     /* -device may come before its -drive. */
-    CHECK_EQ(PARSE("-device", "virtio-blk-device,drive=x,id=d0", "-drive", "id=x,file=x.img,if=none"),
-             OPTIONS_RUN);
+    CHECK_EQ(PARSE("-device", "virtio-blk-device,drive=x,id=d0",
+                   "-drive", "id=x,file=x.img,if=none"), OPTIONS_RUN);
     CHECK_EQ(opts.ndisks, 1);
     /* ",," is an escaped comma inside a value. */
     CHECK_EQ(PARSE("-drive", "file=we,,ird.img,if=virtio"), OPTIONS_RUN);
