@@ -4,6 +4,7 @@
  * other threads, mip, is read with atomic loads and changed with atomic
  * fetch_or/fetch_and so a device's concurrent change of another bit is never
  * lost. */
+#include "coherence/coherence.h"
 #include "cpu/csr.h"
 
 #include "base/timebase.h"
@@ -169,6 +170,16 @@ static bool pmpcfg_read(const struct hart *h, unsigned csr, uint64_t *val)
 
 /* A locked byte ignores writes; W=1 with R=0 is reserved, so such a byte
  * keeps its old value (WARL). */
+/* PMP decides what the walker may read (implicit accesses are checked as
+ * S-mode, 3.7.1), so a change invalidates every derived translation, not
+ * just the fast cache. */
+static void pmp_changed(struct hart *h)
+{
+    if (h->coherence)
+        coherence_drop_all(h->coherence);
+    tlb_flush_all(&h->tlb);
+}
+
 static void pmpcfg_write(struct hart *h, unsigned csr, uint64_t val)
 {
     unsigned n = csr - CSR_PMPCFG0;
@@ -181,7 +192,7 @@ static void pmpcfg_write(struct hart *h, unsigned csr, uint64_t val)
             continue;
         h->pmp.cfg[i] = cfg;
     }
-    tlb_flush_all(&h->tlb);
+    pmp_changed(h);
 }
 
 static uint64_t pmpaddr_read(const struct hart *h, unsigned csr)
@@ -195,7 +206,7 @@ static void pmpaddr_write(struct hart *h, unsigned csr, uint64_t val)
     unsigned i = csr - CSR_PMPADDR0;
     if (i < PMP_ENTRIES && !pmp_addr_locked(h, i))
         h->pmp.addr[i] = val & PMPADDR_MASK;
-    tlb_flush_all(&h->tlb);
+    pmp_changed(h);
 }
 
 /* ------------------------------------------------------------ read */
