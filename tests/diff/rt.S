@@ -4,11 +4,21 @@
  * (umbra or QEMU). _start installs a trap handler, turns the FPU on
  * (mstatus.FS = Initial) and jumps to the generated `test_body`, which sets
  * every register, runs the random instructions and jumps to `test_end`.
- * test_end (or the trap handler, if anything traps) saves x1..x31, f0..f31
- * and fcsr, then prints them and the generated `scratch` buffer on the
- * NS16550A UART, one value per line:
  *
- *     trap <mcause> <mepc> <mtval>     only if a trap ended the program
+ * A trap is recorded (mcause, mepc, mtval) and the program resumes after
+ * the trapping instruction, so generated items may trap on purpose
+ * (reserved encodings, misaligned AMOs, ecall ...). The handler keeps every
+ * register; it parks x31 in sscratch, which no generated program touches,
+ * so that a trap changes nothing the program can see (programs do read and
+ * write mscratch, and the spec-decided traps of rvgen's emit_spec_trap
+ * happen on one machine only). After MAX_TRAPS traps the program
+ * ends as if it had reached test_end, with a "traps overflow" line.
+ *
+ * test_end saves x1..x31, f0..f31 and fcsr, then prints them and the
+ * generated `scratch` buffer on the NS16550A UART, one value per line:
+ *
+ *     trap <mcause> <mepc> <mtval>     one per trap, in order
+ *     traps overflow                   if the handler gave up
  *     x01 <16 hex digits>  ... x31
  *     f00 <16 hex digits>  ... f31
  *     fcsr <16 hex digits>
@@ -30,11 +40,18 @@
 #define SLOT_X        0                /* x0..x31 */
 #define SLOT_F        32               /* f0..f31 */
 #define SLOT_FCSR     64
-#define SLOT_TRAPPED  65
-#define SLOT_MCAUSE   66
-#define SLOT_MEPC     67
-#define SLOT_MTVAL    68
-#define SLOTS         69
+#define SLOT_OVERFLOW  65               /* 1: too many traps ended the program */
+#define SLOTS         66
+
+#define MAX_TRAPS     256
+/* trap_state: saved t0, t1, the trap count, then MAX_TRAPS 32-byte records */
+#define TS_T0         0
+#define TS_T1         8
+#define TS_COUNT      16
+#define TS_LOG        32
+#define TS_CAUSE      0
+#define TS_EPC        8
+#define TS_TVAL       16
 
     .option norvc
     .section .text.init, "ax"
@@ -53,14 +70,14 @@ park:
     j       park
 
 /* Save x1..x31 into save_area, leaving x31 pointing at it. x31 itself goes
- * through mscratch, the only M-mode scratch state that needs no register. */
+ * through sscratch, scratch state that needs no register (see above). */
 .macro SAVE_X
-    csrw    mscratch, x31
+    csrw    sscratch, x31
     lla     x31, save_area
     .irp r, 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30
     sd      x\r, (SLOT_X + \r) * 8(x31)
     .endr
-    csrr    x30, mscratch
+    csrr    x30, sscratch
     sd      x30, (SLOT_X + 31) * 8(x31)
     lla     x30, panic_entry           /* a trap from here on is the frame's own bug */
     csrw    mtvec, x30
@@ -69,23 +86,55 @@ park:
     .text
     .balign 4
 trap_entry:
+    csrw    sscratch, x31
+    lla     x31, trap_state
+    sd      t0, TS_T0(x31)
+    sd      t1, TS_T1(x31)
+    ld      t0, TS_COUNT(x31)
+    li      t1, MAX_TRAPS
+    bgeu    t0, t1, too_many_traps
+    addi    t1, t0, 1
+    sd      t1, TS_COUNT(x31)
+    slli    t1, t0, 5
+    add     t1, t1, x31
+    csrr    t0, mcause
+    sd      t0, TS_LOG + TS_CAUSE(t1)
+    csrr    t0, mepc
+    sd      t0, TS_LOG + TS_EPC(t1)
+    csrr    t0, mtval
+    sd      t0, TS_LOG + TS_TVAL(t1)
+    /* resume after the trapping instruction, 4 bytes long if its low two
+     * bits are 11, else 2 (unpriv. spec 1.5) */
+    csrr    t0, mepc
+    lhu     t1, 0(t0)
+    andi    t1, t1, 3
+    xori    t1, t1, 3
+    addi    t0, t0, 2
+    bnez    t1, 1f
+    addi    t0, t0, 2
+1:  csrw    mepc, t0
+    ld      t0, TS_T0(x31)
+    ld      t1, TS_T1(x31)
+    csrr    x31, sscratch
+    mret
+
+too_many_traps:
+    ld      t0, TS_T0(x31)
+    ld      t1, TS_T1(x31)
+    csrr    x31, sscratch
     SAVE_X
     li      t1, 1
-    sd      t1, SLOT_TRAPPED * 8(x31)
-    csrr    t1, mcause
-    sd      t1, SLOT_MCAUSE * 8(x31)
-    csrr    t1, mepc
-    sd      t1, SLOT_MEPC * 8(x31)
-    csrr    t1, mtval
-    sd      t1, SLOT_MTVAL * 8(x31)
+    sd      t1, SLOT_OVERFLOW * 8(x31)
     j       dump
 
     .globl test_end
 test_end:
     SAVE_X
-    sd      x0, SLOT_TRAPPED * 8(x31)
+    sd      x0, SLOT_OVERFLOW * 8(x31)
 
 dump:
+    li      t1, (3 << 13)              /* FS on again: a program may end with FS = Off */
+    csrs    mstatus, t1
     .irp r, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
     fsd     f\r, (SLOT_F + \r) * 8(x31)
     .endr
@@ -93,22 +142,32 @@ dump:
     sd      t1, SLOT_FCSR * 8(x31)
     mv      s1, x31                    /* s1: save_area for the rest */
 
-    ld      t1, SLOT_TRAPPED * 8(s1)
-    beqz    t1, 1f
-    lla     a1, str_trap
+    /* the trap records */
+    lla     s4, trap_state
+    ld      s5, TS_COUNT(s4)
+    addi    s4, s4, TS_LOG
+    j       11f
+10: lla     a1, str_trap
     jal     puts
-    ld      a1, SLOT_MCAUSE * 8(s1)
+    ld      a1, TS_CAUSE(s4)
     jal     puthex
     li      a0, ' '
     jal     t6, putc
-    ld      a1, SLOT_MEPC * 8(s1)
+    ld      a1, TS_EPC(s4)
     jal     puthex
     li      a0, ' '
     jal     t6, putc
-    ld      a1, SLOT_MTVAL * 8(s1)
+    ld      a1, TS_TVAL(s4)
     jal     puthex
     li      a0, '\n'
     jal     t6, putc
+    addi    s4, s4, 32
+    addi    s5, s5, -1
+11: bnez    s5, 10b
+    ld      t1, SLOT_OVERFLOW * 8(s1)
+    beqz    t1, 1f
+    lla     a1, str_overflow
+    jal     puts
 1:
     /* x01..x31 */
     li      s2, 1
@@ -238,8 +297,10 @@ putvalue:
 str_trap:   .asciz "trap "
 str_fcsr:   .asciz "fcsr"
 str_end:    .asciz "end\n"
+str_overflow: .asciz "traps overflow\n"
 str_panic:  .asciz "panic: trap inside the dump frame\n"
 
     .data
     .balign 8
 save_area:  .zero SLOTS * 8
+trap_state: .zero TS_LOG + 32 * MAX_TRAPS

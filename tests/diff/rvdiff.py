@@ -22,7 +22,7 @@ item K) in umbra's copy of each program; with --expect-culprit K the run
 succeeds only if the search names item K. That checks the checker.
 
 Seeds: N, A-B (inclusive), or @FILE (regressions.txt format: "SEED [n=ITEMS]
-# comment" per line).
+[mix=G=W,...] # comment" per line). --mix passes group weights to rvgen.
 """
 import argparse
 import os
@@ -32,9 +32,10 @@ import subprocess
 import sys
 import tempfile
 
-SCRATCH_DWORDS = 515            # rvgen.c: SCRATCH_BYTES / 8
+SCRATCH_DWORDS = 1027           # rvgen.c: SCRATCH_BYTES / 8 (scratch, canary, log)
 LINE_RE = re.compile(r"^(x\d\d|f\d\d|fcsr|m[0-9a-f]{4}) ([0-9a-f]{16})$")
 TRAP_RE = re.compile(r"^trap ([0-9a-f]{16}) ([0-9a-f]{16}) ([0-9a-f]{16})$")
+SPEC_RE = re.compile(r"^(spec_\d+_\d+):\n\t[^\n]*# expect trap; spec mcause ([0-9|]+);", re.M)
 EXPECTED_KEYS = ([f"x{i:02d}" for i in range(1, 32)] + [f"f{i:02d}" for i in range(32)]
                  + ["fcsr"] + [f"m{8 * i:04x}" for i in range(SCRATCH_DWORDS)])
 
@@ -58,7 +59,8 @@ class Run:
         self.stdout = stdout
         self.stderr = stderr
         self.state = {}
-        self.trap = None
+        self.traps = []             # (mcause, mepc, mtval) in order
+        self.overflow = False
         self.complete = False
         for line in stdout.splitlines():
             line = line.strip("\r")
@@ -68,7 +70,9 @@ class Run:
                 continue
             m = TRAP_RE.match(line)
             if m:
-                self.trap = tuple(int(g, 16) for g in m.groups())
+                self.traps.append(tuple(int(g, 16) for g in m.groups()))
+            elif line == "traps overflow":
+                self.overflow = True
             elif line == "end":
                 self.complete = True
 
@@ -86,25 +90,52 @@ class Run:
         return None
 
     def describe(self):
-        p = self.problem()
-        text = p or "ok"
-        if self.trap:
-            cause, epc, tval = self.trap
-            text += f"; trapped: mcause {cause} ({MCAUSE_NAMES.get(cause, '?')}) mepc {epc:#x} mtval {tval:#x}"
+        text = self.problem() or "ok"
+        if self.traps:
+            text += f"; {len(self.traps)} traps" + (" (overflow)" if self.overflow else "")
         return text
 
 
-def differences(ref, dut):
+def trap_list(run, spec, is_ref):
+    """run's traps as [(cause, mepc)], with the instructions where the spec,
+    not the reference, decides (rvgen's emit_spec_trap) put in as the
+    spec's causes: for the reference, whether it trapped there or not; for
+    umbra, when it trapped there with one of those causes."""
+    out, seen = [], set()
+    for cause, epc, _ in run.traps:
+        if epc in spec:
+            seen.add(epc)
+            if is_ref or cause in spec[epc]:
+                out.append(("|".join(map(str, sorted(spec[epc]))), epc))
+                continue
+        out.append((cause, epc))
+    if is_ref:
+        # with an overflow, only the spec instructions before the last trap ran
+        limit = max(e for _, e, _ in run.traps) if run.overflow and run.traps else None
+        for addr, causes in spec.items():
+            if addr not in seen and (limit is None or addr <= limit):
+                out.append(("|".join(map(str, sorted(causes))), addr))
+    return sorted(out, key=lambda t: t[1])
+
+
+def differences(ref, dut, spec=None, dut_is_reference=False):
     """[(key, ref value, dut value)] over the compared state.
 
-    A trap is compared by mcause and mepc; mtval is left out because what it
-    holds for an illegal instruction (0 or the instruction bits) is the
-    implementation's choice (privileged spec 3.1.16)."""
+    Traps are compared by mcause and mepc; mtval is left out because what it
+    holds for an illegal instruction or a breakpoint (0, the instruction
+    bits, the pc) is partly the implementation's choice (priv. spec 3.1.16).
+    spec: {address: causes} where the spec's causes replace the reference's
+    (and the second run's too, when it is the reference again, --qemu-only)."""
     diffs = []
-    ref_trap = ref.trap[:2] if ref.trap else None
-    dut_trap = dut.trap[:2] if dut.trap else None
-    if ref_trap != dut_trap:
-        diffs.append(("trap", ref_trap, dut_trap))
+    spec = spec or {}
+    ref_traps, dut_traps = trap_list(ref, spec, True), trap_list(dut, spec, dut_is_reference)
+    for i in range(max(len(ref_traps), len(dut_traps))):
+        a = ref_traps[i] if i < len(ref_traps) else None
+        b = dut_traps[i] if i < len(dut_traps) else None
+        if a != b:
+            diffs.append((f"trap{i}", a, b))
+    if ref.overflow != dut.overflow:
+        diffs.append(("traps", "overflow" if ref.overflow else "ok", "overflow" if dut.overflow else "ok"))
     for k in EXPECTED_KEYS:
         a, b = ref.state.get(k), dut.state.get(k)
         if a != b:
@@ -119,14 +150,17 @@ def fmt(v):
         return "(none)"
     if isinstance(v, int):
         return f"{v:016x}"
+    if isinstance(v, tuple) and isinstance(v[0], str):
+        return "mcause %s (by the spec) mepc %#x" % v
     if isinstance(v, tuple):
-        return "mcause %d mepc %#x" % v
+        return "mcause %d (%s) mepc %#x" % (v[0], MCAUSE_NAMES.get(v[0], "?"), v[1])
     return str(v)
 
 
 class Tools:
     def __init__(self, args):
         self.args = args
+        self.mix = None             # rvgen --mix of the seed being run
         self.work = args.workdir or tempfile.mkdtemp(prefix="rvdiff-")
         os.makedirs(self.work, exist_ok=True)
         self.rt_obj = os.path.join(self.work, "rt.o")
@@ -143,6 +177,8 @@ class Tools:
         """Generate and link one program; return the ELF path."""
         base = os.path.join(self.work, f"s{seed}{tag}")
         gen = [self.args.rvgen, "-n", str(items), str(seed)]
+        if self.mix:
+            gen += ["--mix", self.mix]
         if stop is not None:
             gen += ["--stop", str(stop)]
         if mutate is not None:
@@ -177,7 +213,26 @@ class Tools:
         if self.args.mutate is not None:
             dut_elf = self.build(seed, items, stop, self.args.mutate, tag="-dut")
         ref, dut = self.run_ref(ref_elf), self.run_dut(dut_elf)
-        return ref, dut, differences(ref, dut)
+        return ref, dut, differences(ref, dut, self.spec_traps(ref_elf), self.args.qemu_only)
+
+    def symbols(self, elf):
+        """{name: address} from the ELF's symbol table."""
+        out = {}
+        for line in self.check([self.args.objdump, "-t", elf]).splitlines():
+            f = line.split()
+            if len(f) >= 2 and re.match(r"^[0-9a-f]{16}$", f[0]):
+                out[f[-1]] = int(f[0], 16)
+        return out
+
+    def spec_traps(self, elf):
+        """{address: causes} of the instructions rvgen marked spec_<k>_<n>:
+        there the spec's causes stand in for the reference's behaviour."""
+        with open(elf[:-4] + ".S") as f:
+            causes = {m.group(1): frozenset(int(c) for c in m.group(2).split("|"))
+                      for m in SPEC_RE.finditer(f.read())}
+        if not causes:
+            return {}
+        return {addr: causes[name] for name, addr in self.symbols(elf).items() if name in causes}
 
     def disassembly(self, elf, first, last):
         """objdump lines from <item_first> up to (not including) <item_last+1>."""
@@ -191,6 +246,34 @@ class Tools:
             if inside and line.strip():
                 out.append(line)
         return out
+
+
+def item_addresses(tools, elf):
+    """{address: k} of the item_k labels."""
+    return {addr: int(name[5:]) for name, addr in tools.symbols(elf).items()
+            if re.match(r"^item_\d+$", name)}
+
+
+def item_at(addresses, pc):
+    """The item whose code holds pc, or None (rt.S, the initialisation)."""
+    best = None
+    for addr in sorted(addresses):
+        if addr <= pc:
+            best = addresses[addr]
+    return best
+
+
+def unexpected_traps(tools, seed, items, run):
+    """Traps on the reference at items rvgen did not mark "expect trap"."""
+    elf = os.path.join(tools.work, f"s{seed}.elf")
+    asm = os.path.join(tools.work, f"s{seed}.S")
+    addresses = item_addresses(tools, elf)
+    bad = []
+    for cause, epc, _ in run.traps:
+        k = item_at(addresses, epc)
+        if k is None or not any("expect trap" in l for l in item_source(asm, k)):
+            bad.append((cause, epc, k))
+    return bad
 
 
 def item_source(asm_path, k):
@@ -249,11 +332,16 @@ def report_mismatch(tools, seed, items, ref, dut, diffs):
     args = tools.args
     ref_name = "qemu"
     dut_name = "qemu#2" if args.qemu_only else "umbra"
-    print(f"MISMATCH seed {seed} ({items} items): {len(diffs)} values differ")
+    mix = f", mix {tools.mix}" if tools.mix else ""
+    print(f"MISMATCH seed {seed} ({items} items{mix}): {len(diffs)} values differ")
     print(f"  {ref_name}: {ref.describe()}")
     print(f"  {dut_name}: {dut.describe()}")
+    addresses = item_addresses(tools, os.path.join(tools.work, f"s{seed}.elf"))
     for k, a, b in diffs[:40]:
-        print(f"    {k:6s} {ref_name} {fmt(a)}   {dut_name} {fmt(b)}")
+        where = ""
+        if k.startswith("trap") and (a or b):
+            where = f"   (at item_{item_at(addresses, (a or b)[1])})"
+        print(f"    {k:6s} {ref_name} {fmt(a)}   {dut_name} {fmt(b)}{where}")
     if len(diffs) > 40:
         print(f"    ... {len(diffs) - 40} more")
     if args.no_bisect:
@@ -278,12 +366,13 @@ def report_mismatch(tools, seed, items, ref, dut, diffs):
     for line in tools.disassembly(os.path.join(tools.work, f"s{seed}.elf"), max(0, k - 1), k):
         print(f"      {line}")
     here = os.path.dirname(os.path.abspath(__file__))
-    print(f"  program: {asm}; reproduce: {os.path.join(here, 'rvdiff.py')} -n {items} {seed}")
+    mix = f" --mix {tools.mix}" if tools.mix else ""
+    print(f"  program: {asm}; reproduce: {os.path.join(here, 'rvdiff.py')} -n {items}{mix} {seed}")
     return k
 
 
-def parse_seeds(specs, default_items):
-    """[(seed, items)] from N, A-B and @FILE arguments."""
+def parse_seeds(specs, default_items, default_mix):
+    """[(seed, items, mix)] from N, A-B and @FILE arguments."""
     out = []
     for spec in specs:
         if spec.startswith("@"):
@@ -292,16 +381,18 @@ def parse_seeds(specs, default_items):
                     line = line.split("#", 1)[0].split()
                     if not line:
                         continue
-                    items = default_items
+                    items, mix = default_items, default_mix
                     for word in line[1:]:
                         if word.startswith("n="):
                             items = int(word[2:])
-                    out.append((int(line[0]), items))
+                        elif word.startswith("mix="):
+                            mix = word[4:]
+                    out.append((int(line[0]), items, mix))
         elif re.match(r"^\d+-\d+$", spec):
             a, b = map(int, spec.split("-"))
-            out += [(s, default_items) for s in range(a, b + 1)]
+            out += [(s, default_items, default_mix) for s in range(a, b + 1)]
         else:
-            out.append((int(spec), default_items))
+            out.append((int(spec), default_items, default_mix))
     return out
 
 
@@ -310,6 +401,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("seeds", nargs="+")
     ap.add_argument("-n", "--items", type=int, default=300, help="items per program (300)")
+    ap.add_argument("--mix", help="rvgen group weights, e.g. fcvt=60,rvc=0")
     ap.add_argument("--rvgen", default=os.environ.get("RVGEN", "rvgen"))
     ap.add_argument("--umbra", default=os.environ.get("UMBRA", "umbra"))
     ap.add_argument("--qemu", default="qemu-system-riscv64")
@@ -333,9 +425,10 @@ def main():
 
     try:
         tools = Tools(args)
-        seeds = parse_seeds(args.seeds, args.items)
+        seeds = parse_seeds(args.seeds, args.items, args.mix)
         failures, culprits = [], []
-        for seed, items in seeds:
+        for seed, items, mix in seeds:
+            tools.mix = mix
             ref_elf = tools.build(seed, items)
             dut_elf = tools.build(seed, items, mutate=args.mutate, tag="-dut") if args.mutate is not None else ref_elf
             ref = tools.run_ref(ref_elf)
@@ -344,12 +437,15 @@ def main():
                 print(ref.stdout[-2000:], ref.stderr[-2000:])
                 failures.append(seed)
                 continue
-            if ref.trap:
-                print(f"seed {seed}: the program trapped on the reference: {ref.describe()}")
+            bad = unexpected_traps(tools, seed, items, ref)
+            if bad:
+                for cause, epc, k in bad:
+                    print(f"seed {seed}: the reference trapped where rvgen expected no trap: "
+                          f"mcause {cause} ({MCAUSE_NAMES.get(cause, '?')}) at {epc:#x}, item_{k}")
                 failures.append(seed)
                 continue
             dut = tools.run_dut(dut_elf)
-            diffs = differences(ref, dut)
+            diffs = differences(ref, dut, tools.spec_traps(ref_elf), args.qemu_only)
             if diffs:
                 failures.append(seed)
                 culprits.append(report_mismatch(tools, seed, items, ref, dut, diffs))

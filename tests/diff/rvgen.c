@@ -13,6 +13,12 @@
  * so that the runner can cut a program after k items (--stop) to find the
  * first item on which two machines disagree, and show its disassembly.
  *
+ * The final state alone would hide a wrong intermediate value that a later
+ * item overwrites, and fflags accrue; so after each item the generator also
+ * stores the register it wrote, and after most F/D items the swapped-out
+ * fflags, into a log at the end of scratch, through a log register (one of
+ * x16..x31, chosen per seed) that nothing else writes.
+ *
  * Invariants that keep every program inside its sandbox:
  *   - x8 always holds scratch + 2048 and x2 (sp) always points into scratch
  *     at an offset the generator tracks; no template writes either, except
@@ -28,6 +34,7 @@
  *   --stop K      emit only the first K items (same program otherwise)
  *   --mutate K    also store a marker into the scratch canary before item K
  *                 (a known disagreement, to test the runner)
+ *   --mix G=W,... change group weights, e.g. --mix fcvt=60,rvc=0 (see --list)
  *   --stats       instead of a program, print how often each template was
  *                 drawn (for coverage review)
  *   --list        print the instruction-mix table and exit
@@ -48,7 +55,9 @@
 #define SCRATCH_REACH   4096
 #define SCRATCH_DATA    (SCRATCH_REACH + 16)
 #define SCRATCH_CANARY  SCRATCH_DATA
-#define SCRATCH_BYTES   (SCRATCH_DATA + 8)
+#define LOG_OFFSET      (SCRATCH_DATA + 8)
+#define LOG_SLOTS       512              /* reachable from the log register's imm12 */
+#define SCRATCH_BYTES   (LOG_OFFSET + 8 * LOG_SLOTS)
 #define X8_OFFSET       2048             /* x8 = scratch + X8_OFFSET */
 /* sp stays where c.ldsp/c.sdsp's largest offset (504) still lands inside */
 #define SP_MIN          0
@@ -216,6 +225,11 @@ struct gen {
     uint32_t busy;         /* x registers a compound has claimed: not to be written */
     bool in_shadow;        /* inside a forward branch's skipped region */
     unsigned char fprec[32];    /* enum prec of each f register */
+    unsigned log_reg;      /* holds scratch + LOG_OFFSET + 2048 */
+    unsigned log_used;     /* log slots taken */
+    int last_xd, last_fd;  /* registers the current item wrote last, or -1 */
+    unsigned item;         /* index of the item being built */
+    unsigned spec_labels;  /* spec_<item>_<n> labels placed in it */
     enum prec src_prec, dst_prec;   /* of the template being expanded */
     char *out;             /* text of the item being built */
     size_t len;
@@ -240,7 +254,13 @@ static void emit(const char *fmt, ...)
 
 static bool writable(unsigned r)
 {
-    return r != REG_SP && r != REG_BASE && !(g.busy & (1u << r));
+    return r != REG_SP && r != REG_BASE && r != g.log_reg && !(g.busy & (1u << r));
+}
+
+static unsigned wrote_x(unsigned r)
+{
+    g.last_xd = (int)r;
+    return r;
 }
 
 /* A destination x register: never sp, x8 or one a compound holds; x0 now
@@ -248,11 +268,11 @@ static bool writable(unsigned r)
 static unsigned pick_xd(void)
 {
     if (chance(3))
-        return 0;
+        return wrote_x(0);
     for (;;) {
         unsigned r = 1 + rnd(31);
         if (writable(r))
-            return r;
+            return wrote_x(r);
     }
 }
 
@@ -262,7 +282,7 @@ static unsigned pick_xd_nonzero(void)
     for (;;) {
         unsigned r = 1 + rnd(31);
         if (writable(r))
-            return r;
+            return wrote_x(r);
     }
 }
 
@@ -272,7 +292,7 @@ static unsigned pick_xd_prime(void)
     for (;;) {
         unsigned r = 8 + rnd(8);
         if (writable(r))
-            return r;
+            return wrote_x(r);
     }
 }
 
@@ -298,6 +318,7 @@ static unsigned pick_fd(unsigned first, unsigned count)
 {
     unsigned r = first + rnd(count);
     g.fprec[r] = (unsigned char)g.dst_prec;
+    g.last_fd = (int)r;
     return r;
 }
 
@@ -420,18 +441,21 @@ enum group {
     G_RVC,      /* C */
     G_CTRL,     /* forward branches and jumps (compounds) */
     G_CONST,    /* boundary constants into x and f registers (compounds) */
+    G_TRAP,     /* encodings and accesses that must trap; rt.S resumes after them */
+    G_HINT,     /* HINTs and ignored fields: legal, must not change state */
     G_COUNT
 };
 
 static const char *const group_names[G_COUNT] = {
     "int", "mul", "mem", "amo", "farith", "ffma", "fcmp", "fcvt", "fcsr", "rvc", "ctrl", "const",
+    "trap", "hint",
 };
 
-/* How often each group is drawn, in parts of the total. */
-static const unsigned group_weight[G_COUNT] = {
+/* How often each group is drawn, in parts of the total (--mix changes it). */
+static unsigned group_weight[G_COUNT] = {
     [G_INT] = 14, [G_MUL] = 6, [G_MEM] = 10, [G_AMO] = 5, [G_FARITH] = 14,
     [G_FFMA] = 6, [G_FCMP] = 5, [G_FCVT] = 12, [G_FCSR] = 4, [G_RVC] = 14,
-    [G_CTRL] = 5, [G_CONST] = 5,
+    [G_CTRL] = 5, [G_CONST] = 5, [G_TRAP] = 2, [G_HINT] = 2,
 };
 
 typedef void compound_fn(void);
@@ -445,7 +469,10 @@ struct tmpl {
 
 static compound_fn c_li_int, c_li_float, c_amo, c_lr_sc, c_sc_alone, c_fsrm,
     c_fcsr_write, c_fcsr_setclear, c_fflags, c_mscratch, c_addi16sp,
-    c_branch, c_jal, c_jalr, c_cj, c_cbranch, c_cjr;
+    c_branch, c_jal, c_jalr, c_cj, c_cbranch, c_cjr, c_trap_rvc_reserved,
+    c_trap_wshift, c_trap_static_rm, c_trap_dyn_rm, c_trap_fs_off, c_trap_misaligned_amo,
+    c_trap_env, c_trap_csr_readonly, c_trap_fp_funct, c_hint_rvc, c_hint_fence,
+    c_hint_widening_rm, c_hint_csr_read;
 
 #define T(grp, text) { grp, text, NULL, true }
 #define C(grp, name, fn, shadow) { grp, name, fn, shadow }
@@ -557,6 +584,21 @@ static const struct tmpl templates[] = {
     C(G_CTRL, "c.j over 1..4 items", c_cj, false),
     C(G_CTRL, "c.beqz / c.bnez rs' over 1..4 items", c_cbranch, false),
     C(G_CTRL, "lla rt; c.jr / c.jalr rt over 1..4 items", c_cjr, false),
+    /* exceptions (mcause and mepc are compared; rt.S skips the instruction) */
+    C(G_TRAP, "reserved C encodings (all-zero, c.addi4spn 0, c.lui rd 0, c.lwsp x0 ...)", c_trap_rvc_reserved, false),
+    C(G_TRAP, "slliw / srliw / sraiw with imm[5] = 1", c_trap_wshift, false),
+    C(G_TRAP, "F/D op with rm = 101 / 110", c_trap_static_rm, false),
+    C(G_TRAP, "F/D op with rm = dyn while frm = 101..111", c_trap_dyn_rm, false),
+    C(G_TRAP, "F/D instruction or fcsr access with mstatus.FS = Off", c_trap_fs_off, false),
+    C(G_TRAP, "misaligned AMO, LR, SC", c_trap_misaligned_amo, false),
+    C(G_TRAP, "ecall, ebreak, c.ebreak", c_trap_env, false),
+    C(G_TRAP, "write to read-only CSR mhartid", c_trap_csr_readonly, false),
+    C(G_TRAP, "F/D op with a reserved funct3 or rs2", c_trap_fp_funct, false),
+    /* HINTs and fields that must be ignored */
+    C(G_HINT, "C HINTs (c.nop imm, c.li x0, c.mv x0, c.slli rd 0 ...)", c_hint_rvc, false),
+    C(G_HINT, "fence with reserved fm / rd / rs1, fence.i with imm / rd / rs1", c_hint_fence, false),
+    C(G_HINT, "fcvt.d.w / fcvt.d.wu / fcvt.d.s with rm != RNE", c_hint_widening_rm, false),
+    C(G_HINT, "csrrs / csrrc / csrrsi / csrrci mhartid without a write", c_hint_csr_read, false),
     /* boundary constants */
     C(G_CONST, "li rd, <boundary integer>", c_li_int, true),
     C(G_CONST, "li rt, <boundary float>; fmv.d.x / fmv.w.x fd, rt", c_li_float, true),
@@ -666,10 +708,40 @@ static const struct tmpl *pick_template(bool for_shadow, bool alu_only)
 
 static void emit_one(const struct tmpl *t)
 {
-    if (t->compound)
+    if (t->compound) {
+        g.src_prec = g.dst_prec = P_ANY;
         t->compound();
-    else
+    } else
         emit_template(t->text);
+}
+
+static bool is_fp_arithmetic(enum group grp)
+{
+    return grp == G_FARITH || grp == G_FFMA || grp == G_FCMP || grp == G_FCVT;
+}
+
+static void log_store(const char *op, char file, int reg)
+{
+    if (g.log_used == LOG_SLOTS)
+        return;
+    emit("	%s %c%d, %d(x%u)	# log\n", op, file, reg, 8 * (int)g.log_used - 2048, g.log_reg);
+    g.log_used++;
+}
+
+/* Record what a top-level item wrote (see the header): its last x and f
+ * destinations and, after most F/D arithmetic, the fflags it raised, swapped
+ * out (fsflags rt, x0 reads and clears them) so each entry is one item's. */
+static void observe(const struct tmpl *t)
+{
+    if (g.last_xd > 0)
+        log_store("sd", 'x', g.last_xd);
+    if (g.last_fd >= 0)
+        log_store("fsd", 'f', g.last_fd);
+    if (is_fp_arithmetic(t->group) && chance(60) && g.log_used < LOG_SLOTS) {
+        unsigned rt = pick_xd_nonzero();
+        emit("	fsflags x%u, x0	# log\n", rt);
+        log_store("sd", 'x', (int)rt);
+    }
 }
 
 /* 1..4 items that a forward branch may skip: nothing whose effect the
@@ -695,6 +767,7 @@ static void c_li_float(void)
 {
     unsigned rt = pick_xd_nonzero();
     unsigned fd = rnd(32);
+    g.last_fd = (int)fd;
     g.fprec[fd] = chance(50) ? P_D : P_S;
     if (g.fprec[fd] == P_D) {
         emit("\tli x%u, 0x%" PRIx64 "\n\tfmv.d.x f%u, x%u\n", rt, PICK(f64_boundaries), fd, rt);
@@ -894,6 +967,285 @@ static void c_cjr(void)
     emit("1:\n");
 }
 
+
+/* ---- exceptions and HINTs ------------------------------------------------- */
+
+/* Encoders for what the assembler will not write (unpriv. spec 2.2, 16.2). */
+static uint32_t enc_r(unsigned f7, unsigned rs2, unsigned rs1, unsigned f3, unsigned rd, unsigned opc)
+{
+    return f7 << 25 | rs2 << 20 | rs1 << 15 | f3 << 12 | rd << 7 | opc;
+}
+
+static uint32_t enc_c(unsigned f3, unsigned b12, unsigned b11_7, unsigned b6_2, unsigned op)
+{
+    return f3 << 13 | b12 << 12 | b11_7 << 7 | b6_2 << 2 | op;
+}
+
+/* Every instruction that must trap carries "expect trap" in its comment: the
+ * runner checks that the reference traps nowhere else. */
+static void emit_half(uint32_t bits, const char *what, bool trap)
+{
+    emit("\t.half 0x%04x\t# %s%s\n", bits, what, trap ? "; expect trap" : "");
+}
+
+static void emit_word(uint32_t bits, const char *what, bool trap)
+{
+    emit("\t.word 0x%08x\t# %s%s\n", bits, what, trap ? "; expect trap" : "");
+}
+
+/* Reserved C encodings raise illegal instruction (unpriv. spec 16.8 table;
+ * the all-zero halfword is defined illegal, 16.5). */
+static void c_trap_rvc_reserved(void)
+{
+    switch (rnd(8)) {
+    case 0: emit_half(0x0000, "all-zero halfword", true); break;
+    case 1: emit_half(enc_c(0, 0, 0, pick_xd_prime() - 8, 0), "c.addi4spn rd', sp, 0 (nzuimm = 0 reserved)", true); break;
+    case 2: emit_half(0x6101, "c.addi16sp sp, 0 (nzimm = 0 reserved)", true); break;
+    case 3: {
+        unsigned rd;
+        do
+            rd = pick_xd_nonzero();
+        while (rd == REG_SP);
+        emit_half(enc_c(3, 0, rd, 0, 1), "c.lui rd, 0 (nzimm = 0 reserved)", true);
+        break;
+    }
+    case 4: emit_half(enc_c(2, rnd(2), 0, rnd(32), 2), "c.lwsp x0 (rd = 0 reserved)", true); break;
+    case 5: emit_half(enc_c(3, rnd(2), 0, rnd(32), 2), "c.ldsp x0 (rd = 0 reserved)", true); break;
+    case 6: emit_half(0x8002, "c.jr x0 (rs1 = 0 reserved)", true); break;
+    default: emit_half(enc_c(1, rnd(2), 0, rnd(32), 1), "c.addiw x0 (rd = 0 reserved)", true); break;
+    }
+}
+
+/* "SLLIW, SRLIW, and SRAIW encodings with imm[5] != 0 are reserved"
+ * (unpriv. spec 4.2.1). */
+static void c_trap_wshift(void)
+{
+    static const struct { unsigned f7, f3; const char *name; } ops[] = {
+        { 0x00, 1, "slliw" }, { 0x00, 5, "srliw" }, { 0x20, 5, "sraiw" },
+    };
+    unsigned k = rnd(3);
+    char what[64];
+    snprintf(what, sizeof(what), "%s with shamt[5] = 1", ops[k].name);
+    emit_word(enc_r(ops[k].f7 | 1, rnd(32), pick_xs(), ops[k].f3, pick_xd(), 0x1b), what, true);
+}
+
+/* An F/D operation, encoded with an arbitrary rm field. The widening
+ * conversions are included: their rm field is decoded as usual even though
+ * it cannot change the result (unpriv. spec 11.2). */
+static uint32_t fp_op_with_rm(unsigned rm, const char **name)
+{
+    unsigned fs1 = rnd(32), fs2 = rnd(32);
+    switch (rnd(8)) {
+    case 0: *name = "fadd.s"; return enc_r(0x00, fs2, fs1, rm, pick_fd(0, 32), 0x53);
+    case 1: *name = "fdiv.d"; return enc_r(0x0d, fs2, fs1, rm, pick_fd(0, 32), 0x53);
+    case 2: *name = "fsqrt.d"; return enc_r(0x2d, 0, fs1, rm, pick_fd(0, 32), 0x53);
+    case 3: *name = "fcvt.w.d"; return enc_r(0x61, 0, fs1, rm, pick_xd(), 0x53);
+    case 4: *name = "fmadd.s"; return rnd(32) << 27 | enc_r(0, fs2, fs1, rm, pick_fd(0, 32), 0x43);
+    case 5: *name = "fcvt.d.s"; return enc_r(0x21, 0, fs1, rm, pick_fd(0, 32), 0x53);
+    case 6: *name = "fcvt.d.w"; return enc_r(0x69, 0, pick_xs(), rm, pick_fd(0, 32), 0x53);
+    default: *name = "fcvt.d.wu"; return enc_r(0x69, 1, pick_xs(), rm, pick_fd(0, 32), 0x53);
+    }
+}
+
+/* rm = 101 and 110 are reserved: illegal instruction (unpriv. spec 11.2) */
+static void c_trap_static_rm(void)
+{
+    const char *name;
+    unsigned rm = 5 + rnd(2);
+    uint32_t bits = fp_op_with_rm(rm, &name);
+    char what[64];
+    snprintf(what, sizeof(what), "%s with rm = %u (reserved)", name, rm);
+    emit_word(bits, what, true);
+}
+
+/* dyn with frm = 101..111 is illegal (unpriv. spec 11.2) */
+static void c_trap_dyn_rm(void)
+{
+    unsigned bad = 5 + rnd(3);
+    emit("\tfsrmi x0, %u\n", bad);
+    const char *name;
+    uint32_t bits = fp_op_with_rm(7, &name);
+    char what[64];
+    snprintf(what, sizeof(what), "%s, dyn, with frm = %u", name, bad);
+    emit_word(bits, what, true);
+    if (g.frm > 4)
+        g.frm = rnd(5);
+    emit("\tfsrmi x0, %u\n", g.frm);
+}
+
+/* With mstatus.FS = Off every F/D instruction and every access to fcsr,
+ * frm or fflags is illegal (priv. spec 3.1.6.6). FS is set back to Dirty. */
+static void c_trap_fs_off(void)
+{
+    unsigned rt = pick_xd_nonzero();
+    emit("\tli x%u, 0x6000\n\tcsrc mstatus, x%u\n", rt, rt);
+    switch (rnd(6)) {
+    case 0: emit("\tfadd.d f%u, f%u, f%u\t# FS = Off; expect trap\n", pick_fd(0, 32), rnd(32), rnd(32)); break;
+    case 1: emit("\tfld f%u, %d(s0)\t# FS = Off; expect trap\n", pick_fd(0, 32), 8 * (int)rnd_range(-16, 16)); break;
+    case 2: emit("\tfsw f%u, %d(s0)\t# FS = Off; expect trap\n", rnd(32), 4 * (int)rnd_range(-16, 16)); break;
+    case 3: emit("\tfmv.x.d x%u, f%u\t# FS = Off; expect trap\n", pick_xd(), rnd(32)); break;
+    case 4: emit("\tfrcsr x%u\t# FS = Off; expect trap\n", pick_xd()); break;
+    default: emit("\tfsflagsi x%u, %u\t# FS = Off; expect trap\n", pick_xd(), rnd(32)); break;
+    }
+    emit("\tcsrs mstatus, x%u\n", rt);
+}
+
+/* An instruction that must trap with one of `causes` ("6|7") where
+ * qemu-system-riscv64 7.2 (the reference) does otherwise. The label
+ * spec_<item>_<n> lets the runner compare umbra with the spec's causes
+ * instead of with the reference at that instruction. Such an instruction
+ * must leave the same state whether it traps or not (rd = x0, no store), so
+ * the rest of the comparison stays exact. */
+static void emit_spec_trap(const char *causes, const char *why, const char *fmt, ...)
+{
+    char insn[128];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(insn, sizeof(insn), fmt, ap);
+    va_end(ap);
+    emit("spec_%u_%u:\n\t%s\t# expect trap; spec mcause %s; %s\n", g.item, g.spec_labels++, insn, causes, why);
+}
+
+/* AMOs, LR and SC must be naturally aligned; otherwise an address-misaligned
+ * or an access-fault exception (unpriv. spec 8.2, 8.4): mcause 4 or 5 for LR,
+ * a load; 6 or 7 for SC and the AMOs (priv. spec table 3.6, "Store/AMO").
+ * QEMU 7.2 raises cause 4 for a misaligned AMO, and a misaligned SC without
+ * a reservation just fails without trapping; both are compared with the
+ * spec instead (emit_spec_trap). */
+static void c_trap_misaligned_amo(void)
+{
+    bool dword = chance(50);
+    unsigned size = dword ? 8 : 4;
+    unsigned rt = pick_xd_nonzero();
+    int a = (pick_address(size, 16, X8_OFFSET + 2000) & ~(int)(size - 1)) + 1 + (int)rnd(size - 1);
+    char sz = dword ? 'd' : 'w';
+    emit("\taddi x%u, s0, %d\n", rt, a - X8_OFFSET);
+    switch (rnd(3)) {
+    case 0:
+        emit_spec_trap("6|7", "qemu 7.2 raises 4", "amoadd.%c x%u, x%u, (x%u)", sz, pick_xd(), pick_xs(), rt);
+        break;
+    case 1:
+        emit_spec_trap("4|5", "misaligned LR", "lr.%c x%u, (x%u)", sz, pick_xd(), rt);
+        break;
+    default:
+        emit_spec_trap("6|7", "qemu 7.2 fails the SC without trapping", "sc.%c x0, x%u, (x%u)", sz, pick_xs(), rt);
+        break;
+    }
+}
+
+static void c_trap_env(void)
+{
+    switch (rnd(3)) {
+    case 0: emit("\tecall\t# expect trap\n"); break;
+    case 1: emit("\tebreak\t# expect trap\n"); break;
+    default: emit("\t.option rvc\n\tc.ebreak\t# expect trap\n\t.option norvc\n"); break;
+    }
+}
+
+/* Writing a read-only CSR (number 0b11xx_xxxx_xxxx) is illegal; csrrw always
+ * writes, csrrs/csrrc write unless rs1 is x0 (whatever the value in rs1),
+ * the immediate forms unless uimm is 0 (priv. spec 2.1, unpriv. 7.1). */
+static void c_trap_csr_readonly(void)
+{
+    unsigned rt = pick_xd_nonzero();
+    const char *op = chance(50) ? "csrrs" : "csrrc";
+    switch (rnd(4)) {
+    case 0:
+        emit("\tcsrrw x%u, mhartid, x%u\t# expect trap\n", pick_xd(), pick_xs());
+        break;
+    case 1:
+        /* rs1 != x0 holding a nonzero value */
+        emit("\tli x%u, 0x%" PRIx64 "\n\t%s x%u, mhartid, x%u\t# expect trap\n", rt, rnd64() | 1, op, pick_xd(), rt);
+        break;
+    case 2:
+        /* rs1 != x0 holding zero still writes (unpriv. spec 7.1); QEMU 7.2
+         * looks at the value and does not trap */
+        emit("\tli x%u, 0\n", rt);
+        emit_spec_trap("2", "qemu 7.2 does not trap when rs1 holds 0", "%s x0, mhartid, x%u", op, rt);
+        break;
+    default:
+        if (chance(50))
+            emit("\tcsrrwi x%u, mhartid, %u\t# expect trap\n", pick_xd(), rnd(32));
+        else
+            emit("\tcsrr%ci x%u, mhartid, %u\t# expect trap\n", chance(50) ? 's' : 'c', pick_xd(), 1 + rnd(31));
+        break;
+    }
+}
+
+/* funct3 and rs2 values that no F/D instruction uses (unpriv. spec 24.3). */
+static void c_trap_fp_funct(void)
+{
+    unsigned fs1 = rnd(32), fs2 = rnd(32);
+    switch (rnd(7)) {
+    case 0: emit_word(enc_r(0x10, fs2, fs1, 3, pick_fd(0, 32), 0x53), "fsgnj.s with funct3 = 3", true); break;
+    case 1: emit_word(enc_r(0x15, fs2, fs1, 2, pick_fd(0, 32), 0x53), "fmin.d with funct3 = 2", true); break;
+    case 2: emit_word(enc_r(0x50, fs2, fs1, 3, pick_xd(), 0x53), "feq.s with funct3 = 3", true); break;
+    case 3: emit_word(enc_r(0x70, 0, fs1, 2, pick_xd(), 0x53), "fmv.x.w with funct3 = 2", true); break;
+    case 4: emit_word(enc_r(0x78, 0, pick_xs(), 1, pick_fd(0, 32), 0x53), "fmv.w.x with funct3 = 1", true); break;
+    case 5: emit_word(enc_r(0x71, 1 + rnd(31), fs1, 1, pick_xd(), 0x53), "fclass.d with rs2 != 0", true); break;
+    default: emit_word(enc_r(0x2c, 1 + rnd(31), fs1, 0, pick_fd(0, 32), 0x53), "fsqrt.s with rs2 != 0", true); break;
+    }
+}
+
+/* C HINTs: legal, and they change no state (unpriv. spec 16.7). */
+static void c_hint_rvc(void)
+{
+    unsigned imm = rnd(64), nz = 1 + rnd(63), rs2 = 1 + rnd(31), rd = 1 + rnd(31);
+    switch (rnd(10)) {
+    case 0: emit_half(enc_c(0, nz >> 5, 0, nz & 31, 1), "c.nop with nzimm (HINT)", false); break;
+    case 1: emit_half(enc_c(0, 0, rd, 0, 1), "c.addi rd, 0 (HINT)", false); break;
+    case 2: emit_half(enc_c(2, imm >> 5, 0, imm & 31, 1), "c.li x0, imm (HINT)", false); break;
+    case 3: emit_half(enc_c(3, nz >> 5, 0, nz & 31, 1), "c.lui x0, nzimm (HINT)", false); break;
+    case 4: emit_half(enc_c(4, 0, 0, rs2, 2), "c.mv x0, rs2 (HINT)", false); break;
+    case 5: emit_half(enc_c(4, 1, 0, rs2, 2), "c.add x0, rs2 (HINT)", false); break;
+    case 6: emit_half(enc_c(0, nz >> 5, 0, nz & 31, 2), "c.slli x0, shamt (HINT)", false); break;
+    case 7: emit_half(enc_c(0, 0, rd, 0, 2), "c.slli rd, 0 (HINT)", false); break;
+    case 8: emit_half(enc_c(4, 0, rnd(8), 0, 1), "c.srli rd', 0 (HINT)", false); break;
+    default: emit_half(enc_c(4, 0, 1 << 3 | rnd(8), 0, 1), "c.srai rd', 0 (HINT)", false); break;
+    }
+}
+
+/* FENCE's rd and rs1, its reserved fm values, and FENCE.I's imm, rs1 and rd
+ * are ignored: each is a plain fence and writes no register (unpriv. spec
+ * 2.7, 3.1). rd is never x2, x8 or the log register all the same, so a
+ * machine that wrongly writes it stays inside the sandbox. */
+static void c_hint_fence(void)
+{
+    if (chance(50)) {
+        unsigned fm = chance(50) ? 0 : rnd(16);
+        uint32_t bits = fm << 28 | rnd(16) << 24 | rnd(16) << 20 | pick_xs() << 15 | pick_xd() << 7 | 0x0f;
+        emit_word(bits, "fence with fm / pred / succ / rd / rs1 to ignore", false);
+    } else {
+        uint32_t bits = rnd(4096) << 20 | pick_xs() << 15 | 1 << 12 | pick_xd() << 7 | 0x0f;
+        emit_word(bits, "fence.i with imm / rs1 / rd to ignore", false);
+    }
+}
+
+/* fcvt.d.w, fcvt.d.wu and fcvt.d.s are exact whatever rm says; any valid rm
+ * is legal (dyn only while frm is valid). */
+static void c_hint_widening_rm(void)
+{
+    unsigned rm = 1 + rnd(4);
+    if (chance(25) && g.frm <= 4)
+        rm = 7;
+    unsigned fd = pick_fd(0, 32);
+    switch (rnd(3)) {
+    case 0: g.fprec[fd] = P_D; emit_word(enc_r(0x69, 0, pick_xs(), rm, fd, 0x53), "fcvt.d.w with rm != 0", false); break;
+    case 1: g.fprec[fd] = P_D; emit_word(enc_r(0x69, 1, pick_xs(), rm, fd, 0x53), "fcvt.d.wu with rm != 0", false); break;
+    default: g.fprec[fd] = P_D; emit_word(enc_r(0x21, 0, pick_freg(0, 32), rm, fd, 0x53), "fcvt.d.s with rm != 0", false); break;
+    }
+}
+
+static void c_hint_csr_read(void)
+{
+    switch (rnd(4)) {
+    case 0: emit("\tcsrrs x%u, mhartid, x0\n", pick_xd()); break;
+    case 1: emit("\tcsrrc x%u, mhartid, x0\n", pick_xd()); break;
+    case 2: emit("\tcsrrsi x%u, mhartid, 0\n", pick_xd()); break;
+    default: emit("\tcsrrci x%u, mhartid, 0\n", pick_xd()); break;
+    }
+}
+
 /* ---- the program --------------------------------------------------------- */
 
 static uint64_t init_x[32], init_f[32], init_fcsr, init_mscratch;
@@ -911,6 +1263,7 @@ static void generate(unsigned n_items)
     g.frm = rnd(5);
     init_fcsr = g.frm << 5 | rnd(32);
     init_mscratch = random_int();
+    g.log_reg = 16 + rnd(16);
     g.sp_offset = init_sp_offset = 16 * (int)rnd_range(SP_MIN / 16, SP_MAX / 16);
     for (unsigned k = 0; k < n_items; k++) {
         g.out = malloc(ITEM_TEXT);
@@ -920,7 +1273,12 @@ static void generate(unsigned n_items)
         }
         g.len = 0;
         g.out[0] = 0;
-        emit_one(pick_template(false, false));
+        g.last_xd = g.last_fd = -1;
+        g.item = k;
+        g.spec_labels = 0;
+        const struct tmpl *t = pick_template(false, false);
+        emit_one(t);
+        observe(t);
         items[k] = g.out;
     }
 }
@@ -940,10 +1298,14 @@ static void print_program(uint64_t seed, unsigned n_items, unsigned stop, long m
     printf("\tli x31, 0x%" PRIx64 "\n\tcsrw mscratch, x31\n", init_mscratch);
     printf("\tlla x31, init_x\n");
     for (unsigned r = 1; r < 31; r++)
-        if (r != REG_SP && r != REG_BASE)
+        if (r != REG_SP && r != REG_BASE && r != g.log_reg)
             printf("\tld x%u, %u(x31)\n", r, 8 * r);
-    printf("\tlla sp, scratch + %d\n\tlla s0, scratch + %d\n\tld x31, 248(x31)\n",
-           init_sp_offset, X8_OFFSET);
+    printf("\tlla sp, scratch + %d\n\tlla s0, scratch + %d\n", init_sp_offset, X8_OFFSET);
+    if (g.log_reg != 31)
+        printf("\tlla x%u, scratch + %d\n", g.log_reg, LOG_OFFSET + 2048);
+    printf("\tld x31, 248(x31)\n");
+    if (g.log_reg == 31)
+        printf("\tlla x31, scratch + %d\n", LOG_OFFSET + 2048);
     for (unsigned k = 0; k < stop; k++) {
         printf("item_%u:\n", k);
         if ((long)k == mutate)
@@ -962,7 +1324,7 @@ static void print_program(uint64_t seed, unsigned n_items, unsigned stop, long m
     printf("\n\t.data\n\t.balign 16\n\t.globl scratch, scratch_end\nscratch:\n");
     for (unsigned i = 0; i < SCRATCH_DATA / 8; i++)
         printf("\t.dword 0x%016" PRIx64 "\n", chance(30) ? random_int() : rnd64());
-    printf("\t.dword 0  /* canary */\nscratch_end:\n");
+    printf("\t.dword 0  /* canary */\n\t.zero %d  /* log */\nscratch_end:\n", 8 * LOG_SLOTS);
 }
 
 static void print_list(void)
@@ -986,7 +1348,7 @@ static void print_stats(void)
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: rvgen [-n ITEMS] [--stop K] [--mutate K] [--stats] SEED...\n"
+    fprintf(stderr, "usage: rvgen [-n ITEMS] [--stop K] [--mutate K] [--mix G=W,...] [--stats] SEED...\n"
                     "       rvgen --list\n");
     exit(2);
 }
@@ -998,6 +1360,34 @@ static unsigned long parse_number(const char *s)
     if (!*s || *end)
         usage();
     return v;
+}
+
+/* "fcvt=60,rvc=0": new weights for the named groups */
+static void parse_mix(const char *spec)
+{
+    char buf[256];
+    snprintf(buf, sizeof(buf), "%s", spec);
+    for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
+        char *eq = strchr(tok, '=');
+        unsigned grp = 0;
+        if (eq) {
+            *eq = 0;
+            while (grp < G_COUNT && strcmp(group_names[grp], tok))
+                grp++;
+        }
+        if (!eq || grp == G_COUNT) {
+            fprintf(stderr, "rvgen: bad --mix entry '%s' (groups: see --list)\n", tok);
+            exit(2);
+        }
+        group_weight[grp] = (unsigned)parse_number(eq + 1);
+    }
+    unsigned total = 0;
+    for (unsigned i = 0; i < G_COUNT; i++)
+        total += group_weight[i];
+    if (group_weight[G_INT] + group_weight[G_MUL] == 0 || total == 0) {
+        fprintf(stderr, "rvgen: --mix must leave int or mul drawable (LR/SC needs them)\n");
+        exit(2);
+    }
 }
 
 int main(int argc, char **argv)
@@ -1014,6 +1404,8 @@ int main(int argc, char **argv)
             stop = (long)parse_number(argv[++i]);
         else if (!strcmp(argv[i], "--mutate") && i + 1 < argc)
             mutate = (long)parse_number(argv[++i]);
+        else if (!strcmp(argv[i], "--mix") && i + 1 < argc)
+            parse_mix(argv[++i]);
         else if (!strcmp(argv[i], "--stats"))
             stats = true;
         else if (!strcmp(argv[i], "--list")) {
