@@ -472,7 +472,8 @@ static compound_fn c_li_int, c_li_float, c_amo, c_lr_sc, c_sc_alone, c_fsrm,
     c_branch, c_jal, c_jalr, c_cj, c_cbranch, c_cjr, c_trap_rvc_reserved,
     c_trap_wshift, c_trap_static_rm, c_trap_dyn_rm, c_trap_fs_off, c_trap_misaligned_amo,
     c_trap_env, c_trap_csr_readonly, c_trap_fp_funct, c_hint_rvc, c_hint_fence,
-    c_hint_widening_rm, c_hint_csr_read;
+    c_hint_widening_rm, c_hint_csr_read, c_fma_residual, c_loop, c_smc, c_tininess,
+    c_fma_inf_zero;
 
 #define T(grp, text) { grp, text, NULL, true }
 #define C(grp, name, fn, shadow) { grp, name, fn, shadow }
@@ -533,6 +534,8 @@ static const struct tmpl templates[] = {
     T(G_FFMA, "fmsub.s {fd}, {fs}, {fs}, {fs}, {rm}"),  T(G_FFMA, "fmsub.d {fd}, {fs}, {fs}, {fs}, {rm}"),
     T(G_FFMA, "fnmadd.s {fd}, {fs}, {fs}, {fs}, {rm}"), T(G_FFMA, "fnmadd.d {fd}, {fs}, {fs}, {fs}, {rm}"),
     T(G_FFMA, "fnmsub.s {fd}, {fs}, {fs}, {fs}, {rm}"), T(G_FFMA, "fnmsub.d {fd}, {fs}, {fs}, {fs}, {rm}"),
+    C(G_FFMA, "fmul t, a, b; fmsub d, a, b, t: the product's exact rounding error", c_fma_residual, true),
+    C(G_FFMA, "f[n]madd / f[n]msub of inf * 0 + qNaN: NV is set", c_fma_inf_zero, true),
     /* compare and classify */
     T(G_FCMP, "feq.s {xd}, {fs}, {fs}"), T(G_FCMP, "feq.d {xd}, {fs}, {fs}"),
     T(G_FCMP, "flt.s {xd}, {fs}, {fs}"), T(G_FCMP, "flt.d {xd}, {fs}, {fs}"),
@@ -584,6 +587,8 @@ static const struct tmpl templates[] = {
     C(G_CTRL, "c.j over 1..4 items", c_cj, false),
     C(G_CTRL, "c.beqz / c.bnez rs' over 1..4 items", c_cbranch, false),
     C(G_CTRL, "lla rt; c.jr / c.jalr rt over 1..4 items", c_cjr, false),
+    C(G_CTRL, "loop: 1..4 items run 1..4 times (bnez back)", c_loop, false),
+    C(G_CTRL, "self-modifying code: run, store a new instruction, fence.i, run again", c_smc, false),
     /* exceptions (mcause and mepc are compared; rt.S skips the instruction) */
     C(G_TRAP, "reserved C encodings (all-zero, c.addi4spn 0, c.lui rd 0, c.lwsp x0 ...)", c_trap_rvc_reserved, false),
     C(G_TRAP, "slliw / srliw / sraiw with imm[5] = 1", c_trap_wshift, false),
@@ -602,6 +607,7 @@ static const struct tmpl templates[] = {
     /* boundary constants */
     C(G_CONST, "li rd, <boundary integer>", c_li_int, true),
     C(G_CONST, "li rt, <boundary float>; fmv.d.x / fmv.w.x fd, rt", c_li_float, true),
+    C(G_CONST, "products and quotients at the underflow threshold", c_tininess, true),
 };
 
 #define N_TEMPLATES (sizeof(templates) / sizeof(templates[0]))
@@ -1047,7 +1053,10 @@ static uint32_t fp_op_with_rm(unsigned rm, const char **name)
     }
 }
 
-/* rm = 101 and 110 are reserved: illegal instruction (unpriv. spec 11.2) */
+/* rm = 101 and 110 are reserved (unpriv. spec 11.2, "Floating-Point Control
+ * and Status Register"); the current text leaves such an instruction's
+ * behaviour reserved and names the illegal-instruction trap as valid, which
+ * is what umbra and QEMU both do. */
 static void c_trap_static_rm(void)
 {
     const char *name;
@@ -1058,7 +1067,8 @@ static void c_trap_static_rm(void)
     emit_word(bits, what, true);
 }
 
-/* dyn with frm = 101..111 is illegal (unpriv. spec 11.2) */
+/* dyn with frm = 101..111: illegal instruction in the ratified F 2.2;
+ * "reserved" in the current text, which keeps the trap valid (11.2). */
 static void c_trap_dyn_rm(void)
 {
     unsigned bad = 5 + rnd(3);
@@ -1246,6 +1256,162 @@ static void c_hint_csr_read(void)
     }
 }
 
+
+/* fmul rounds a*b; fmsub then gives a*b - round(a*b), the product's rounding
+ * error, which is exact: only a fused multiply-add (one rounding, unpriv.
+ * spec 11.6) gets it right. When it is zero its sign depends on rm
+ * (-0 under RDN, IEEE 754 6.3). */
+static void c_fma_residual(void)
+{
+    bool dbl = chance(50);
+    char p = dbl ? 'd' : 's';
+    g.src_prec = g.dst_prec = dbl ? P_D : P_S;
+    unsigned a = pick_freg(0, 32), b = pick_freg(0, 32);
+    unsigned t = pick_fd(0, 32);
+    emit("\tfmul.%c f%u, f%u, f%u, %s\n", p, t, a, b, pick_rm());
+    unsigned d = pick_fd(0, 32);
+    /* a or b may be t itself now; that is still a valid, if different, test */
+    emit("\tfmsub.%c f%u, f%u, f%u, f%u, %s\n", p, d, a, b, t, pick_rm());
+}
+
+/* A counted loop over 1..4 items, run 1..4 times: items decoded once and
+ * executed again. The counter is held busy so no item writes it. */
+static void c_loop(void)
+{
+    unsigned rc = pick_xd_nonzero();
+    g.busy |= 1u << rc;
+    emit("\tli x%u, %u\n1:\n", rc, 1 + rnd(4));
+    unsigned n = 1 + rnd(4);
+    for (unsigned i = 0; i < n; i++)
+        emit_one(pick_template(true, false));
+    emit("\taddi x%u, x%u, -1\n\tbnez x%u, 1b\n", rc, rc, rc);
+    g.busy &= ~(1u << rc);
+    g.last_xd = (int)rc;
+}
+
+/* A random register-register or register-immediate ALU instruction. */
+static uint32_t random_alu_encoding(unsigned rd)
+{
+    static const struct { unsigned f7, f3, opc; bool imm; } ops[] = {
+        { 0x00, 0, 0x13, true },  { 0x00, 4, 0x13, true },  { 0x00, 6, 0x13, true },
+        { 0x00, 7, 0x13, true },  { 0x00, 2, 0x13, true },  { 0x00, 0, 0x1b, true },
+        { 0x00, 0, 0x33, false }, { 0x20, 0, 0x33, false }, { 0x00, 4, 0x33, false },
+        { 0x00, 1, 0x33, false }, { 0x20, 5, 0x33, false }, { 0x01, 0, 0x33, false },
+        { 0x01, 4, 0x33, false }, { 0x00, 0, 0x3b, false }, { 0x20, 0, 0x3b, false },
+    };
+    unsigned k = rnd(sizeof(ops) / sizeof(ops[0]));
+    if (ops[k].imm)
+        return (uint32_t)(pick_imm12() & 0xfff) << 20 | pick_xs() << 15 | ops[k].f3 << 12 | rd << 7 | ops[k].opc;
+    return enc_r(ops[k].f7, pick_xs(), pick_xs(), ops[k].f3, rd, ops[k].opc);
+}
+
+/* Self-modifying code: an instruction runs, the loop stores a different
+ * instruction over it and executes FENCE.I, and the second pass must run
+ * the new instruction (unpriv. spec 3.1, "Zifencei"). Without the FENCE.I
+ * either could run, so the store is always followed by one. The slot is a
+ * 32-bit word, or a halfword holding a compressed instruction. */
+static void c_smc(void)
+{
+    unsigned rc = pick_xd_nonzero();
+    g.busy |= 1u << rc;
+    unsigned rt = pick_xd_nonzero();
+    g.busy |= 1u << rt;
+    unsigned rv = pick_xd_nonzero();
+    g.busy |= 1u << rv;
+    unsigned rd = pick_xd_nonzero();
+    emit("\tli x%u, 2\n\tlla x%u, 2f\n", rc, rt);
+    if (chance(70)) {
+        uint32_t new_bits = random_alu_encoding(rd);
+        emit("\tli x%u, 0x%08x\n1:\n2:\t.word 0x%08x\t# patched\n\tsw x%u, 0(x%u)\n", rv, new_bits,
+             random_alu_encoding(rd), rv, rt);
+    } else {
+        /* c.addi rd, nzimm  <->  c.mv rd, rs2 (rd != 0; rs2 != 0) */
+        unsigned nz = 1 + rnd(63), rs2 = 1 + rnd(31);
+        uint32_t addi = enc_c(0, nz >> 5, rd, nz & 31, 1), mv = enc_c(4, 0, rd, rs2, 2);
+        bool flip = chance(50);
+        emit("\tli x%u, 0x%04x\n1:\n2:\t.half 0x%04x\t# patched\n\tsh x%u, 0(x%u)\n", rv,
+             flip ? addi : mv, flip ? mv : addi, rv, rt);
+    }
+    emit("\tfence.i\n\taddi x%u, x%u, -1\n\tbnez x%u, 1b\n", rc, rc, rc);
+    g.busy &= ~(1u << rc | 1u << rt | 1u << rv);
+    g.last_xd = (int)rd;
+}
+
+
+/* Operations whose exact result lies just below the smallest normal, where
+ * rounding may or may not carry it up to the normal range. RISC-V detects
+ * tininess after rounding (unpriv. spec, F chapter, "Subnormal Arithmetic";
+ * IEEE 754 7.5 lets it choose), so UF depends on the rounding mode as well
+ * as on the value:
+ * (2^-126 + ulp) * (1 - 2^-23) = 2^-126 (1 - 2^-46) rounds to 2^-126 under
+ * RNE (no UF) but not under RTZ (UF). */
+static void c_tininess(void)
+{
+    static const uint32_t s_small[] = { 0x00800000, 0x00800001, 0x00800003, 0x00ffffff, 0x007fffff };
+    static const uint32_t s_near1[] = { 0x3f7fffff, 0x3f7ffffe, 0x3f800001, 0x3f7ffffd, 0x3f000001 };
+    static const uint64_t d_small[] = { 0x0010000000000000ull, 0x0010000000000001ull, 0x0010000000000003ull,
+                                        0x001fffffffffffffull, 0x000fffffffffffffull };
+    static const uint64_t d_near1[] = { 0x3fefffffffffffffull, 0x3feffffffffffffeull, 0x3ff0000000000001ull,
+                                        0x3feffffffffffffdull, 0x3fe0000000000001ull };
+    bool dbl = chance(50);
+    char p = dbl ? 'd' : 's';
+    unsigned rt = pick_xd_nonzero();
+    unsigned fa = rnd(32), fb;
+    do
+        fb = rnd(32);
+    while (fb == fa);
+    uint64_t sign_a = chance(30), sign_b = chance(30);
+    if (dbl) {
+        emit("\tli x%u, 0x%" PRIx64 "\n\tfmv.d.x f%u, x%u\n", rt, PICK(d_small) | sign_a << 63, fa, rt);
+        emit("\tli x%u, 0x%" PRIx64 "\n\tfmv.d.x f%u, x%u\n", rt, PICK(d_near1) | sign_b << 63, fb, rt);
+    } else {
+        emit("\tli x%u, 0x%" PRIx64 "\n\tfmv.w.x f%u, x%u\n", rt, (uint64_t)PICK(s_small) | sign_a << 31, fa, rt);
+        emit("\tli x%u, 0x%" PRIx64 "\n\tfmv.w.x f%u, x%u\n", rt, (uint64_t)PICK(s_near1) | sign_b << 31, fb, rt);
+    }
+    g.fprec[fa] = g.fprec[fb] = dbl ? P_D : P_S;
+    g.dst_prec = dbl ? P_D : P_S;
+    unsigned fd = pick_fd(0, 32);
+    emit("\tfsflagsi 0\n");
+    switch (rnd(3)) {
+    case 0: emit("\tfmul.%c f%u, f%u, f%u, %s\n", p, fd, fa, fb, pick_rm()); break;
+    case 1: emit("\tfdiv.%c f%u, f%u, f%u, %s\n", p, fd, fa, fb, pick_rm()); break;
+    default: emit("\tfmadd.%c f%u, f%u, f%u, f%u, %s\n", p, fd, fa, fb, rnd(32), pick_rm()); break;
+    }
+    unsigned rf = pick_xd_nonzero();
+    emit("\tfrflags x%u\n", rf);
+}
+
+
+/* "The fused multiply-add instructions must set the invalid operation
+ * exception flag when the multiplicands are inf and zero, even when the
+ * addend is a quiet NaN" (unpriv. spec, F chapter; IEEE 754 leaves it open). */
+static void c_fma_inf_zero(void)
+{
+    static const char *const ops[] = { "fmadd", "fmsub", "fnmadd", "fnmsub" };
+    bool dbl = chance(50);
+    unsigned rt = pick_xd_nonzero();
+    unsigned fi = rnd(32), fz, fn;
+    do
+        fz = rnd(32);
+    while (fz == fi);
+    do
+        fn = rnd(32);
+    while (fn == fi || fn == fz);
+    uint64_t inf = dbl ? 0x7ff0000000000000ull : 0x7f800000, sign = dbl ? 1ull << 63 : 1u << 31;
+    uint64_t qnan = dbl ? (chance(50) ? 0x7ff8000000000000ull : 0xfff8000000000123ull)
+                        : (chance(50) ? 0x7fc00000 : 0xffc00123);
+    const char *mv = dbl ? "fmv.d.x" : "fmv.w.x";
+    emit("\tli x%u, 0x%" PRIx64 "\n\t%s f%u, x%u\n", rt, inf | (chance(50) ? sign : 0), mv, fi, rt);
+    emit("\tli x%u, 0x%" PRIx64 "\n\t%s f%u, x%u\n", rt, chance(50) ? sign : 0, mv, fz, rt);
+    emit("\tli x%u, 0x%" PRIx64 "\n\t%s f%u, x%u\n", rt, qnan, mv, fn, rt);
+    g.fprec[fi] = g.fprec[fz] = g.fprec[fn] = dbl ? P_D : P_S;
+    g.dst_prec = dbl ? P_D : P_S;
+    unsigned fd = pick_fd(0, 32);
+    bool swap = chance(50);
+    emit("\tfsflagsi 0\n\t%s.%c f%u, f%u, f%u, f%u, %s\n\tfrflags x%u\n", PICK(ops), dbl ? 'd' : 's', fd,
+         swap ? fz : fi, swap ? fi : fz, fn, pick_rm(), pick_xd_nonzero());
+}
+
 /* ---- the program --------------------------------------------------------- */
 
 static uint64_t init_x[32], init_f[32], init_fcsr, init_mscratch;
@@ -1321,7 +1487,9 @@ static void print_program(uint64_t seed, unsigned n_items, unsigned stop, long m
     printf("init_f:\n");
     for (unsigned r = 0; r < 32; r++)
         printf("\t.dword 0x%016" PRIx64 "\n", init_f[r]);
-    printf("\n\t.data\n\t.balign 16\n\t.globl scratch, scratch_end\nscratch:\n");
+    /* x8 = scratch + 2048 falls on a page boundary, so accesses near it,
+     * misaligned ones included, often cross pages */
+    printf("\n\t.data\n\t.balign 4096\n\t.skip 2048\n\t.globl scratch, scratch_end\nscratch:\n");
     for (unsigned i = 0; i < SCRATCH_DATA / 8; i++)
         printf("\t.dword 0x%016" PRIx64 "\n", chance(30) ? random_int() : rnd64());
     printf("\t.dword 0  /* canary */\n\t.zero %d  /* log */\nscratch_end:\n", 8 * LOG_SLOTS);
