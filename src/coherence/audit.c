@@ -18,7 +18,7 @@
 
 #define LEAF_PERM_BITS (SE_R | SE_W | SE_X)
 
-static bool grants_at_most(uint64_t e, uint64_t fresh)
+bool derived_grants_at_most(uint64_t e, uint64_t fresh)
 {
     if (!(e & SE_VALID))
         return true;
@@ -96,11 +96,14 @@ static uint64_t sign_extend_va(uint64_t va, unsigned top_level)
 static void report(struct coherence_hart *ch, uint64_t va, const char *what,
                    uint64_t derived, uint64_t fresh, uint64_t pte_addr)
 {
+    char where[40] = "not under the current root";
+    if (va != UINT64_MAX)
+        snprintf(where, sizeof where, "0x%" PRIx64, va);
     fprintf(stderr,
             "umbra: audit: coherence violation on hart %u after coherency event %" PRIu64 "\n"
-            "  %s, va 0x%" PRIx64 ", PTE at 0x%" PRIx64 "\n"
+            "  %s, va %s, PTE at 0x%" PRIx64 "\n"
             "  derived 0x%" PRIx64 " but a fresh walk gives 0x%" PRIx64 "\n",
-            ch->id, ch->stats.coherency_events, what, va, pte_addr, derived, fresh);
+            ch->id, ch->stats.coherency_events, what, where, pte_addr, derived, fresh);
     if (ch->co->hooks.violation)
         ch->co->hooks.violation(ch->co->hooks.ctx, ch->id);
 }
@@ -117,7 +120,7 @@ static bool audit_table(struct coherence_hart *ch, uint64_t satp)
         for (unsigned i = 0; i < SHADOW_ENTRIES; i++) {
             uint64_t e = atomic_load(&sp->entry[i]);
             uint64_t fresh = shadow_derive(pte_read(ch->co, base + 8 * i));
-            if (grants_at_most(e, fresh) || excused(ch, base + 8 * i))
+            if (derived_grants_at_most(e, fresh) || excused(ch, base + 8 * i))
                 continue;
             uint64_t va = root ? va_of(t, root, 0, sp, i, 4) : UINT64_MAX;
             report(ch, va == UINT64_MAX ? va : sign_extend_va(va, top),

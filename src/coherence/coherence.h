@@ -57,7 +57,7 @@ struct coherence_options {
     bool shared_table;          /* --shadow=shared (claim 62) */
     enum stale_policy stale;
     bool audit;                 /* --audit */
-    uint64_t drop_patch;        /* test hook: ignore the Nth patch taken (1-based; 0 = never) */
+    uint64_t drop_patch;        /* test hook: ignore the Nth patch that takes a grant away (0 = never) */
 };
 
 struct coherence_stats {
@@ -82,7 +82,7 @@ struct coherence_hart {
     struct shadow_table *table;         /* &own, or the machine's shared table */
     struct tlb *fast;                   /* the hart's fast cache, in front of the table */
     bool fast_stale;                    /* the table changed since the fast cache was filled */
-    uint64_t patches_taken;             /* for the drop_patch test hook */
+    uint64_t patches_taken;             /* taking patches seen, for the drop_patch hook */
     _Atomic bool resync;                /* a producer found our ring full */
     _Atomic uint64_t seen_epoch;        /* last trace epoch this hart purged for */
     _Atomic bool parked;                /* not executing: WFI, stopped or not started */

@@ -547,6 +547,7 @@ static int setup_coherence(struct board *b)
         .shared_table = o->shadow == OPT_SHADOW_SHARED,
         .stale = o->stale == OPT_STALE_REWALK ? STALE_REWALK : STALE_INVALIDATE,
         .audit = o->audit,
+        .drop_patch = o->test_drop_patch,
     };
     const struct coherence_hooks hooks = { coherence_kick, coherence_violation, b };
     if (o->stats_json) {

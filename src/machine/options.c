@@ -482,6 +482,18 @@ static bool opt_stale(struct parse_state *ps, const char *value)
     return true;
 }
 
+/* A test hook for --audit: the consumer ignores the Nth patch it takes, so
+ * a test can show the audit stopping a broken consumer. */
+static bool opt_test_drop_patch(struct parse_state *ps, const char *value)
+{
+    uint64_t n;
+    const char *end;
+    if (!parse_u64(value, &n, &end) || *end != '\0' || n == 0)
+        return usage_error(ps, "--test-drop-patch=%s: expected a positive number", value);
+    ps->o->test_drop_patch = n;
+    return true;
+}
+
 /* ------------------------------------------------------------- table */
 
 struct option_spec {
@@ -522,6 +534,7 @@ static const struct option_spec option_table[] = {
     { "coherence", true, true, opt_coherence },
     { "shadow", true, true, opt_shadow },
     { "stale", true, true, opt_stale },
+    { "test-drop-patch", true, true, opt_test_drop_patch },
 };
 
 static const struct option_spec *find_option(const char *name, size_t len)
@@ -560,6 +573,7 @@ void options_print_usage(FILE *out)
           "  --audit                  check shadow-table coherence at every coherency event\n"
           "  --coherence=patch|flush|eager   shadow-table coherence strategy (default patch)\n"
           "  --shadow=per-hart|shared shadow tables per hart or one for all (default per-hart)\n"
+          "  --test-drop-patch=N      (testing --audit) the consumers ignore their Nth patch\n"
           "  --stale=invalidate|rewalk  what a stale patch does (default invalidate)\n"
           "\n"
           "Console: Ctrl-A X quits, Ctrl-A H lists the keys. Exit status: the guest's\n"

@@ -74,6 +74,7 @@ struct umbra_options {
     enum opt_coherence coherence;
     enum opt_shadow shadow;
     enum opt_stale stale;
+    uint64_t test_drop_patch;   /* --test-drop-patch: 0, or the patch to ignore */
 };
 
 enum options_result {
