@@ -208,10 +208,11 @@ class Tools:
 
     def compare(self, seed, items, stop=None):
         """Run one program (cut after `stop` items) on both; return (ref, dut, diffs)."""
-        ref_elf = self.build(seed, items, stop)
+        cut = "" if stop is None else f"-cut{stop}"
+        ref_elf = self.build(seed, items, stop, tag=cut)
         dut_elf = ref_elf
         if self.args.mutate is not None:
-            dut_elf = self.build(seed, items, stop, self.args.mutate, tag="-dut")
+            dut_elf = self.build(seed, items, stop, self.args.mutate, tag=cut + "-dut")
         ref, dut = self.run_ref(ref_elf), self.run_dut(dut_elf)
         return ref, dut, differences(ref, dut, self.spec_traps(ref_elf), self.args.qemu_only)
 
@@ -306,10 +307,12 @@ def operand_values(source_lines, state):
 
 
 def find_culprit(tools, seed, items):
-    """Smallest k such that items 0..k agree-then-disagree: the program cut
-    after k items agrees and cut after k+1 disagrees. Returns (k, runs of
-    the cut after k, runs of the cut after k+1) or None if even the
-    initialisation disagrees."""
+    """Binary search over cut points for an item k such that the program cut
+    after items 0..k-1 agrees and the one cut after items 0..k disagrees:
+    the same state went into item k on both machines and different state
+    came out. Returns (k, (ref, dut, diffs) before it, the same after it),
+    or (None, the runs of the bare initialisation, None) if even that
+    disagrees."""
     lo, hi = 0, items          # cut after lo agrees (checked below), cut after hi disagrees
     ref0, dut0, d0 = tools.compare(seed, items, 0)
     if d0:
@@ -351,7 +354,6 @@ def report_mismatch(tools, seed, items, ref, dut, diffs):
         print("  the programs disagree before the first item (initialisation or rt.S frame)")
         return None
     asm = os.path.join(tools.work, f"s{seed}.S")
-    tools.build(seed, items)                   # leave the full program in the work dir
     src = item_source(asm, k)
     print(f"  first disagreeing item: item_{k}")
     for line in src:

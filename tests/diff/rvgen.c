@@ -8,8 +8,11 @@
  * stores and AMOs use. The same seed always gives the same program.
  *
  * An item is one instruction drawn from the template table below, or a
- * short compound (a forward branch over a few items, an LR/SC pair, an AMO
- * with its address set-up, an fcsr write, ...). Items are labelled item_<k>
+ * short compound (a forward branch over a few items, a short counted loop,
+ * an LR/SC pair, an AMO with its address set-up, an fcsr write, a piece of
+ * self-modifying code, an encoding that must trap ...). The table, grouped
+ * and weighted, is the instruction mix; `rvgen --list` prints it and
+ * --mix reweights it. Items are labelled item_<k>
  * so that the runner can cut a program after k items (--stop) to find the
  * first item on which two machines disagree, and show its disassembly.
  *
@@ -24,10 +27,13 @@
  *     at an offset the generator tracks; no template writes either, except
  *     c.addi16sp, whose effect is tracked.
  *   - every memory operand, by construction, lies inside scratch;
- *   - control flow only jumps forward over a few items; nothing can leave;
+ *   - control flow only jumps forward over a few items, or back to the top
+ *     of a loop whose counter no item in it may write; nothing can leave;
  *   - the dynamic rounding mode is used only while frm holds a valid mode
- *     (the generator knows frm, since every write to it is of a known value),
- *     so no instruction traps.
+ *     (the generator knows frm, since every write to it is of a known
+ *     value);
+ *   - only the "trap" group's instructions trap; rt.S records each trap and
+ *     resumes after the instruction, and each is marked "expect trap".
  *
  * usage: rvgen [options] SEED
  *   -n N          items in the body (default 300)
@@ -50,8 +56,8 @@
 /* ---- sandbox geometry ------------------------------------------------ */
 
 /* scratch: 4096 bytes reachable from x8's signed 12-bit offsets, 16 bytes of
- * overhang for misaligned accesses at the top offsets, then an 8-byte canary
- * that only --mutate writes. All of it is dumped. */
+ * overhang for misaligned accesses at the top offsets, an 8-byte canary that
+ * only --mutate writes, then the observation log. All of it is dumped. */
 #define SCRATCH_REACH   4096
 #define SCRATCH_DATA    (SCRATCH_REACH + 16)
 #define SCRATCH_CANARY  SCRATCH_DATA
@@ -223,7 +229,6 @@ struct gen {
     int sp_offset;         /* sp - scratch */
     unsigned frm;          /* the value frm holds when the current item runs */
     uint32_t busy;         /* x registers a compound has claimed: not to be written */
-    bool in_shadow;        /* inside a forward branch's skipped region */
     unsigned char fprec[32];    /* enum prec of each f register */
     unsigned log_reg;      /* holds scratch + LOG_OFFSET + 2048 */
     unsigned log_used;     /* log slots taken */
@@ -368,7 +373,8 @@ static int pick_imm12(void)
 static const char *const rm_names[] = { "rne", "rtz", "rdn", "rup", "rmm" };
 
 /* A rounding-mode operand: every static mode, or dyn when frm holds a
- * valid mode (dyn with frm = 5..7 is an illegal instruction, unpriv. 11.2). */
+ * valid mode (dyn with frm = 5..7 is reserved, unpriv. 11.2; the "trap"
+ * group tests it on purpose). */
 static const char *pick_rm(void)
 {
     unsigned r = rnd(6);
@@ -382,17 +388,14 @@ static const char *pick_rm(void)
  * (plain loads and stores may be misaligned, unpriv. spec 2.6). */
 static int pick_address(unsigned size, int lo, int hi)
 {
-    int a;
-    if (chance(50))
-        a = (int)rnd_range(X8_OFFSET - 96, X8_OFFSET + 96);
-    else
+    int a = (int)rnd_range(X8_OFFSET - 96, X8_OFFSET + 96);
+    if (chance(50) || a < lo || a > hi)
         a = (int)rnd_range(lo, hi);
-    if (chance(75))
-        a &= ~(int)(size - 1);
-    if (a < lo)
-        a += (int)size;
-    if (a > hi)
-        a = hi & ~(int)(size - 1);
+    if (chance(75)) {
+        a &= ~(int)(size - 1);      /* still <= hi; lo..hi spans far more than size */
+        if (a < lo)
+            a += (int)size;
+    }
     return a;
 }
 
@@ -439,7 +442,7 @@ enum group {
     G_FCVT,     /* F/D conversions and moves */
     G_FCSR,     /* fcsr, frm, fflags accesses (compounds) */
     G_RVC,      /* C */
-    G_CTRL,     /* forward branches and jumps (compounds) */
+    G_CTRL,     /* forward branches and jumps, loops, self-modifying code (compounds) */
     G_CONST,    /* boundary constants into x and f registers (compounds) */
     G_TRAP,     /* encodings and accesses that must trap; rt.S resumes after them */
     G_HINT,     /* HINTs and ignored fields: legal, must not change state */
@@ -730,7 +733,7 @@ static void log_store(const char *op, char file, int reg)
 {
     if (g.log_used == LOG_SLOTS)
         return;
-    emit("	%s %c%d, %d(x%u)	# log\n", op, file, reg, 8 * (int)g.log_used - 2048, g.log_reg);
+    emit("\t%s %c%d, %d(x%u)\t# log\n", op, file, reg, 8 * (int)g.log_used - 2048, g.log_reg);
     g.log_used++;
 }
 
@@ -745,7 +748,7 @@ static void observe(const struct tmpl *t)
         log_store("fsd", 'f', g.last_fd);
     if (is_fp_arithmetic(t->group) && chance(60) && g.log_used < LOG_SLOTS) {
         unsigned rt = pick_xd_nonzero();
-        emit("	fsflags x%u, x0	# log\n", rt);
+        emit("\tfsflags x%u, x0\t# log\n", rt);
         log_store("sd", 'x', (int)rt);
     }
 }
@@ -754,12 +757,9 @@ static void observe(const struct tmpl *t)
  * generator tracks (sp, frm) and no LR/SC pair. */
 static void emit_shadow(void)
 {
-    bool outer = g.in_shadow;
-    g.in_shadow = true;
     unsigned n = 1 + rnd(4);
     for (unsigned i = 0; i < n; i++)
         emit_one(pick_template(true, false));
-    g.in_shadow = outer;
 }
 
 /* ---- compound items ------------------------------------------------------ */
