@@ -236,12 +236,10 @@ static bool exec_fp_op(struct hart *h, const struct insn *in)
 static void exec_fence(const struct insn *in)
 {
     unsigned pred = (unsigned)(in->imm >> 4) & 0xf, succ = (unsigned)in->imm & 0xf;
-    /* PAUSE (Zihintpause) is FENCE with pred = W, succ = 0, fm = 0: the
-     * guest says it is spinning, so let another hart have the host core. */
-    if (pred == 1 && succ == 0 && in->rm == 0 && in->rd == 0 && in->rs1 == 0) {
-        sched_yield();
-        return;
-    }
+    /* PAUSE (Zihintpause: pred = W, succ = 0) orders nothing; the spin
+     * loop it sits in is found by note_backward_jump, which yields only
+     * when the loop really makes no progress. Yielding at every PAUSE
+     * costs a system call per iteration of every short lock wait. */
     const unsigned fence_i = 8, fence_o = 4, fence_r = 2, fence_w = 1;
     if ((pred & (fence_w | fence_o)) && (succ & (fence_r | fence_i)))
         __atomic_thread_fence(__ATOMIC_SEQ_CST);
