@@ -317,40 +317,28 @@ static uint64_t amo_combine(enum amo_kind kind, uint64_t old, uint64_t operand, 
 }
 
 /* aq/rl are honoured by making every AMO sequentially consistent, which is
- * at least as strong as any aq/rl combination (unprivileged spec 8.1). */
-static uint64_t amo_on_host32(uint32_t *p, enum amo_kind kind, uint32_t operand)
-{
-    switch (kind) {
-    case AMO_SWAP: return __atomic_exchange_n(p, operand, __ATOMIC_SEQ_CST);
-    case AMO_ADD: return __atomic_fetch_add(p, operand, __ATOMIC_SEQ_CST);
-    case AMO_XOR: return __atomic_fetch_xor(p, operand, __ATOMIC_SEQ_CST);
-    case AMO_AND: return __atomic_fetch_and(p, operand, __ATOMIC_SEQ_CST);
-    case AMO_OR: return __atomic_fetch_or(p, operand, __ATOMIC_SEQ_CST);
-    default: break;
+ * at least as strong as any aq/rl combination (unprivileged spec 8.1).
+ * The same body serves AMO.W and AMO.D, on a host word of their width. */
+#define DEFINE_AMO_ON_HOST(name, type, bytes)                                              \
+    static uint64_t name(type *p, enum amo_kind kind, type operand)                         \
+    {                                                                                       \
+        switch (kind) {                                                                     \
+        case AMO_SWAP: return __atomic_exchange_n(p, operand, __ATOMIC_SEQ_CST);            \
+        case AMO_ADD: return __atomic_fetch_add(p, operand, __ATOMIC_SEQ_CST);              \
+        case AMO_XOR: return __atomic_fetch_xor(p, operand, __ATOMIC_SEQ_CST);              \
+        case AMO_AND: return __atomic_fetch_and(p, operand, __ATOMIC_SEQ_CST);              \
+        case AMO_OR: return __atomic_fetch_or(p, operand, __ATOMIC_SEQ_CST);                \
+        default: break;                                                                     \
+        }                                                                                   \
+        type old = __atomic_load_n(p, __ATOMIC_RELAXED);                                    \
+        while (!__atomic_compare_exchange_n(p, &old, (type)amo_combine(kind, old, operand, bytes), \
+                                            true, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))      \
+            ;                                                                               \
+        return old;                                                                         \
     }
-    uint32_t old = __atomic_load_n(p, __ATOMIC_RELAXED);
-    while (!__atomic_compare_exchange_n(p, &old, (uint32_t)amo_combine(kind, old, operand, 4),
-                                        true, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
-        ;
-    return old;
-}
-
-static uint64_t amo_on_host64(uint64_t *p, enum amo_kind kind, uint64_t operand)
-{
-    switch (kind) {
-    case AMO_SWAP: return __atomic_exchange_n(p, operand, __ATOMIC_SEQ_CST);
-    case AMO_ADD: return __atomic_fetch_add(p, operand, __ATOMIC_SEQ_CST);
-    case AMO_XOR: return __atomic_fetch_xor(p, operand, __ATOMIC_SEQ_CST);
-    case AMO_AND: return __atomic_fetch_and(p, operand, __ATOMIC_SEQ_CST);
-    case AMO_OR: return __atomic_fetch_or(p, operand, __ATOMIC_SEQ_CST);
-    default: break;
-    }
-    uint64_t old = __atomic_load_n(p, __ATOMIC_RELAXED);
-    while (!__atomic_compare_exchange_n(p, &old, amo_combine(kind, old, operand, 8), true,
-                                        __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
-        ;
-    return old;
-}
+DEFINE_AMO_ON_HOST(amo_on_host32, uint32_t, 4)
+DEFINE_AMO_ON_HOST(amo_on_host64, uint64_t, 8)
+#undef DEFINE_AMO_ON_HOST
 
 /* Misaligned AMOs, LRs and SCs raise the address-misaligned exception
  * rather than being emulated: they could not be atomic (spec 8.4). */
