@@ -155,6 +155,16 @@ bool mem_copy_to_guest(struct guest_mem *m, uint64_t pa, const void *src, size_t
     return true;
 }
 
+bool mem_dma_store(struct guest_mem *m, uint64_t pa, unsigned size, uint64_t value)
+{
+    if (!mem_in_ram(m, pa, size))
+        return false;
+    ram_store(mem_ram_ptr(m, pa), size, value);
+    if (m->trace)
+        report_dma_to_traced_frames(m, pa, size);
+    return true;
+}
+
 bool mem_copy_from_guest(struct guest_mem *m, void *dst, uint64_t pa, size_t len)
 {
     if (!mem_in_ram(m, pa, len))

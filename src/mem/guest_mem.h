@@ -128,6 +128,9 @@ bool mem_write_by(struct guest_mem *m, unsigned producer, uint64_t pa, unsigned 
  * device DMA. false (and nothing copied) if any byte lies outside RAM. */
 bool mem_copy_to_guest(struct guest_mem *m, uint64_t pa, const void *src, size_t len);
 bool mem_copy_from_guest(struct guest_mem *m, void *dst, uint64_t pa, size_t len);
+/* One device store of `size` bytes to RAM as a single atomic access (a ring
+ * index the guest may be reading), reported to traces like other DMA. */
+bool mem_dma_store(struct guest_mem *m, uint64_t pa, unsigned size, uint64_t value);
 
 /* RAM access of `size` bytes at host pointer p, little-endian like the host.
  * Aligned accesses are single relaxed atomics; a misaligned one is done byte
