@@ -532,15 +532,27 @@ static void retire(struct hart *h, unsigned counters_written)
         h->mcycle_offset++;
 }
 
+/* The decoded form of `raw`, from the memo or decoded now. */
+static const struct insn *decode_memoized(struct hart *h, uint32_t raw)
+{
+    struct decode_memo_entry *e =
+        &h->decode_memo[(raw * 0x9e3779b1u) >> 20 & (HART_DECODE_MEMO_SIZE - 1)];
+    if (!e->valid || e->raw != raw) {
+        decode(raw, &e->in);
+        e->raw = raw;
+        e->valid = true;
+    }
+    return &e->in;
+}
+
 bool hart_execute_one(struct hart *h)
 {
     uint32_t raw;
-    struct insn in;
     unsigned counters_written = 0;
     if (!hart_fetch(h, h->pc, &raw))
         return false;
-    decode(raw, &in);
-    if (!execute(h, &in, &counters_written))
+    const struct insn *in = decode_memoized(h, raw);
+    if (!execute(h, in, &counters_written))
         return false;
     retire(h, counters_written);
     return true;

@@ -17,6 +17,9 @@
 #include <stdint.h>
 #include "mem/guest_mem.h"
 #include "mmu/mmu.h"
+#include "cpu/decode.h"
+
+#define HART_DECODE_MEMO_SIZE 4096      /* power of two */
 
 struct coherence_hart;
 
@@ -125,6 +128,15 @@ struct hart {
      * set by machine/ from coherence_hart_attach(); NULL = none: translate
      * with mmu_walk alone and drop the fast cache at every SFENCE.VMA. */
     struct coherence_hart *coherence;
+
+    /* ---- decode memo: decode() is a pure function of the instruction
+     * bits, so its result is remembered per bit pattern. Keyed by the bits
+     * themselves, it can never go stale, whatever the guest writes. ---- */
+    struct decode_memo_entry {
+        uint32_t raw;
+        bool valid;
+        struct insn in;
+    } decode_memo[HART_DECODE_MEMO_SIZE];
 
     /* ---- running ---- */
     bool poll_now;              /* re-check interrupts before the next instruction */
