@@ -86,11 +86,7 @@ void consumer_resync(struct coherence_hart *ch)
     struct coherence *co = ch->co;
     for (unsigned row = 0; row < co->matrix.nproducers; row++)
         patch_channel_drain(patch_matrix_channel(&co->matrix, row, ch->id), discard_patch, NULL);
-    if (ch->table->shared)
-        shadow_table_invalidate_all(ch->table);
-    else
-        shadow_table_clear(ch->table);
-    ch->fast_stale = true;
+    coherence_drop_all(ch);
     ch->stats.resyncs++;
 }
 

@@ -63,12 +63,26 @@
 #include "coherence/coherence.h"
 #include "coherence/internal.h"
 
+/* The trace word of sp's frame and the bit that stands for table t in it;
+ * NULL when no trace applies (flush places none; frames outside RAM have no
+ * word and take no stores a trace could catch). */
+static _Atomic uint32_t *trace_word_of(struct coherence *co, struct shadow_table *t,
+                                       const struct shadow_page *sp, uint32_t *bit)
+{
+    uint64_t frame = sp->gfn << PAGE_SHIFT;
+    if (co->opt.strategy == COHERENCE_FLUSH || !mem_in_ram(co->mem, frame, PAGE_SIZE))
+        return NULL;
+    *bit = t->shared ? TRACE_SHARED_BIT : 1u << trace_owner(t);
+    return mem_trace_word(co->mem, frame);
+}
+
 void trace_place(struct coherence *co, struct shadow_table *t, struct shadow_page *sp)
 {
-    if (co->opt.strategy == COHERENCE_FLUSH || !mem_in_ram(co->mem, sp->gfn << PAGE_SHIFT, PAGE_SIZE))
+    uint32_t bit;
+    _Atomic uint32_t *word = trace_word_of(co, t, sp, &bit);
+    if (!word)
         return;
-    uint32_t bit = t->shared ? TRACE_SHARED_BIT : 1u << trace_owner(t);
-    atomic_fetch_or(mem_trace_word(co->mem, sp->gfn << PAGE_SHIFT), bit);
+    atomic_fetch_or(word, bit);
     sp->trace_epoch = atomic_fetch_add(&co->trace_epoch, 1) + 1;
     sp->unconfirmed = true;
     sp->unconfirmed_next = t->unconfirmed;
@@ -77,10 +91,10 @@ void trace_place(struct coherence *co, struct shadow_table *t, struct shadow_pag
 
 void trace_remove(struct coherence *co, struct shadow_table *t, struct shadow_page *sp)
 {
-    if (co->opt.strategy == COHERENCE_FLUSH || !mem_in_ram(co->mem, sp->gfn << PAGE_SHIFT, PAGE_SIZE))
-        return;
-    uint32_t bit = t->shared ? TRACE_SHARED_BIT : 1u << trace_owner(t);
-    atomic_fetch_and(mem_trace_word(co->mem, sp->gfn << PAGE_SHIFT), ~bit);
+    uint32_t bit;
+    _Atomic uint32_t *word = trace_word_of(co, t, sp, &bit);
+    if (word)
+        atomic_fetch_and(word, ~bit);
 }
 
 /* Has every hart passed a boundary for `epoch`, or is it parked? */
