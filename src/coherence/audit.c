@@ -87,12 +87,6 @@ static uint64_t va_of(struct shadow_table *t, struct shadow_page *from, uint64_t
     return UINT64_MAX;
 }
 
-static uint64_t sign_extend_va(uint64_t va, unsigned top_level)
-{
-    unsigned bits = PAGE_SHIFT + 9 * (top_level + 1);
-    return (uint64_t)((int64_t)(va << (64 - bits)) >> (64 - bits));
-}
-
 static void report(struct coherence_hart *ch, uint64_t va, const char *what,
                    uint64_t derived, uint64_t fresh, uint64_t pte_addr)
 {
@@ -123,7 +117,7 @@ static bool audit_table(struct coherence_hart *ch, uint64_t satp)
             if (derived_grants_at_most(e, fresh) || excused(ch, base + 8 * i))
                 continue;
             uint64_t va = root ? va_of(t, root, 0, sp, i, 4) : UINT64_MAX;
-            report(ch, va == UINT64_MAX ? va : sign_extend_va(va, top),
+            report(ch, va == UINT64_MAX ? va : mmu_sign_extend_va(va, top + 1),
                    "shadow entry", e, fresh, base + 8 * i);
             return false;
         }

@@ -102,6 +102,15 @@ struct walk_result {
     unsigned perms;
 };
 
+/* va with the bits above the translated width replaced by copies of its
+ * top translated bit, for a walk of `levels` levels (3: Sv39, bit 38; 4:
+ * Sv48, bit 47; 4.4.1, 4.5.1). A va is canonical when this leaves it as is. */
+static inline uint64_t mmu_sign_extend_va(uint64_t va, unsigned levels)
+{
+    unsigned unused = 64 - (PAGE_SHIFT + 9 * levels);
+    return (uint64_t)((int64_t)(va << unused) >> unused);
+}
+
 /* Translate va for req->access. With satp mode Bare (or priv M) the address
  * passes through unchanged with all permissions. A/D bits are set by CAS on
  * the guest PTE (and the walk restarts at that level if the PTE changed

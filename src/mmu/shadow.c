@@ -161,13 +161,6 @@ static struct shadow_page *resolve_child(struct shadow_table *t, struct shadow_p
     return c;
 }
 
-static bool va_is_canonical(uint64_t va, unsigned top_level)
-{
-    unsigned bits = PAGE_SHIFT + 9 * (top_level + 1);   /* 39 or 48 */
-    int64_t sext = (int64_t)(va << (64 - bits)) >> (64 - bits);
-    return (uint64_t)sext == va;
-}
-
 /* Privileged spec 4.3.2 step 5 and 3.1.6.3: what a leaf lets `priv` do. */
 unsigned shadow_leaf_perms(uint64_t e, enum priv priv, bool sum, bool mxr)
 {
@@ -192,7 +185,7 @@ bool shadow_lookup(struct shadow_table *t, uint64_t satp, uint64_t va, enum acce
                    enum priv priv, bool sum, bool mxr, struct shadow_hit *hit)
 {
     unsigned level = shadow_top_level(satp);
-    if (!va_is_canonical(va, level))
+    if (mmu_sign_extend_va(va, level + 1) != va)
         return false;
     struct shadow_page *sp = shadow_find(t, satp & SATP_PPN_MASK, level);
     while (sp) {

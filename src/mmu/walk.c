@@ -38,15 +38,6 @@ static unsigned satp_levels(uint64_t satp)
     }
 }
 
-/* Sv39 needs bits 63:39 equal to bit 38, Sv48 bits 63:48 equal to bit 47
- * (4.4.1, 4.5.1). */
-static bool va_is_canonical(uint64_t va, unsigned levels)
-{
-    unsigned va_bits = PAGE_SHIFT + VPN_BITS * levels;
-    unsigned unused = 64 - va_bits;
-    return (uint64_t)((int64_t)(va << unused) >> unused) == va;
-}
-
 static uint64_t va_vpn(uint64_t va, unsigned level)
 {
     return (va >> (PAGE_SHIFT + VPN_BITS * level)) & VPN_MASK;
@@ -203,7 +194,7 @@ void mmu_walk(struct guest_mem *mem, const struct walk_request *req, uint64_t va
         walk_passthrough(va, out);
         return;
     }
-    if (!va_is_canonical(va, levels)) {
+    if (mmu_sign_extend_va(va, levels) != va) {    /* 4.4.1, 4.5.1 */
         walk_fail(out, WALK_PAGE_FAULT);
         return;
     }
