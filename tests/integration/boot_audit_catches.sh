@@ -12,8 +12,7 @@ need_guest "$guest"
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-run_machine "$log" 540 "$machine" -machine virt -nographic -smp 4 -m 512M \
-    -bios "$FW_JUMP" -kernel "$guest/Image" -initrd "$guest/smoke.cpio.gz" \
+run_linux "$log" "$machine" "$guest" 4 -initrd "$guest/smoke.cpio.gz" \
     -append "console=ttyS0" --audit --test-drop-patch=10
 [ "$status" -ne 124 ] || fail "timed out"
 grep -q "umbra: audit: coherence violation on hart [0-9]" "$log" || fail "no audit diagnosis"

@@ -30,8 +30,7 @@ done | head -c 20000 > "$work/root/input.txt"
 disk=$work/disk.ext2
 mke2fs -q -t ext2 -b 1024 -d "$work/root" "$disk" 8M || fail "mke2fs failed"
 
-run_machine "$work/log" 540 "$machine" -machine virt -nographic -smp "$harts" -m 512M \
-    -bios "$FW_JUMP" -kernel "$guest/Image" -initrd "$initrd" \
+run_linux "$work/log" "$machine" "$guest" "$harts" -initrd "$initrd" \
     -drive "file=$disk,format=raw,if=none,id=hd0" -device virtio-blk-device,drive=hd0 \
     -append "console=ttyS0"
 [ "$status" -ne 124 ] || fail "timed out"

@@ -41,8 +41,7 @@ mounts() {
 before=$(tmp_stat)
 [ "$(mounts)" = 0 ] || fail "a fresh image should have a mount count of 0"
 
-run_machine "$work/log" 540 "$machine" -machine virt -nographic -smp "$harts" -m 512M \
-    -bios "$FW_JUMP" -kernel "$guest/Image" \
+run_linux "$work/log" "$machine" "$guest" "$harts" \
     -drive "file=$disk,format=raw,if=none,id=hd0" -device virtio-blk-device,drive=hd0 \
     -append "console=ttyS0 earlycon=sbi root=/dev/vda rw init=/init"
 expect_smoke_pass "$work/log"

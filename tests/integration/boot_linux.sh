@@ -14,8 +14,7 @@ need_cmd timeout coreutils
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-run_machine "$log" 540 "$machine" -machine virt -nographic -smp "$harts" -m 512M \
-    -bios "$FW_JUMP" -kernel "$guest/Image" -initrd "$guest/smoke.cpio.gz" \
+run_linux "$log" "$machine" "$guest" "$harts" -initrd "$guest/smoke.cpio.gz" \
     -append "console=ttyS0 earlycon=sbi"
 expect_smoke_pass "$log"
 grep -q "online cpus (sysconf) = $harts" "$log" || fail "the guest did not see $harts harts"

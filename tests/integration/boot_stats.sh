@@ -19,8 +19,7 @@ field() {
 }
 
 for strategy in patch flush; do
-    run_machine "$dir/$strategy.log" 540 "$machine" -machine virt -nographic -smp 4 -m 512M \
-        -bios "$FW_JUMP" -kernel "$guest/Image" -initrd "$guest/smoke.cpio.gz" \
+    run_linux "$dir/$strategy.log" "$machine" "$guest" 4 -initrd "$guest/smoke.cpio.gz" \
         -append "console=ttyS0" --coherence=$strategy --stats-json "$dir/$strategy.json"
     expect_smoke_pass "$dir/$strategy.log"
     cat "$dir/$strategy.json"

@@ -17,8 +17,7 @@ need_guest "$guest"
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-run_machine "$log" 540 "$machine" -machine virt -nographic -smp "$harts" -m 512M \
-    -bios "$FW_JUMP" -kernel "$guest/Image" -initrd "$initrd" \
+run_linux "$log" "$machine" "$guest" "$harts" -initrd "$initrd" \
     -append "console=ttyS0 earlycon=sbi" "$@"
 [ "$status" -ne 124 ] || fail "timed out"
 ! grep -q "umbra: audit:" "$log" || fail "the audit reported a coherence violation"

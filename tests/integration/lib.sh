@@ -45,6 +45,19 @@ run_machine() {
     cat "$log"
 }
 
+# run_linux LOG MACHINE GUEST_DIR HARTS ARGS...: OpenSBI (fw_jump) + the
+# guest's kernel on HARTS harts with 512 MiB, plus ARGS (initrd, drives,
+# -append, umbra options); sets $status like run_machine.
+run_linux() {
+    log=$1
+    machine=$2
+    guest=$3
+    harts=$4
+    shift 4
+    run_machine "$log" 540 "$machine" -machine virt -nographic -smp "$harts" -m 512M \
+        -bios "$FW_JUMP" -kernel "$guest/Image" "$@"
+}
+
 # expect_smoke_pass LOG: the smoke guest's result line and a clean exit
 expect_smoke_pass() {
     [ "$status" -ne 124 ] || fail "timed out"
