@@ -1,11 +1,13 @@
 /* virtio-blk request handling (virtio 1.1 section 5.2.6). */
 #include "dev/virtio_blk.h"
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #define BOUNCE_SIZE (64 * 1024)     /* host-side staging for one I/O chunk */
+#define BOUNCE_ALIGN 4096           /* enough for O_DIRECT (cache=none) */
 #define REQ_HEADER_SIZE 16          /* le32 type, le32 reserved, le64 sector */
 
 struct virtio_blk {
@@ -14,6 +16,7 @@ struct virtio_blk {
     int fd;
     uint64_t capacity;              /* in sectors */
     bool read_only;
+    bool ignore_flush;
     uint8_t config[VIRTIO_BLK_CFG_SIZE];
     uint8_t serial[VIRTIO_BLK_ID_BYTES];    /* NUL-padded */
     uint8_t *bounce;
@@ -51,13 +54,27 @@ static bool range_ok(const struct virtio_blk *b, uint64_t sector, uint64_t len)
            && len / VIRTIO_BLK_SECTOR_SIZE <= b->capacity - sector;
 }
 
+/* O_DIRECT (cache=none) wants transfers aligned to the file system's block,
+ * which may be larger than a sector; EINVAL says it is. The request then
+ * goes through the page cache instead of failing: true if that was the
+ * cause and the descriptor now does buffered I/O. */
+static bool fall_back_to_buffered(int fd)
+{
+    if (errno != EINVAL)
+        return false;
+    int flags = fcntl(fd, F_GETFL);
+    if (flags < 0 || !(flags & O_DIRECT))
+        return false;
+    return fcntl(fd, F_SETFL, flags & ~O_DIRECT) == 0;
+}
+
 /* pread until n bytes or end of file; bytes past the end read as zero. */
 static bool read_full(int fd, uint8_t *buf, size_t n, uint64_t pos)
 {
     size_t done = 0;
     while (done < n) {
         ssize_t r = pread(fd, buf + done, n - done, (off_t)(pos + done));
-        if (r < 0 && errno == EINTR)
+        if (r < 0 && (errno == EINTR || fall_back_to_buffered(fd)))
             continue;
         if (r < 0)
             return false;
@@ -74,7 +91,7 @@ static bool write_full(int fd, const uint8_t *buf, size_t n, uint64_t pos)
     size_t done = 0;
     while (done < n) {
         ssize_t r = pwrite(fd, buf + done, n - done, (off_t)(pos + done));
-        if (r < 0 && errno == EINTR)
+        if (r < 0 && (errno == EINTR || fall_back_to_buffered(fd)))
             continue;
         if (r <= 0)
             return false;
@@ -115,10 +132,14 @@ static uint8_t do_write(struct virtio_blk *b, const struct virtio_chain *c, uint
     return VIRTIO_BLK_S_OK;
 }
 
+/* Section 5.2.6.2: a FLUSH completes once every write completed before it
+ * is on stable storage. Writes already went to the file with pwrite (so a
+ * killed umbra loses nothing); fdatasync carries them through a host crash.
+ * The status is written only after it returns. */
 static uint8_t do_flush(struct virtio_blk *b)
 {
-    if (b->read_only)
-        return VIRTIO_BLK_S_OK;     /* nothing was written */
+    if (b->read_only || b->ignore_flush)
+        return VIRTIO_BLK_S_OK;     /* nothing was written, or cache=unsafe */
     return fdatasync(b->fd) == 0 ? VIRTIO_BLK_S_OK : VIRTIO_BLK_S_IOERR;
 }
 
@@ -176,7 +197,9 @@ struct virtio_blk *virtio_blk_create(struct guest_mem *mem, int fd, uint64_t siz
     struct virtio_blk *b = calloc(1, sizeof *b);
     if (!b)
         return NULL;
-    b->bounce = malloc(BOUNCE_SIZE);
+    void *bounce = NULL;
+    if (posix_memalign(&bounce, BOUNCE_ALIGN, BOUNCE_SIZE) == 0)
+        b->bounce = bounce;
     b->fd = fd;
     b->capacity = size_bytes / VIRTIO_BLK_SECTOR_SIZE;
     b->read_only = read_only;
@@ -210,6 +233,13 @@ void virtio_blk_destroy(struct virtio_blk *b)
 struct device *virtio_blk_device(struct virtio_blk *b)
 {
     return &b->t.dev;
+}
+
+void virtio_blk_set_ignore_flush(struct virtio_blk *b, bool ignore)
+{
+    pthread_mutex_lock(&b->t.lock);
+    b->ignore_flush = ignore;
+    pthread_mutex_unlock(&b->t.lock);
 }
 
 void virtio_blk_set_serial(struct virtio_blk *b, const char *serial)

@@ -3,7 +3,8 @@
  *
  * Owns the backing-store geometry, the block configuration space, a bounce
  * buffer for I/O, and the serving of requests: IN (read), OUT (write), FLUSH
- * (fdatasync), GET_ID (serial string); any other type is answered
+ * (fdatasync, unless the disk's cache mode says to skip it), GET_ID (serial
+ * string); any other type is answered
  * VIRTIO_BLK_S_UNSUPP. A sector range past the capacity, a length that is
  * not whole sectors, a write to a read-only disk and a host I/O error are
  * answered VIRTIO_BLK_S_IOERR. Features offered: VERSION_1, FLUSH, SEG_MAX,
@@ -58,6 +59,9 @@ void virtio_blk_destroy(struct virtio_blk *b);
 
 /* The embedded device (also the first member of struct virtio_blk). */
 struct device *virtio_blk_device(struct virtio_blk *b);
+
+/* FLUSH completes without fdatasync (cache=unsafe). Before harts start. */
+void virtio_blk_set_ignore_flush(struct virtio_blk *b, bool ignore);
 
 /* The string GET_ID returns (at most 20 bytes are kept; default empty). */
 void virtio_blk_set_serial(struct virtio_blk *b, const char *serial);

@@ -35,10 +35,27 @@ static bool image_size(int fd, const struct stat *st, uint64_t *size)
     return false;
 }
 
+/* open(2) flags a cache mode adds (see drive.h). */
+static int cache_flags(enum drive_cache cache)
+{
+    switch (cache) {
+    case DRIVE_CACHE_NONE: return O_DIRECT;
+    case DRIVE_CACHE_WRITETHROUGH: return O_DSYNC;
+    case DRIVE_CACHE_DIRECTSYNC: return O_DIRECT | O_DSYNC;
+    default: return 0;
+    }
+}
+
 bool drive_open(const struct drive_opt *opt, struct drive *out, char *err, size_t errlen)
 {
     out->fd = -1;
-    int fd = open(opt->file, (opt->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+    int flags = (opt->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC | cache_flags(opt->cache);
+    int fd = open(opt->file, flags);
+    if (fd < 0 && errno == EINVAL && (flags & O_DIRECT))
+        return fail(err, errlen, -1,
+                    "-drive %s: %s", opt->file,
+                    "its file system does not support O_DIRECT, which cache=none and "
+                    "cache=directsync need (use cache=writeback)");
     if (fd < 0) {
         if (!opt->readonly && (errno == EACCES || errno == EROFS || errno == ETXTBSY ||
                                errno == EPERM))
@@ -69,6 +86,7 @@ bool drive_open(const struct drive_opt *opt, struct drive *out, char *err, size_
     out->fd = fd;
     out->size = size;
     out->read_only = opt->readonly;
+    out->ignore_flush = opt->cache == DRIVE_CACHE_UNSAFE;
     return true;
 }
 

@@ -6,6 +6,18 @@
  * unit virtio-blk counts capacity in (virtio spec 5.2.4). The virtio-blk
  * device then does its I/O on the descriptor.
  *
+ * The cache mode (-drive cache=, named as QEMU names them) decides how the
+ * file is opened and what a guest FLUSH does. Guest writes are always
+ * pwrite() calls made before the request completes, so they are in the
+ * host's page cache (and survive umbra being killed) in every mode.
+ *   writeback     default; FLUSH = fdatasync before completion, so data the
+ *                 guest synced survives a host crash too
+ *   none          O_DIRECT (bypasses the host page cache); FLUSH as writeback
+ *   writethrough  O_DSYNC: every write is on stable storage when it completes
+ *   directsync    O_DIRECT | O_DSYNC
+ *   unsafe        FLUSH completes at once, without fdatasync: fast, and what
+ *                 the guest synced may be lost if the host crashes
+ *
  * Caller: the board, on the main thread, while it builds the machine.
  */
 #ifndef UMBRA_MACHINE_DRIVE_H
@@ -21,6 +33,7 @@ struct drive {
     int fd;
     uint64_t size;              /* bytes, a multiple of DRIVE_SECTOR */
     bool read_only;
+    bool ignore_flush;          /* cache=unsafe */
 };
 
 /* Open and check one drive. On failure returns false with a message (naming

@@ -270,6 +270,21 @@ static bool opt_append(struct parse_state *ps, const char *value)
 }
 
 static bool drive_key(struct parse_state *ps, struct drive_opt *d, char *key, const char *v,
+static bool parse_cache(const char *v, enum drive_cache *out)
+{
+    static const char *const names[] = {
+        [DRIVE_CACHE_WRITEBACK] = "writeback", [DRIVE_CACHE_NONE] = "none",
+        [DRIVE_CACHE_WRITETHROUGH] = "writethrough", [DRIVE_CACHE_DIRECTSYNC] = "directsync",
+        [DRIVE_CACHE_UNSAFE] = "unsafe",
+    };
+    for (unsigned i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (!strcmp(v, names[i])) {
+            *out = (enum drive_cache)i;
+            return true;
+        }
+    return false;
+}
+
                       bool *have_file)
 {
     if (!v)
@@ -299,7 +314,11 @@ static bool drive_key(struct parse_state *ps, struct drive_opt *d, char *key, co
     } else if (!strcmp(key, "media")) {
         if (strcmp(v, "disk") != 0)
             return usage_error(ps, "-drive: media=%s is not supported", v);
-    } else if (!strcmp(key, "cache") || !strcmp(key, "aio") || !strcmp(key, "discard")) {
+    } else if (!strcmp(key, "cache")) {
+        if (!parse_cache(v, &d->cache))
+            return usage_error(ps, "-drive: cache=%s (use writeback, none, writethrough, "
+                               "directsync or unsafe)", v);
+    } else if (!strcmp(key, "aio") || !strcmp(key, "discard")) {
         fprintf(ps->err, "umbra: warning: -drive %s=%s ignored\n", key, v);
     } else {
         return usage_error(ps, "-drive: unknown property '%s'", key);
@@ -574,6 +593,7 @@ void options_print_usage(FILE *out)
           "  --coherence=patch|flush|eager   shadow-table coherence strategy (default patch)\n"
           "  --shadow=per-hart|shared shadow tables per hart or one for all (default per-hart)\n"
           "  --test-drop-patch=N      (testing --audit) the consumers ignore their Nth patch\n"
+          "         [,cache=writeback|none|writethrough|directsync|unsafe]\n"
           "  --stale=invalidate|rewalk  what a stale patch does (default invalidate)\n"
           "\n"
           "Console: Ctrl-A X quits, Ctrl-A H lists the keys. Exit status: the guest's\n"

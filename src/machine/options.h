@@ -36,6 +36,14 @@ enum opt_shadow { OPT_SHADOW_PER_HART, OPT_SHADOW_SHARED };
 enum opt_stale { OPT_STALE_INVALIDATE, OPT_STALE_REWALK };
 
 enum drive_if { DRIVE_IF_NONE, DRIVE_IF_VIRTIO };
+/* -drive cache=, as QEMU names the modes (machine/drive.h says what each does). */
+enum drive_cache {
+    DRIVE_CACHE_WRITEBACK,      /* the default */
+    DRIVE_CACHE_NONE,
+    DRIVE_CACHE_WRITETHROUGH,
+    DRIVE_CACHE_DIRECTSYNC,
+    DRIVE_CACHE_UNSAFE,
+};
 
 /* One -drive. QEMU escapes a comma inside a value as ",,"; `file` holds the
  * unescaped path. */
@@ -43,6 +51,7 @@ struct drive_opt {
     char file[OPT_PATH_MAX];
     char id[64];
     enum drive_if interface;
+    enum drive_cache cache;
     bool readonly;
     bool attached;              /* a virtio-blk device uses it */
 };

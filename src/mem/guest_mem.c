@@ -2,14 +2,37 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
+static size_t round_to_host_pages(uint64_t bytes)
+{
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    return (size_t)((bytes + page - 1) & ~(uint64_t)(page - 1));
+}
+
+/* Reserve guard + RAM + guard with no access at all, then map RAM over the
+ * middle: the guards stay PROT_NONE for the life of the machine. Only the
+ * RAM part is ever given pages (MAP_NORESERVE, filled on first touch). */
 int mem_init(struct guest_mem *m, uint64_t ram_base, uint64_t ram_size)
 {
     memset(m, 0, sizeof *m);
-    void *p = mmap(NULL, ram_size, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (p == MAP_FAILED)
+    if (ram_size > SIZE_MAX / 4)
+        return -ENOMEM;
+    size_t ram_bytes = round_to_host_pages(ram_size);
+    size_t total = ram_bytes + 2 * MEM_GUARD_SIZE;
+    uint8_t *base = mmap(NULL, total, PROT_NONE,
+                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (base == MAP_FAILED)
         return -errno;
+    void *p = mmap(base + MEM_GUARD_SIZE, ram_bytes, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+    if (p == MAP_FAILED) {
+        int e = errno;
+        munmap(base, total);
+        return -e;
+    }
+    m->reservation = base;
+    m->reservation_size = total;
     m->ram = p;
     m->ram_base = ram_base;
     m->ram_size = ram_size;
@@ -43,8 +66,9 @@ void mem_destroy(struct guest_mem *m)
 {
     free(m->trace);
     m->trace = NULL;
-    if (m->ram)
-        munmap(m->ram, m->ram_size);
+    if (m->reservation)
+        munmap(m->reservation, m->reservation_size);
+    m->reservation = NULL;
     m->ram = NULL;
 }
 

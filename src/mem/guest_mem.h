@@ -7,6 +7,11 @@
  * pointer), so the host program has no data races even when the guest does
  * (DESIGN.md section 3).
  *
+ * The RAM mapping sits between two guard regions mapped PROT_NONE, so a
+ * host-side bounds bug that runs off either end of guest RAM (a missed
+ * mem_in_ram check in a device, an off-by-one in a bulk copy) is a SIGSEGV
+ * the tests see, never a silent read or write of other host memory.
+ *
  * Callers: hart threads (slow path of loads/stores/fetches, page walks),
  * device code (virtio DMA, from whichever thread touched the device), the
  * loader (before any hart runs). The region table is built before harts
@@ -24,6 +29,9 @@
 #define PAGE_SIZE (1ull << PAGE_SHIFT)
 #define PAGE_MASK (~(PAGE_SIZE - 1))
 #define MEM_MAX_REGIONS 32
+/* Bytes of PROT_NONE address space on each side of the RAM mapping: larger
+ * than any single host copy umbra makes (a 64 KiB virtio bounce chunk). */
+#define MEM_GUARD_SIZE (2ull << 20)
 
 /* The interface every memory-mapped device implements (see dev/device.h).
  * `offset` is relative to the window base; `size` is 1, 2, 4 or 8.
@@ -57,13 +65,16 @@ struct mem_trace_hooks {
 struct guest_mem {
     uint8_t *ram;               /* host mapping of [ram_base, ram_base + ram_size) */
     uint64_t ram_base, ram_size;
+    void *reservation;          /* guard + RAM + guard, as one mapping */
+    size_t reservation_size;
     struct mmio_region region[MEM_MAX_REGIONS];
     unsigned nregions;
     _Atomic uint32_t *trace;    /* one trace word per RAM frame, or NULL: no traces */
     struct mem_trace_hooks trace_hooks;
 };
 
-/* Map `ram_size` bytes of zeroed RAM at guest-physical `ram_base`. 0 or -errno. */
+/* Map `ram_size` bytes of zeroed RAM at guest-physical `ram_base`, with a
+ * MEM_GUARD_SIZE guard region on each side. 0 or -errno. */
 int mem_init(struct guest_mem *m, uint64_t ram_base, uint64_t ram_size);
 void mem_destroy(struct guest_mem *m);
 
