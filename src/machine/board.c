@@ -225,8 +225,8 @@ static int create_disks(struct board *b)
                                               b->drives[k].read_only, irq);
         if (!b->slot_blk[slot])
             return report(EXIT_STATUS_BAD_FILE, "cannot create the virtio-blk device");
-        if (!map_device(b, virtio_blk_device(b->slot_blk[slot]),
         virtio_blk_set_ignore_flush(b->slot_blk[slot], b->drives[k].ignore_flush);
+        if (!map_device(b, virtio_blk_device(b->slot_blk[slot]),
                         BOARD_VIRTIO_BASE + slot * BOARD_VIRTIO_STRIDE))
             return EXIT_STATUS_BAD_FILE;
     }
