@@ -269,7 +269,6 @@ static bool opt_append(struct parse_state *ps, const char *value)
     return true;
 }
 
-static bool drive_key(struct parse_state *ps, struct drive_opt *d, char *key, const char *v,
 static bool parse_cache(const char *v, enum drive_cache *out)
 {
     static const char *const names[] = {
@@ -285,6 +284,7 @@ static bool parse_cache(const char *v, enum drive_cache *out)
     return false;
 }
 
+static bool drive_key(struct parse_state *ps, struct drive_opt *d, char *key, const char *v,
                       bool *have_file)
 {
     if (!v)
@@ -581,6 +581,7 @@ void options_print_usage(FILE *out)
           "  -dtb FILE                use this device tree blob instead of generating one\n"
           "  -dumpdtb FILE            write the generated device tree and exit\n"
           "  -drive file=IMG,format=raw[,if=none|virtio][,id=ID][,readonly=on]\n"
+          "         [,cache=writeback|none|writethrough|directsync|unsafe]\n"
           "  -device virtio-blk-device,drive=ID\n"
           "  -nographic, -serial mon:stdio   accepted (the console is always stdio)\n"
           "  -no-reboot               exit when the guest resets instead of rebooting\n"
@@ -593,7 +594,6 @@ void options_print_usage(FILE *out)
           "  --coherence=patch|flush|eager   shadow-table coherence strategy (default patch)\n"
           "  --shadow=per-hart|shared shadow tables per hart or one for all (default per-hart)\n"
           "  --test-drop-patch=N      (testing --audit) the consumers ignore their Nth patch\n"
-          "         [,cache=writeback|none|writethrough|directsync|unsafe]\n"
           "  --stale=invalidate|rewalk  what a stale patch does (default invalidate)\n"
           "\n"
           "Console: Ctrl-A X quits, Ctrl-A H lists the keys. Exit status: the guest's\n"
