@@ -1,4 +1,5 @@
 /* Setting the mechanism up, coherency events, and reports. */
+#include "base/tracelog.h"
 #include "coherence/coherence.h"
 #include "coherence/internal.h"
 #include <stdlib.h>
@@ -111,6 +112,8 @@ void coherence_fence(struct coherence_hart *ch, uint64_t satp, enum priv priv, b
 
 void coherence_drop_all(struct coherence_hart *ch)
 {
+    if (tracelog_on(TRACE_COHERENCE))
+        tracelog_drop_all(ch->id);
     if (ch->table->shared)
         shadow_table_invalidate_all(ch->table);
     else

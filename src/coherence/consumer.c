@@ -16,8 +16,16 @@
  * Any change to a derived entry makes the hart's fast cache stale; it is
  * flushed once, after the drain.
  */
+#include "base/tracelog.h"
 #include "coherence/coherence.h"
 #include "coherence/internal.h"
+
+/* What apply_patch needs: the consumer, and the producer whose channel is
+ * being drained (for --trace). */
+struct drain {
+    struct coherence_hart *ch;
+    unsigned row;
+};
 
 /* The test hook behind --test-drop-patch: ignore the Nth patch that takes
  * something away (a patch that only grants more is harmless to lose: the
@@ -28,9 +36,19 @@ static bool test_drops(struct coherence_hart *ch, uint64_t old, uint64_t derived
            ++ch->patches_taken == ch->co->opt.drop_patch;
 }
 
-static void apply_to_page(struct coherence_hart *ch, struct shadow_page *sp,
-                          const struct patch *p)
+static void trace_outcome(const struct drain *d, const struct patch *p, bool valid)
 {
+    enum tracelog_patch_outcome o = valid ? TRACE_PATCH_APPLIED
+                                    : d->ch->co->opt.stale == STALE_INVALIDATE
+                                        ? TRACE_PATCH_STALE_INVALIDATED
+                                        : TRACE_PATCH_STALE_REWALKED;
+    tracelog_patch(d->row, d->row >= d->ch->co->nharts, d->ch->id, p->pte_addr, p->derived,
+                   p->token, o);
+}
+
+static void apply_to_page(const struct drain *d, struct shadow_page *sp, const struct patch *p)
+{
+    struct coherence_hart *ch = d->ch;
     struct coherence *co = ch->co;
     unsigned index = (unsigned)(p->pte_addr & (PAGE_SIZE - 1)) >> 3;
     if (test_drops(ch, atomic_load_explicit(&sp->entry[index], memory_order_relaxed), p->derived))
@@ -50,6 +68,8 @@ static void apply_to_page(struct coherence_hart *ch, struct shadow_page *sp,
             ch->stats.rewalked++;
         }
     }
+    if (tracelog_on(TRACE_PATCHES))
+        trace_outcome(d, p, (uint32_t)p->token == (uint32_t)now);
     if (atomic_load_explicit(&sp->entry[index], memory_order_relaxed) != value) {
         shadow_set_entry(ch->table, sp, index, value);
         ch->fast_stale = true;
@@ -58,20 +78,25 @@ static void apply_to_page(struct coherence_hart *ch, struct shadow_page *sp,
 
 static void apply_patch(void *ctx, const struct patch *p)
 {
-    struct coherence_hart *ch = ctx;
+    const struct drain *d = ctx;
     uint64_t gfn = p->pte_addr >> PAGE_SHIFT;
     for (unsigned level = 0; level < WALK_MAX_LEVELS; level++) {
-        struct shadow_page *sp = shadow_find(ch->table, gfn, level);
+        struct shadow_page *sp = shadow_find(d->ch->table, gfn, level);
         if (sp)
-            apply_to_page(ch, sp, p);
+            apply_to_page(d, sp, p);
     }
 }
 
 void consumer_drain(struct coherence_hart *ch)
 {
     struct coherence *co = ch->co;
-    for (unsigned row = 0; row < co->matrix.nproducers; row++)
-        patch_channel_drain(patch_matrix_channel(&co->matrix, row, ch->id), apply_patch, ch);
+    for (unsigned row = 0; row < co->matrix.nproducers; row++) {
+        struct drain d = { ch, row };
+        unsigned n = patch_channel_drain(patch_matrix_channel(&co->matrix, row, ch->id),
+                                         apply_patch, &d);
+        if (n && tracelog_on(TRACE_COHERENCE))
+            tracelog_drain(ch->id, row, row >= co->nharts, n);
+    }
 }
 
 static void discard_patch(void *ctx, const struct patch *p)
@@ -86,6 +111,8 @@ void consumer_resync(struct coherence_hart *ch)
     struct coherence *co = ch->co;
     for (unsigned row = 0; row < co->matrix.nproducers; row++)
         patch_channel_drain(patch_matrix_channel(&co->matrix, row, ch->id), discard_patch, NULL);
+    if (tracelog_on(TRACE_COHERENCE))
+        tracelog_resync(ch->id);
     coherence_drop_all(ch);
     ch->stats.resyncs++;
 }

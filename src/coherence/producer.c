@@ -16,6 +16,7 @@
  * every hart, since any of them may be using the one table. A full ring
  * never makes the producer wait: it asks that consumer to resync.
  */
+#include "base/tracelog.h"
 #include "coherence/coherence.h"
 #include "coherence/internal.h"
 #include <sched.h>
@@ -42,7 +43,11 @@ static uint32_t consumers_of(const struct coherence *co, uint32_t trace_word)
 static void post_to(struct coherence *co, unsigned row, unsigned consumer,
                     const struct patch *p)
 {
-    if (!patch_channel_post(patch_matrix_channel(&co->matrix, row, consumer), p))
+    bool posted = patch_channel_post(patch_matrix_channel(&co->matrix, row, consumer), p);
+    if (tracelog_on(TRACE_PATCHES))
+        tracelog_patch(row, row >= co->nharts, consumer, p->pte_addr, p->derived, p->token,
+                       posted ? TRACE_PATCH_POSTED : TRACE_PATCH_OVERFLOW);
+    if (!posted)
         atomic_store(&co->hart[consumer].resync, true);
 }
 

@@ -11,6 +11,7 @@
 #include <limits.h>
 #include <sched.h>
 
+#include "base/tracelog.h"
 #include "coherence/coherence.h"
 #include "cpu/access.h"
 #include "cpu/csr.h"
@@ -269,6 +270,8 @@ static bool exec_sfence_vma(struct hart *h, const struct insn *in)
 {
     if (h->priv == PRIV_U || (h->priv == PRIV_S && (h->mstatus & MSTATUS_TVM)))
         return illegal(h, in);
+    if (tracelog_on(TRACE_COHERENCE))
+        tracelog_sfence(h->mhartid, in->rs1, h->x[in->rs1], in->rs2, h->x[in->rs2], h->satp);
     if (h->coherence)
         coherence_fence(h->coherence, h->satp, h->priv, (h->mstatus & MSTATUS_SUM) != 0,
                         (h->mstatus & MSTATUS_MXR) != 0);

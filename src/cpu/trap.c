@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "base/timebase.h"
+#include "base/tracelog.h"
 
 /* Longest single WFI sleep: a bound on how late a hart notices a halt flag
  * that was set without a kick. 100 ms of mtime. */
@@ -52,6 +53,8 @@ void trap_update_timer_irqs(struct hart *h)
  * the interrupt number for a vectored xtvec, or -1 for direct entry. */
 static void enter_trap(struct hart *h, enum priv to, uint64_t cause, uint64_t tval, int vector)
 {
+    if (tracelog_on(TRACE_TRAPS))
+        tracelog_trap(h->mhartid, cause, tval, h->pc, h->priv, to);
     uint64_t tvec;
     if (to == PRIV_S) {
         h->sepc = h->pc;

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "base/timebase.h"
+#include "base/tracelog.h"
 #include "dev/clint.h"
 #include "dev/plic.h"
 #include "dev/sifive_test.h"
@@ -517,6 +518,10 @@ static void report_stats(struct board *b)
 
 int board_run(struct board *b)
 {
+    char why[OPT_PATH_MAX + 64];
+    if (b->opts->trace_mask && !tracelog_open(b->opts->trace_mask, b->opts->trace_file, why,
+                                              sizeof why))
+        return report(EXIT_STATUS_BAD_FILE, "--trace: %s", why);
     console_init();
     if (!console_start_input(console_to_uart, console_quit, b))
         return report(EXIT_STATUS_BAD_FILE, "cannot start the console thread");

@@ -1,5 +1,6 @@
 /* options: the command line (see options.h). */
 #include "machine/options.h"
+#include "base/tracelog.h"
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -513,6 +514,16 @@ static bool opt_test_drop_patch(struct parse_state *ps, const char *value)
     return true;
 }
 
+/* --trace=EVENTS[,file=PATH]: the words are tracelog's (base/tracelog.h). */
+static bool opt_trace(struct parse_state *ps, const char *value)
+{
+    char why[160];
+    if (!tracelog_parse(value, &ps->o->trace_mask, ps->o->trace_buf, sizeof ps->o->trace_buf,
+                        &ps->o->trace_file, why, sizeof why))
+        return usage_error(ps, "--trace=%s: %s", value, why);
+    return true;
+}
+
 /* ------------------------------------------------------------- table */
 
 struct option_spec {
@@ -554,6 +565,7 @@ static const struct option_spec option_table[] = {
     { "shadow", true, true, opt_shadow },
     { "stale", true, true, opt_stale },
     { "test-drop-patch", true, true, opt_test_drop_patch },
+    { "trace", true, true, opt_trace },
 };
 
 static const struct option_spec *find_option(const char *name, size_t len)
@@ -595,6 +607,8 @@ void options_print_usage(FILE *out)
           "  --shadow=per-hart|shared shadow tables per hart or one for all (default per-hart)\n"
           "  --test-drop-patch=N      (testing --audit) the consumers ignore their Nth patch\n"
           "  --stale=invalidate|rewalk  what a stale patch does (default invalidate)\n"
+          "  --trace=EVENTS[,file=PATH]  log traps, coherence, patches (or all) one line\n"
+          "                           each to PATH (default " TRACELOG_DEFAULT_FILE "; - = stderr)\n"
           "\n"
           "Console: Ctrl-A X quits, Ctrl-A H lists the keys. Exit status: the guest's\n"
           "(poweroff 0), 1 for an unusable file, 2 for a bad command line.\n", out);

@@ -84,6 +84,9 @@ struct umbra_options {
     enum opt_shadow shadow;
     enum opt_stale stale;
     uint64_t test_drop_patch;   /* --test-drop-patch: 0, or the patch to ignore */
+    unsigned trace_mask;        /* --trace: TRACE_* bits (base/tracelog.h), 0 = off */
+    const char *trace_file;     /* --trace file=PATH; NULL = the default file */
+    char trace_buf[OPT_PATH_MAX + 64];  /* holds the parsed --trace value */
 };
 
 enum options_result {
