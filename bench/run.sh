@@ -1,0 +1,277 @@
+#!/usr/bin/env bash
+# umbra's benchmark suite: the same guests on umbra (each --coherence
+# strategy, and -bios builtin when the binary has it) and on Debian's
+# qemu-system-riscv64 -machine virt (the peer), side by side. Every run is
+# OpenSBI fw_jump + the Linux Image + an initramfs, -m 512M, the same -smp.
+#
+#   boot     the smoke initramfs to UMBRA-SMOKE PASS; wall seconds
+#   ptbench  guests/linux/ptbench.c for T guest seconds; ops/s (mmap,
+#            mprotect, munmap, fork, exec under TLB shoot-downs)
+#   compute  guests/linux/compute.c at work scale K on 1 hart; its score
+#            (integer, memory and floating-point kernels)
+#
+# Runs are interleaved round-robin (run 1 of every cell and configuration,
+# then run 2, ...), so a change in host load spreads over all of them.
+# Prints every run (with guest MIPS per hart from --stats-json: instret /
+# wall time), then a table of medians and speed ratios; writes
+# OUT/runs.csv, OUT/summary.csv and OUT/bench.png (gnuplot).
+#
+#   bench/run.sh [-r RUNS] [-w "boot ptbench compute"] [-s "SMPS"] [-c "CONFIGS"]
+#                [-t SECONDS] [-k SCALE] [-o OUT] [-q]
+#     -r  runs per cell (default 3)
+#     -w  workloads (default all three)
+#     -s  one -smp list for every workload (default: boot "1 2 4",
+#         ptbench "1 2 4 8", compute "1")
+#     -c  configurations (default "qemu patch flush eager", plus "builtin"
+#         when umbra has -bios builtin)
+#     -t  ptbench guest seconds (default 5)   -k  compute scale (default 4)
+#     -o  output folder (default bench/results; quick mode: /tmp/umbra-bench-quick)
+#     -q  quick mode: 1 run, -t 2, -k 1, boot and ptbench at -smp "1 2"
+# Environment: UMBRA (default build/umbra), GUEST (Image, smoke.cpio.gz;
+# default ../shared/guests/linux), INITRDS (ptbench/compute.cpio.gz;
+# default: tests/linux/ next to the umbra binary).
+# Exit status: 0, 1 if a run failed or a file is missing, 2 for bad flags.
+set -euo pipefail
+top="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+umbra="${UMBRA:-$top/build/umbra}"
+guest="${GUEST:-$top/../shared/guests/linux}"
+initrds="${INITRDS:-$(dirname "$umbra")/tests/linux}"
+fw=/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.bin
+
+usage() { sed -n '/^#   bench\/run.sh/,/^# Exit status/p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+
+runs="" workloads="boot ptbench compute" smp_all="" configs="" seconds="" scale="" out="" quick=0
+while getopts "r:w:s:c:t:k:o:qh" opt; do
+  case $opt in
+    r) runs=$OPTARG ;; w) workloads=$OPTARG ;; s) smp_all=$OPTARG ;; c) configs=$OPTARG ;;
+    t) seconds=$OPTARG ;; k) scale=$OPTARG ;; o) out=$OPTARG ;; q) quick=1 ;;
+    *) usage ;;
+  esac
+done
+[ $OPTIND -gt $# ] || usage
+if [ $quick = 1 ]; then
+  : "${runs:=1}" "${seconds:=2}" "${scale:=1}" "${out:=${TMPDIR:-/tmp}/umbra-bench-quick}"
+fi
+: "${runs:=3}" "${seconds:=5}" "${scale:=4}" "${out:=$top/bench/results}"
+is_count() { [[ $1 =~ ^[1-9][0-9]*$ ]]; }
+for n in "$runs" "$seconds" "$scale"; do is_count "$n" || usage; done
+for w in $workloads; do
+  case $w in boot | ptbench | compute) ;; *) echo "run.sh: unknown workload '$w'" >&2; exit 2 ;; esac
+done
+for s in $smp_all; do
+  if ! is_count "$s" || [ "$s" -gt 8 ]; then echo "run.sh: -smp $s is not 1..8" >&2; exit 2; fi
+done
+
+has_builtin() { [[ $("$umbra" --help 2>&1 || true) == *"-bios builtin"* ]]; }
+[ -x "$umbra" ] || { echo "run.sh: no umbra binary at $umbra (set UMBRA)" >&2; exit 1; }
+if [ -z "$configs" ]; then
+  configs="qemu patch flush eager"
+  if has_builtin; then configs+=" builtin"; fi
+fi
+for c in $configs; do
+  case $c in qemu | patch | flush | eager | builtin) ;;
+    *) echo "run.sh: unknown configuration '$c'" >&2; exit 2 ;;
+  esac
+done
+need() { [ -e "$1" ] || { echo "run.sh: $1 is missing ($2)" >&2; exit 1; }; }
+need "$fw" "Debian package opensbi"
+need "$guest/Image" "set GUEST"
+for w in $workloads; do
+  case $w in
+    boot) need "$guest/smoke.cpio.gz" "set GUEST" ;;
+    *) need "$initrds/$w.cpio.gz" "build the ${w}_initramfs target or set INITRDS" ;;
+  esac
+done
+case " $configs " in *" qemu "*) command -v qemu-system-riscv64 >/dev/null ||
+  { echo "run.sh: qemu-system-riscv64 is missing (Debian package qemu-system-misc)" >&2; exit 1; } ;;
+esac
+mkdir -p "$out"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+smps_of() {
+  if [ -n "$smp_all" ]; then echo "$smp_all"; return; fi
+  case $1 in
+    boot) [ $quick = 1 ] && echo "1 2" || echo "1 2 4" ;;
+    ptbench) [ $quick = 1 ] && echo "1 2" || echo "1 2 4 8" ;;
+    compute) echo 1 ;;
+  esac
+}
+unit_of() { case $1 in boot) echo s ;; ptbench) echo ops/s ;; compute) echo score ;; esac; }
+
+# ------------------------------------------------------------ one run
+# run_one WORKLOAD SMP CONFIG: sets $value (or "fail"), $wall, $mips (per
+# hart, space-separated; "-" on QEMU) and $detail.
+run_one() {
+  local w=$1 smp=$2 c=$3 initrd append log=$work/log json=$work/stats.json
+  case $w in
+    boot) initrd=$guest/smoke.cpio.gz append="console=ttyS0" ;;
+    ptbench) initrd=$initrds/ptbench.cpio.gz append="console=ttyS0 umbra.seconds=$seconds" ;;
+    compute) initrd=$initrds/compute.cpio.gz append="console=ttyS0 umbra.scale=$scale" ;;
+  esac
+  local common=(-smp "$smp" -m 512M -kernel "$guest/Image" -initrd "$initrd" -append "$append")
+  local cmd
+  case $c in
+    qemu) cmd=(qemu-system-riscv64 -machine virt -nographic -bios "$fw" "${common[@]}") ;;
+    builtin) cmd=("$umbra" -bios builtin "${common[@]}" --stats-json "$json") ;;
+    *) cmd=("$umbra" -bios "$fw" "${common[@]}" --coherence="$c" --stats-json "$json") ;;
+  esac
+  rm -f "$json"
+  local start end
+  start=$(date +%s.%N)
+  timeout -k 5 900 "${cmd[@]}" </dev/null >"$log" 2>&1 || true
+  end=$(date +%s.%N)
+  wall=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.3f", b - a }')
+  tr -d '\r' <"$log" >"$log.txt"
+  value=fail detail=""
+  case $w in
+    boot) grep -q '^UMBRA-SMOKE PASS' "$log.txt" && value=$wall ;;
+    ptbench)
+      value=$(sed -n 's/^UMBRA-PTBENCH PASS ops=[0-9]* ops_per_s=\([0-9.]*\).*/\1/p' "$log.txt")
+      detail=$(sed -n 's/^ptbench: \(mmap .*\) in .*/\1/p' "$log.txt") ;;
+    compute)
+      value=$(sed -n 's/^UMBRA-COMPUTE PASS score=\([0-9.]*\).*/\1/p' "$log.txt")
+      detail=$(sed -n 's/^UMBRA-COMPUTE PASS score=[0-9.]* //p' "$log.txt") ;;
+  esac
+  [ -n "$value" ] || value=fail
+  mips=-
+  if [ -f "$json" ]; then
+    mips=$({ grep -o '"instret": [0-9]*' "$json" || true; } |
+           awk -v t="$wall" '{ printf "%s%.1f", (NR > 1 ? " " : ""), $2 / t / 1e6 }')
+  fi
+  if [ "$value" = fail ]; then
+    local keep="$out/fail-$w-smp$smp-$c.log"
+    cp "$log.txt" "$keep"
+    detail="no PASS line (log: $keep)"
+  fi
+}
+
+median() {
+  tr ' ' '\n' | { grep -Ev '^(|fail|-)$' || true; } | sort -g |
+    awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2];
+                              else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# mean per-hart MIPS of one run's list
+mean() { tr ' ' '\n' | { grep -Ev '^(|-)$' || true; } | awk '{ s += $1 } END { if (NR) printf "%.1f", s / NR; else print "-" }'; }
+
+# ------------------------------------------------------------- the runs
+echo "host: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(uname -sr)"
+echo "peer: $(qemu-system-riscv64 --version 2>/dev/null | head -1 || echo none)"
+echo "umbra: $umbra ($("$umbra" --version | head -1))"
+echo "runs per cell: $runs; ptbench $seconds s; compute scale $scale; configurations: $configs"
+declare -A vals mipsv
+failures=0
+runs_csv="$out/runs.csv"
+echo "workload,smp,config,run,value,unit,wall_s,mips_per_hart,detail" >"$runs_csv"
+t_start=$(date +%s)
+for ((r = 1; r <= runs; r++)); do
+  for w in $workloads; do
+    for smp in $(smps_of "$w"); do
+      for c in $configs; do
+        run_one "$w" "$smp" "$c"
+        [ "$value" != fail ] || failures=$((failures + 1))
+        vals[$w,$smp,$c]+="$value "
+        mipsv[$w,$smp,$c]+="$(mean <<<"$mips") "
+        printf "run %d %-8s smp%-2s %-8s %10s %-6s wall %7.2f s  MIPS/hart %s  %s\n" \
+          "$r" "$w" "$smp" "$c" "$value" "$(unit_of "$w")" "$wall" "$mips" "$detail"
+        echo "$w,$smp,$c,$r,$value,$(unit_of "$w"),$wall,$mips,\"$detail\"" >>"$runs_csv"
+      done
+    done
+  done
+done
+echo "all runs: $(($(date +%s) - t_start)) s"
+
+# ------------------------------------------------------------ the summary
+# speed A B: how many times faster A is than B (>1: A is faster); for boot
+# the values are times, for the others rates.
+speed() {
+  awk -v w="$1" -v a="$2" -v b="$3" 'BEGIN {
+    if (a == "-" || b == "-" || a <= 0 || b <= 0) { print "-"; exit }
+    printf "%.2f", w == "boot" ? b / a : a / b }'
+}
+has() { [[ " $configs " == *" $1 "* ]]; }
+
+summary_csv="$out/summary.csv"
+echo "workload,smp,config,median,unit,mips_per_hart,speed_vs_qemu,patch_speed_vs_this" >"$summary_csv"
+echo
+echo "Medians of $runs run(s). Speed ratios: >1 means the first is faster (boot: time ratio"
+echo "inverted). MIPS/hart: guest instructions per hart / wall time, median of runs."
+header=$(printf "%-8s %-4s %-6s" workload smp unit)
+for c in $configs; do header+=$(printf " %9s" "$c"); done
+for c in $configs; do [ "$c" = qemu ] || header+=$(printf " %9s" "$c/qemu"); done
+has patch && has flush && header+=$(printf " %11s" "patch/flush")
+has patch && has eager && header+=$(printf " %11s" "patch/eager")
+has patch && header+=$(printf " %10s" "patch MIPS")
+echo "$header"
+for w in $workloads; do
+  for smp in $(smps_of "$w"); do
+    declare -A med=()
+    line=$(printf "%-8s %-4s %-6s" "$w" "$smp" "$(unit_of "$w")")
+    for c in $configs; do
+      med[$c]=$(median <<<"${vals[$w,$smp,$c]}")
+      line+=$(printf " %9s" "${med[$c]}")
+    done
+    for c in $configs; do
+      [ "$c" = qemu ] || line+=$(printf " %9s" "$(speed "$w" "${med[$c]}" "${med[qemu]:--}")")
+    done
+    has patch && has flush && line+=$(printf " %11s" "$(speed "$w" "${med[patch]}" "${med[flush]}")")
+    has patch && has eager && line+=$(printf " %11s" "$(speed "$w" "${med[patch]}" "${med[eager]}")")
+    has patch && line+=$(printf " %10s" "$(median <<<"${mipsv[$w,$smp,patch]}")")
+    echo "$line"
+    for c in $configs; do
+      echo "$w,$smp,$c,${med[$c]},$(unit_of "$w"),$(median <<<"${mipsv[$w,$smp,$c]}"),$(
+        speed "$w" "${med[$c]}" "${med[qemu]:--}"),$(speed "$w" "${med[patch]:--}" "${med[$c]}")" \
+        >>"$summary_csv"
+    done
+    unset med
+  done
+done
+echo "CSV: $runs_csv $summary_csv"
+
+# --------------------------------------------------------------- the plot
+# Boot time per smp per configuration (bars) and ptbench ops/s against smp
+# (lines, log scale), from summary.csv.
+plot() {
+  local cols=() i=0 dat_boot=$work/boot.dat dat_pt=$work/ptbench.dat
+  for c in $configs; do cols+=("$c"); done
+  for w in boot ptbench; do
+    local dat=$work/$w.dat
+    echo "# smp ${cols[*]}" >"$dat"
+    for smp in $(smps_of "$w"); do
+      local row=$smp
+      for c in "${cols[@]}"; do
+        local v
+        v=$(awk -F, -v w="$w" -v s="$smp" -v c="$c" '$1 == w && $2 == s && $3 == c { print $4 }' "$summary_csv")
+        row+=" ${v:--}"
+      done
+      echo "$row" >>"$dat"
+    done
+  done
+  local boot_plot="" pt_plot=""
+  for c in "${cols[@]}"; do
+    i=$((i + 1))
+    boot_plot+="${boot_plot:+, }'$dat_boot' using $((i + 1)):xtic(1) title '$c'"
+    pt_plot+="${pt_plot:+, }'$dat_pt' using 1:$((i + 1)) with linespoints title '$c'"
+  done
+  local panels=()
+  [[ " $workloads " == *" boot "* ]] && panels+=("set title 'Linux boot to PASS (lower is better)'; set xlabel 'harts (-smp)'; set ylabel 'seconds'; set style data histograms; set style histogram clustered gap 1; set style fill solid 0.8 border -1; set yrange [0:*]; unset logscale y; plot $boot_plot")
+  [[ " $workloads " == *" ptbench "* ]] && panels+=("set title 'ptbench: page-table ops under shoot-downs (higher is better)'; set xlabel 'harts (-smp)'; set ylabel 'ops/s (guest clock)'; set style data linespoints; set logscale y; set autoscale y; set logscale x 2; set xrange [0.8:10]; plot $pt_plot")
+  [ ${#panels[@]} -gt 0 ] || return 0
+  {
+    echo "set terminal pngcairo size $((640 * ${#panels[@]})),480 font ',10'"
+    echo "set output '$out/bench.png'"
+    echo "set datafile missing '-'; set key top left; set grid ytics"
+    echo "set multiplot layout 1,${#panels[@]}"
+    for p in "${panels[@]}"; do echo "$p"; echo "reset; set datafile missing '-'; set key top left; set grid ytics"; done
+    echo "unset multiplot"
+  } >"$work/plot.gp"
+  gnuplot "$work/plot.gp" && echo "plot: $out/bench.png"
+}
+if command -v gnuplot >/dev/null; then
+  plot || echo "run.sh: gnuplot failed; no plot" >&2
+else
+  echo "run.sh: gnuplot is missing (Debian package gnuplot-nox); no plot" >&2
+fi
+
+[ "$failures" -eq 0 ] || { echo "$failures run(s) failed" >&2; exit 1; }
