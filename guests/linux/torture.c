@@ -16,6 +16,10 @@
  * Prints one result line, "UMBRA-TORTURE PASS" or "UMBRA-TORTURE FAIL
  * <reason>", then (as PID 1) powers the machine off.
  *
+ * With `umbra.seconds=N` on the kernel command line (bench/soak.sh uses it)
+ * the checks run again and again until N seconds have passed, each pass
+ * ending with a line "torture: loop K ok at T s"; without it they run once.
+ *
  * Build: riscv64-linux-gnu-gcc -O2 -static -pthread -o torture torture.c
  */
 #define _GNU_SOURCE
@@ -36,6 +40,7 @@
 #include <sys/reboot.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_WORKERS 8
@@ -344,6 +349,27 @@ static void check_cow(void)
 }
 
 /* ------------------------------------------------------------- driver */
+/* umbra.seconds=N from the kernel command line; 0 when absent. */
+static long seconds_from_cmdline(void)
+{
+    char line[1024] = "";
+    int fd = open("/proc/cmdline", O_RDONLY);
+    if (fd >= 0) {
+        ssize_t n = read(fd, line, sizeof line - 1);
+        line[n > 0 ? n : 0] = '\0';
+        close(fd);
+    }
+    const char *s = strstr(line, "umbra.seconds=");
+    return s ? strtol(s + strlen("umbra.seconds="), NULL, 10) : 0;
+}
+
+static double now_seconds(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
 static int run_all(void)
 {
     page_size = sysconf(_SC_PAGESIZE);
@@ -354,8 +380,18 @@ static int run_all(void)
     printf("torture: %ld online hart(s), %d worker thread(s)\n", cpus, nworkers);
     pin_to(0);
     install_fault_handlers();
-    check_shootdowns();
-    check_cow();
+    long seconds = seconds_from_cmdline();
+    double start = now_seconds();
+    for (int loop = 1;; loop++) {
+        check_shootdowns();
+        check_cow();
+        double elapsed = now_seconds() - start;
+        if (seconds <= 0)
+            break;
+        printf("torture: loop %d ok at %.0f s\n", loop, elapsed);
+        if (elapsed >= (double)seconds)
+            break;
+    }
     printf("UMBRA-TORTURE PASS\n");
     return 0;
 }
