@@ -16,6 +16,7 @@
 #include "dev/virtio_blk.h"
 #include "dev/virtio_mmio.h"
 #include "machine/console.h"
+#include "machine/monitor.h"
 
 #define MiB (1ull << 20)
 #define GiB (1ull << 30)
@@ -146,7 +147,8 @@ static void htif_output(void *ctx, const void *buf, size_t len)
 void board_stop(struct board *b, enum board_stop_reason why, int code)
 {
     pthread_mutex_lock(&b->stop_lock);
-    if (b->stop_reason == STOP_NONE) {
+    if (b->stop_reason == STOP_NONE || b->stop_reason == STOP_PAUSE) {   /* a stop ends a pause */
+        pthread_cond_broadcast(&b->pause_cond);
         if (why == STOP_RESET && b->opts->no_reboot) {
             why = STOP_EXIT;        /* -no-reboot: a reset ends the run, status 0 */
             code = 0;
@@ -158,6 +160,96 @@ void board_stop(struct board *b, enum board_stop_reason why, int code)
             hart_kick(&b->harts[i]);
     }
     pthread_mutex_unlock(&b->stop_lock);
+}
+
+/* ----------------------------------------------------------------- pause */
+
+bool board_pause(struct board *b)
+{
+    pthread_mutex_lock(&b->stop_lock);
+    while (b->stop_reason == STOP_PAUSE && !b->pause_requested)
+        pthread_cond_wait(&b->pause_cond, &b->stop_lock);     /* the last pause still ending */
+    bool ok = b->stop_reason == STOP_NONE;
+    if (ok) {
+        b->stop_reason = STOP_PAUSE;
+        b->pause_requested = true;
+        atomic_store(&b->halt, true);
+        for (unsigned i = 0; i < b->nharts; i++)
+            hart_kick(&b->harts[i]);
+        while (!b->paused && b->stop_reason == STOP_PAUSE)
+            pthread_cond_wait(&b->pause_cond, &b->stop_lock);
+        ok = b->paused;
+        b->pause_requested = ok;
+    }
+    pthread_mutex_unlock(&b->stop_lock);
+    return ok;
+}
+
+void board_resume(struct board *b)
+{
+    pthread_mutex_lock(&b->stop_lock);
+    b->pause_requested = false;
+    pthread_cond_broadcast(&b->pause_cond);
+    pthread_mutex_unlock(&b->stop_lock);
+}
+
+/* On the main thread, every hart thread joined. If that was a pause, say
+ * so, wait for board_resume and return true: the harts are then started
+ * again exactly where they stopped. A stop during the pause wins. */
+static bool pause_point(struct board *b)
+{
+    pthread_mutex_lock(&b->stop_lock);
+    bool resume = b->stop_reason == STOP_PAUSE;
+    if (resume) {
+        b->paused = true;
+        pthread_cond_broadcast(&b->pause_cond);
+        while (b->pause_requested && b->stop_reason == STOP_PAUSE)
+            pthread_cond_wait(&b->pause_cond, &b->stop_lock);
+        b->paused = false;
+        resume = b->stop_reason == STOP_PAUSE;
+        if (resume) {
+            b->stop_reason = STOP_NONE;
+            atomic_store(&b->halt, false);
+        }
+        pthread_cond_broadcast(&b->pause_cond);
+    }
+    pthread_mutex_unlock(&b->stop_lock);
+    return resume;
+}
+
+/* ------------------------------------------------------------- monitor */
+
+static bool monitor_pause(void *ctx)
+{
+    return board_pause(ctx);
+}
+
+static void monitor_resume(void *ctx)
+{
+    board_resume(ctx);
+}
+
+static void monitor_enter_hook(void *ctx)
+{
+    struct board *b = ctx;
+    monitor_enter(&b->monitor, stdout);
+}
+
+static bool monitor_feed_hook(void *ctx, uint8_t byte)
+{
+    struct board *b = ctx;
+    return monitor_feed(&b->monitor, byte, stdout) != MONITOR_QUIT;
+}
+
+/* Ctrl-A C's monitor, looking at this board's harts and shadow tables. */
+static void setup_monitor(struct board *b)
+{
+    const struct monitor_target target = {
+        b->harts, b->nharts, b->co, monitor_pause, monitor_resume, b,
+    };
+    monitor_init(&b->monitor, &target);
+    const struct console_monitor_hooks hooks = { monitor_enter_hook, monitor_feed_hook, b };
+    console_set_monitor(&hooks);
 }
 
 /* ------------------------------------------------------------------- ROM */
@@ -523,11 +615,14 @@ int board_run(struct board *b)
                                               sizeof why))
         return report(EXIT_STATUS_BAD_FILE, "--trace: %s", why);
     console_init();
+    setup_monitor(b);
     if (!console_start_input(console_to_uart, console_quit, b))
         return report(EXIT_STATUS_BAD_FILE, "cannot start the console thread");
     timebase_reset();
     for (;;) {
         run_harts(b);
+        if (pause_point(b))
+            continue;
         if (b->stop_reason != STOP_RESET)
             break;
         int rc = reset_machine(b);
@@ -577,6 +672,7 @@ int board_create(struct board *b, const struct umbra_options *o)
     b->opts = o;
     b->nharts = o->nharts;
     pthread_mutex_init(&b->stop_lock, NULL);
+    pthread_cond_init(&b->pause_cond, NULL);
     for (unsigned k = 0; k < OPT_MAX_DRIVES; k++)
         b->drives[k].fd = -1;
     int err = mem_init(&b->mem, BOARD_RAM_BASE, o->ram_size);

@@ -52,6 +52,7 @@
 #include "machine/fdt.h"
 #include "machine/htif.h"
 #include "machine/loader.h"
+#include "machine/monitor.h"
 #include "machine/options.h"
 #include "mem/guest_mem.h"
 
@@ -86,6 +87,7 @@ enum board_stop_reason {
     STOP_NONE = 0,
     STOP_EXIT,                  /* poweroff, guest failure, HTIF exit, Ctrl-A X */
     STOP_RESET,                 /* guest asked for a reset */
+    STOP_PAUSE,                 /* board_pause: harts stopped until board_resume */
 };
 
 struct board_rom {
@@ -133,6 +135,11 @@ struct board {
     pthread_mutex_t stop_lock;
     enum board_stop_reason stop_reason;
     int exit_code;
+    /* board_pause: under stop_lock; pause_cond signals every change */
+    pthread_cond_t pause_cond;
+    bool pause_requested;       /* a pauser waits for the harts or holds them */
+    bool paused;                /* every hart thread has ended; the main thread waits */
+    struct monitor monitor;     /* Ctrl-A C */
 };
 
 /* Build the machine and place the boot images. Returns 0, or the exit status
@@ -147,8 +154,18 @@ int board_dump_dtb(const struct board *b, const char *path);
  * machine stops for good (guest resets are handled inside). */
 int board_run(struct board *b);
 
-/* Stop every hart: exit with `code`, or reset. The first request wins. */
+/* Stop every hart: exit with `code`, or reset. The first request wins
+ * (a pause is not a stop: a stop request ends it). */
 void board_stop(struct board *b, enum board_stop_reason why, int code);
+
+/* Stop every hart at an instruction boundary and wait until all of them
+ * have (their threads end; the main thread waits in board_run), so another
+ * thread may read their state; then board_resume starts them again where
+ * they stopped. A hart in WFI leaves it, as WFI allows. false, with nothing
+ * paused, when the machine is stopping for good. Any thread but a hart's;
+ * one pauser at a time. */
+bool board_pause(struct board *b);
+void board_resume(struct board *b);
 
 void board_destroy(struct board *b);
 

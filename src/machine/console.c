@@ -18,6 +18,8 @@ static struct {
     console_quit_fn quit;
     void *ctx;
     pthread_t thread;
+    struct console_monitor_hooks monitor;
+    bool in_monitor;            /* Ctrl-A C: typed bytes go to the monitor */
 } reader;
 
 void console_restore(void)
@@ -108,6 +110,7 @@ enum console_action console_escape_feed(struct console_escape *e, uint8_t byte, 
     switch (byte) {
     case 'x': case 'X': return CONSOLE_QUIT;
     case 'h': case 'H': case '?': return CONSOLE_HELP;
+    case 'c': case 'C': return CONSOLE_MONITOR;
     case CONSOLE_ESCAPE:
         *out = CONSOLE_ESCAPE;
         return CONSOLE_DELIVER;
@@ -122,6 +125,7 @@ static void print_keys(void)
         "\r\n"
         "Ctrl-A H    print this list\r\n"
         "Ctrl-A X    quit umbra (exit status 0)\r\n"
+        "Ctrl-A C    switch between the guest console and the monitor\r\n"
         "Ctrl-A Ctrl-A  send Ctrl-A to the guest\r\n";
     console_write(keys, sizeof keys - 1);
 }
@@ -149,15 +153,47 @@ static void flush_pending(void)
     }
 }
 
+static void toggle_monitor(void)
+{
+    static const char none[] = "\r\n(umbra has no monitor here)\r\n";
+    static const char back[] = "\r\n(back to the guest console)\r\n";
+    if (!reader.monitor.feed) {
+        console_write(none, sizeof none - 1);
+        return;
+    }
+    reader.in_monitor = !reader.in_monitor;
+    if (reader.in_monitor)
+        reader.monitor.enter(reader.monitor.ctx);
+    else
+        console_write(back, sizeof back - 1);
+}
+
+/* A byte for the guest, or for the monitor while it is active. Returns
+ * false when the monitor was told to quit. */
+static bool deliver(uint8_t byte)
+{
+    if (!reader.in_monitor) {
+        queue_byte(byte);
+        return true;
+    }
+    return reader.monitor.feed(reader.monitor.ctx, byte);
+}
+
 /* Returns false when the user asked to quit. */
 static bool handle_input(struct console_escape *esc, const uint8_t *buf, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         uint8_t out;
         switch (console_escape_feed(esc, buf[i], &out)) {
-        case CONSOLE_DELIVER: queue_byte(out); break;
+        case CONSOLE_DELIVER:
+            if (!deliver(out)) {        /* `quit` in the monitor */
+                reader.quit(reader.ctx);
+                return false;
+            }
+            break;
         case CONSOLE_QUIT: reader.quit(reader.ctx); return false;
         case CONSOLE_HELP: print_keys(); break;
+        case CONSOLE_MONITOR: toggle_monitor(); break;
         case CONSOLE_NOTHING: break;
         }
     }
@@ -198,6 +234,11 @@ static void *reader_main(void *arg)
         if (!handle_input(&esc, buf, (size_t)n))
             return NULL;
     }
+}
+
+void console_set_monitor(const struct console_monitor_hooks *hooks)
+{
+    reader.monitor = *hooks;
 }
 
 bool console_start_input(console_input_fn input, console_quit_fn quit, void *ctx)

@@ -5,8 +5,10 @@
  * guest, as with `qemu -nographic`) and restored on every way out: normal
  * exit, error exit (atexit), and SIGINT/SIGTERM/SIGHUP/SIGQUIT. Owns the
  * escape key too: Ctrl-A X quits (status 0), Ctrl-A H lists the keys,
- * Ctrl-A Ctrl-A sends one Ctrl-A. As in QEMU's stdio multiplexer, the escape
- * works whether or not stdin is a terminal. EOF on stdin just stops input.
+ * Ctrl-A C switches the input between the guest and the monitor
+ * (machine/monitor.h), Ctrl-A Ctrl-A sends one Ctrl-A. As in QEMU's stdio
+ * multiplexer, the escape works whether or not stdin is a terminal. EOF on
+ * stdin just stops input.
  *
  * Threads: console_init and console_start_input on the main thread; one
  * reader thread (started here) delivers input bytes; console_write from any
@@ -27,10 +29,22 @@ typedef bool (*console_input_fn)(void *ctx, uint8_t byte);
 /* Ctrl-A X: the user asked to quit. */
 typedef void (*console_quit_fn)(void *ctx);
 
+/* The monitor behind Ctrl-A C: `enter` shows its prompt; `feed` takes each
+ * byte typed while it is active and returns false when the user asked to
+ * quit. Both run on the reader thread. */
+struct console_monitor_hooks {
+    void (*enter)(void *ctx);
+    bool (*feed)(void *ctx, uint8_t byte);
+    void *ctx;
+};
+
 /* Raw mode if stdin is a terminal, restore hooks, SIGPIPE ignored. Idempotent. */
 void console_init(void);
 /* Start the reader thread. */
 bool console_start_input(console_input_fn input, console_quit_fn quit, void *ctx);
+/* Give Ctrl-A C a monitor; before console_start_input. Without one, Ctrl-A C
+ * says there is none. */
+void console_set_monitor(const struct console_monitor_hooks *hooks);
 /* Write guest output to stdout now (no buffering). */
 void console_write(const void *buf, size_t len);
 void console_putc(uint8_t byte);
@@ -43,6 +57,7 @@ enum console_action {
     CONSOLE_DELIVER,            /* give *out to the guest */
     CONSOLE_QUIT,               /* Ctrl-A X */
     CONSOLE_HELP,               /* Ctrl-A H */
+    CONSOLE_MONITOR,            /* Ctrl-A C: guest <-> monitor */
 };
 
 struct console_escape {

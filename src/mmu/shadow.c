@@ -78,6 +78,26 @@ void shadow_table_destroy(struct shadow_table *t)
     pthread_mutex_destroy(&t->create_lock);
 }
 
+unsigned shadow_page_live_entries(const struct shadow_page *sp)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < SHADOW_ENTRIES; i++)
+        n += (atomic_load_explicit(&sp->entry[i], memory_order_relaxed) & SE_VALID) != 0;
+    return n;
+}
+
+void shadow_table_summarize(const struct shadow_table *t, struct shadow_summary *s)
+{
+    memset(s, 0, sizeof *s);
+    for (const struct shadow_page *sp = t->all; sp; sp = sp->all_next) {
+        s->pages++;
+        if (sp->level < WALK_MAX_LEVELS)
+            s->pages_at_level[sp->level]++;
+        s->live_entries += shadow_page_live_entries(sp);
+        s->unconfirmed += sp->unconfirmed;
+    }
+}
+
 struct shadow_page *shadow_find(struct shadow_table *t, uint64_t gfn, unsigned level)
 {
     struct shadow_page *sp =

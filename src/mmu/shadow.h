@@ -99,6 +99,19 @@ void shadow_table_destroy(struct shadow_table *t);
  * other harts may be reading them). */
 void shadow_table_invalidate_all(struct shadow_table *t);
 
+/* What a table holds, for the monitor's `info shadow`. */
+struct shadow_summary {
+    uint64_t pages;
+    uint64_t pages_at_level[WALK_MAX_LEVELS];
+    uint64_t live_entries;              /* valid derived entries, counted page by page */
+    uint64_t unconfirmed;               /* pages whose write trace is not yet confirmed */
+};
+/* Read-only. Pages are created and (per-hart mode) freed by the owner
+ * hart without a lock, so call it only while the owner does not run. */
+void shadow_table_summarize(const struct shadow_table *t, struct shadow_summary *s);
+/* Valid derived entries of one page. */
+unsigned shadow_page_live_entries(const struct shadow_page *sp);
+
 /* The shadow page of (gfn, level), or NULL. Lock-free. */
 struct shadow_page *shadow_find(struct shadow_table *t, uint64_t gfn, unsigned level);
 /* Find or create it; *created tells which. NULL only when out of memory. */
