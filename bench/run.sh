@@ -256,7 +256,7 @@ plot() {
   done
   local panels=()
   [[ " $workloads " == *" boot "* ]] && panels+=("set title 'Linux boot to PASS (lower is better)'; set xlabel 'harts (-smp)'; set ylabel 'seconds'; set style data histograms; set style histogram clustered gap 1; set style fill solid 0.8 border -1; set yrange [0:*]; unset logscale y; plot $boot_plot")
-  [[ " $workloads " == *" ptbench "* ]] && panels+=("set title 'ptbench: page-table ops under shoot-downs (higher is better)'; set xlabel 'harts (-smp)'; set ylabel 'ops/s (guest clock)'; set style data linespoints; set logscale y; set autoscale y; set logscale x 2; set xrange [0.8:10]; plot $pt_plot")
+  [[ " $workloads " == *" ptbench "* ]] && panels+=("set title 'ptbench: page-table ops under shoot-downs (higher is better)'; set xlabel 'harts (-smp)'; set ylabel 'ops/s (guest clock)'; set key top right; set style data linespoints; set logscale y; set autoscale y; set logscale x 2; set xrange [0.8:10]; plot $pt_plot")
   [ ${#panels[@]} -gt 0 ] || return 0
   {
     echo "set terminal pngcairo size $((640 * ${#panels[@]})),480 font ',10'"
