@@ -14,6 +14,7 @@ PACKAGES=(
   opensbi u-boot-qemu                                         # firmware that boots on umbra
   e2fsprogs e2tools cpio expect spin                          # disk images, console driver, model checker
   hyperfine gnuplot-nox time                                  # benchmarks
+  groff-base bsdextrautils binutils-riscv64-unknown-elf       # manual page check, trace test
 )
 
 missing=()
