@@ -63,6 +63,8 @@ bool coherence_init(struct coherence *co, struct guest_mem *mem, unsigned nharts
                           (struct shadow_hooks){ own_page_created, own_page_freed, ch });
         ch->table = opt->shared_table ? &co->shared : &ch->own;
         atomic_init(&ch->parked, true);     /* not running until its thread starts */
+        pthread_mutex_init(&ch->bell_lock, NULL);
+        pthread_cond_init(&ch->bell_cond, NULL);
     }
     return mem_trace_init(mem, (struct mem_trace_hooks){ producer_store_begin,
                                                          producer_store_end, co });
@@ -70,8 +72,11 @@ bool coherence_init(struct coherence *co, struct guest_mem *mem, unsigned nharts
 
 void coherence_destroy(struct coherence *co)
 {
-    for (unsigned h = 0; h < co->nharts; h++)
+    for (unsigned h = 0; h < co->nharts; h++) {
         shadow_table_destroy(&co->hart[h].own);
+        pthread_cond_destroy(&co->hart[h].bell_cond);
+        pthread_mutex_destroy(&co->hart[h].bell_lock);
+    }
     shadow_table_destroy(&co->shared);
     patch_matrix_destroy(&co->matrix);
     pthread_mutex_destroy(&co->dma_lock);
@@ -93,21 +98,36 @@ static void flush_fast_cache_if_stale(struct coherence_hart *ch)
     ch->fast_stale = false;
 }
 
-void coherence_fence(struct coherence_hart *ch, uint64_t satp, enum priv priv, bool sum, bool mxr)
+static void fence_body(struct coherence_hart *ch, const struct coherence_settings *s)
 {
-    ch->stats.coherency_events++;
     if (ch->co->opt.strategy == COHERENCE_FLUSH) {
         coherence_drop_all(ch);
         return;
     }
-    coherence_boundary(ch);     /* a fence is between instructions: our own step 2 */
+    trace_boundary(ch);         /* a fence is between instructions: our own step 2 */
     if (atomic_exchange(&ch->resync, false))
         consumer_resync(ch);
     consumer_drain(ch);
     trace_confirm(ch);
     flush_fast_cache_if_stale(ch);
-    if (ch->co->opt.audit)
-        audit_check(ch, satp, priv, sum, mxr);
+    if (ch->co->opt.audit && s)
+        audit_check(ch, s->satp, s->priv, s->sum, s->mxr);
+}
+
+/* Every remote request posted before the event begins is covered by it
+ * (remote.c), whichever way the event came. */
+void fence_event(struct coherence_hart *ch, const struct coherence_settings *s)
+{
+    uint64_t covered = atomic_load(&ch->remote_req[REMOTE_SFENCE_VMA]);
+    ch->stats.coherency_events++;
+    fence_body(ch, s);
+    remote_fence_done(ch, REMOTE_SFENCE_VMA, covered);
+}
+
+void coherence_fence(struct coherence_hart *ch, uint64_t satp, enum priv priv, bool sum, bool mxr)
+{
+    const struct coherence_settings s = { satp, priv, sum, mxr };
+    fence_event(ch, &s);
 }
 
 void coherence_drop_all(struct coherence_hart *ch)

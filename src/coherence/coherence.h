@@ -20,6 +20,9 @@
  *               else guest walk and derive the path.
  *   audit.c     --audit: the invariant of DESIGN.md section 2, checked at
  *               every coherency event.
+ *   remote.c    remote coherency events (SBI remote SFENCE.VMA and
+ *               FENCE.I): queued for a parked hart until it resumes, waited
+ *               for (sleeping, not spinning) when the target is running.
  *   stats.c     --stats / --stats-json counters.
  *
  * Threads: each hart thread calls the coherence_hart_* functions for its
@@ -71,6 +74,34 @@ struct coherence_stats {
     uint64_t resyncs;           /* full resyncs after a ring overflow */
     uint64_t page_walks;        /* guest page-table walks */
     uint64_t shootdowns;        /* eager: synchronous updates this hart waited for */
+    uint64_t remote_fences_queued;  /* asked by this hart of a parked hart: not waited for */
+    uint64_t remote_fences_waited;  /* asked by this hart of a running hart: waited for */
+    uint64_t remote_fences_served;  /* asked of this hart, served at its boundary or resume */
+};
+
+/* A hart's translation settings at a coherency event, for the audit. */
+struct coherence_settings {
+    uint64_t satp;
+    enum priv priv;
+    bool sum, mxr;
+};
+
+/* The coherency events one hart may ask of another (remote.c). */
+enum coherence_remote_kind {
+    REMOTE_SFENCE_VMA,          /* translations: this mechanism's own event */
+    REMOTE_FENCE_I,             /* fetched code: the hart's own, through a hook */
+    REMOTE_KINDS,
+};
+
+/* What serving a remote event needs from the hart above (set by machine/,
+ * called on the hart's own thread). */
+struct coherence_hart_hooks {
+    /* The hart's current settings, for the audit of a served SFENCE.VMA
+     * (NULL: no audit then). */
+    void (*settings)(void *ctx, struct coherence_settings *s);
+    /* A served FENCE.I (NULL: a host fence is all it takes). */
+    void (*fence_i)(void *ctx);
+    void *ctx;
 };
 
 struct coherence;
@@ -88,6 +119,17 @@ struct coherence_hart {
     _Atomic bool parked;                /* not executing: WFI, stopped or not started */
     _Atomic uint64_t shootdown_req;     /* eager strategy */
     _Atomic uint64_t shootdown_ack;
+    /* Remote events (remote.c), per kind: other harts bump remote_req; this
+     * hart sets remote_ack to the request count its latest event covered. */
+    _Atomic uint64_t remote_req[REMOTE_KINDS];
+    _Atomic uint64_t remote_ack[REMOTE_KINDS];
+    /* The doorbell a hart sleeps on while it waits for remote fences: bumped
+     * whenever what it waits for may have changed. */
+    _Atomic uint64_t bell;
+    _Atomic bool sleeping;
+    pthread_mutex_t bell_lock;
+    pthread_cond_t bell_cond;
+    struct coherence_hart_hooks hooks;
     struct coherence_stats stats;
 };
 
@@ -140,20 +182,39 @@ void coherence_drop_all(struct coherence_hart *ch);
 
 /* Called at least every few hundred instructions (and before the first one
  * after being parked): purges fast-cache write permission for newly traced
- * frames and serves eager shoot-downs. */
+ * frames, serves eager shoot-downs and remote fences. */
 void coherence_boundary(struct coherence_hart *ch);
 static inline void coherence_boundary_fast(struct coherence_hart *ch)
 {
     if (atomic_load_explicit(&ch->co->trace_epoch, memory_order_relaxed) !=
             atomic_load_explicit(&ch->seen_epoch, memory_order_relaxed) ||
         atomic_load_explicit(&ch->shootdown_req, memory_order_relaxed) !=
-            atomic_load_explicit(&ch->shootdown_ack, memory_order_relaxed))
+            atomic_load_explicit(&ch->shootdown_ack, memory_order_relaxed) ||
+        atomic_load_explicit(&ch->remote_req[REMOTE_SFENCE_VMA], memory_order_relaxed) !=
+            atomic_load_explicit(&ch->remote_ack[REMOTE_SFENCE_VMA], memory_order_relaxed) ||
+        atomic_load_explicit(&ch->remote_req[REMOTE_FENCE_I], memory_order_relaxed) !=
+            atomic_load_explicit(&ch->remote_ack[REMOTE_FENCE_I], memory_order_relaxed))
         coherence_boundary(ch);
 }
 
 /* The hart stops / resumes executing instructions (WFI, HSM stop, exit). */
 void coherence_park(struct coherence_hart *ch);
 void coherence_unpark(struct coherence_hart *ch);
+
+/* ---- remote coherency events (remote.c) ---- */
+void coherence_hart_set_hooks(struct coherence_hart *ch, struct coherence_hart_hooks hooks);
+
+/* Hart `self` asks every hart in `targets` (bit h = hart h; self's own bit
+ * is ignored: the caller fences itself) for a coherency event of `kind`,
+ * and returns once each target has either passed such an event after the
+ * request, or is parked — then the event is queued and the target performs
+ * it as it resumes, before its next instruction, which is as good: a parked
+ * hart neither translates nor fetches. A running target serves the request
+ * at its next boundary; meanwhile `self` sleeps on its doorbell and serves
+ * requests aimed at itself, so two harts fencing each other cannot wait
+ * forever. Counts remote_fences_queued / _waited in self's stats. */
+void coherence_remote_fence(struct coherence_hart *self, uint32_t targets,
+                            enum coherence_remote_kind kind);
 
 /* ---- reports ---- */
 struct coherence_report {

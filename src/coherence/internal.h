@@ -15,7 +15,11 @@ static inline uint64_t frame_index(const struct coherence *co, uint64_t pa)
     return (pa - co->mem->ram_base) >> PAGE_SHIFT;
 }
 
+/* coherence.c: a coherency event; s = NULL skips the audit. */
+void fence_event(struct coherence_hart *ch, const struct coherence_settings *s);
+
 /* trace.c */
+void trace_boundary(struct coherence_hart *ch);
 void trace_place(struct coherence *co, struct shadow_table *t, struct shadow_page *sp);
 void trace_remove(struct coherence *co, struct shadow_table *t, struct shadow_page *sp);
 void trace_confirm(struct coherence_hart *ch);
@@ -29,6 +33,13 @@ void producer_serve_shootdown(struct coherence_hart *ch);
 unsigned consumer_rederive_page(struct coherence_hart *ch, struct shadow_page *sp);
 void consumer_drain(struct coherence_hart *ch);
 void consumer_resync(struct coherence_hart *ch);
+
+/* remote.c */
+void remote_ring(struct coherence_hart *ch);
+void remote_fence_done(struct coherence_hart *ch, enum coherence_remote_kind kind,
+                       uint64_t covered);
+void remote_fence_serve(struct coherence_hart *ch);
+void remote_fence_parked(struct coherence_hart *ch);
 
 /* audit.c */
 /* Does derived entry e grant at most what `fresh` grants? */

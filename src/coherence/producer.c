@@ -60,6 +60,7 @@ static void shoot_down(struct coherence *co, unsigned producer, uint32_t consume
             want[h] = atomic_fetch_add(&co->hart[h].shootdown_req, 1) + 1;
             if (co->hooks.kick)
                 co->hooks.kick(co->hooks.ctx, h);
+            remote_ring(&co->hart[h]);      /* it may sleep waiting for a remote fence */
         }
     struct coherence_hart *self = &co->hart[producer];
     for (unsigned h = 0; h < co->nharts; h++) {

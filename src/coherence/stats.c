@@ -23,6 +23,9 @@ FIELD(page_walks, r->s.page_walks)
 FIELD(shadow_entries, r->shadow_entries)
 FIELD(shadow_pages, r->shadow_pages)
 FIELD(shootdowns, r->s.shootdowns)
+FIELD(remote_fences_queued, r->s.remote_fences_queued)
+FIELD(remote_fences_waited, r->s.remote_fences_waited)
+FIELD(remote_fences_served, r->s.remote_fences_served)
 #undef FIELD
 
 static const struct stat_field fields[] = {
@@ -30,6 +33,7 @@ static const struct stat_field fields[] = {
     F(coherency_events), F(patches_produced), F(patches_applied), F(patches_stale),
     F(invalidated), F(rewalked), F(revalidated), F(ring_high_water), F(ring_overflows),
     F(resyncs), F(page_walks), F(shadow_entries), F(shadow_pages), F(shootdowns),
+    F(remote_fences_queued), F(remote_fences_waited), F(remote_fences_served),
 #undef F
 };
 #define NFIELDS (sizeof fields / sizeof fields[0])
@@ -40,10 +44,10 @@ void coherence_stats_text(FILE *out, const struct coherence *co, const uint64_t 
             coherence_strategy_name(co->opt.strategy),
             co->opt.shared_table ? "shared" : "per-hart",
             co->opt.stale == STALE_INVALIDATE ? "invalidate" : "rewalk");
-    fprintf(out, "  %-18s", "hart");
+    fprintf(out, "  %-20s", "hart");
     for (unsigned h = 0; h < co->nharts; h++)
         fprintf(out, " %14u", h);
-    fprintf(out, "\n  %-18s", "instret");
+    fprintf(out, "\n  %-20s", "instret");
     for (unsigned h = 0; h < co->nharts; h++)
         fprintf(out, " %14" PRIu64, instret[h]);
     fputc('\n', out);
@@ -51,7 +55,7 @@ void coherence_stats_text(FILE *out, const struct coherence *co, const uint64_t 
     for (unsigned h = 0; h < co->nharts; h++)
         coherence_report(co, h, &r[h]);
     for (size_t f = 0; f < NFIELDS; f++) {
-        fprintf(out, "  %-18s", fields[f].name);
+        fprintf(out, "  %-20s", fields[f].name);
         for (unsigned h = 0; h < co->nharts; h++)
             fprintf(out, " %14" PRIu64, fields[f].get(&r[h]));
         fputc('\n', out);

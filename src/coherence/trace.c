@@ -142,7 +142,9 @@ static void purge_traced_write_entries(struct coherence_hart *ch)
         }
 }
 
-void coherence_boundary(struct coherence_hart *ch)
+/* The boundary's own duties, without serving remote fences (a coherency
+ * event runs this itself). */
+void trace_boundary(struct coherence_hart *ch)
 {
     uint64_t epoch = atomic_load(&ch->co->trace_epoch);
     if (epoch != atomic_load_explicit(&ch->seen_epoch, memory_order_relaxed)) {
@@ -153,10 +155,17 @@ void coherence_boundary(struct coherence_hart *ch)
     producer_serve_shootdown(ch);
 }
 
+void coherence_boundary(struct coherence_hart *ch)
+{
+    trace_boundary(ch);
+    remote_fence_serve(ch);
+}
+
 void coherence_park(struct coherence_hart *ch)
 {
     coherence_boundary(ch);
     atomic_store(&ch->parked, true);
+    remote_fence_parked(ch);
 }
 
 void coherence_unpark(struct coherence_hart *ch)

@@ -285,6 +285,10 @@ static bool exec_sfence_vma(struct hart *h, const struct insn *in)
 /* ECALL raises environment-call-from-U/S/M: causes 8, 9, 11 are 8 + priv. */
 static bool exec_ecall(struct hart *h)
 {
+    /* -bios builtin: umbra plays M-mode and serves S-mode's SBI calls; the
+     * call counts as a trap, not a retired instruction. */
+    if (h->priv == PRIV_S && h->sbi_ecall && h->sbi_ecall(h->sbi_ctx, h))
+        return false;
     trap_exception(h, CAUSE_ECALL_U + (uint64_t)h->priv, 0);
     return false;
 }

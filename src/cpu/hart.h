@@ -129,6 +129,13 @@ struct hart {
      * with mmu_walk alone and drop the fast cache at every SFENCE.VMA. */
     struct coherence_hart *coherence;
 
+    /* ---- -bios builtin (machine/sbi.h): when set, an ECALL from S-mode
+     * calls sbi_ecall instead of trapping to M. It returns true when it
+     * served the call (it then set pc, a0 and a1 itself), false to let the
+     * ECALL trap as usual. NULL otherwise. ---- */
+    bool (*sbi_ecall)(void *ctx, struct hart *h);
+    void *sbi_ctx;
+
     /* ---- decode memo: decode() is a pure function of the instruction
      * bits, so its result is remembered per bit pattern. Keyed by the bits
      * themselves, it can never go stale, whatever the guest writes. ---- */

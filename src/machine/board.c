@@ -371,7 +371,7 @@ static int read_image(const char *path, const char *what, struct image *img)
 static int read_images(struct board *b)
 {
     const struct umbra_options *o = b->opts;
-    if (!o->bios_none) {
+    if (!o->bios_none && !o->bios_builtin) {
         char err[LOADER_ERR_LEN];
         if (!image_read(o->bios, "-bios", &b->bios_img, err, sizeof err)) {
             if (!strcmp(o->bios, OPT_DEFAULT_BIOS) && access(o->bios, F_OK) != 0)
@@ -488,6 +488,8 @@ static int place_images(struct board *b)
     if (b->kernel_img.data) {
         uint64_t flat = board_kernel_flat_addr(boot->firmware.high, boot->has_firmware,
                                                b->mem.ram_base);
+        if (b->opts->bios_builtin)
+            flat = b->mem.ram_base + BOARD_BUILTIN_KERNEL_OFFSET;
         if (!loader_place(&b->mem, &map, &b->kernel_img, flat, &boot->kernel, err, sizeof err))
             return report(EXIT_STATUS_BAD_FILE, "%s", err);
         boot->has_kernel = true;
@@ -531,6 +533,10 @@ static int setup_htif(struct board *b)
  * a0 = mhartid, a1 = device tree, a2 = fw_dynamic_info. */
 static void reset_harts(struct board *b)
 {
+    if (b->sbi) {
+        sbi_boot(b->sbi, b->boot.start_pc, b->boot.fdt_addr);
+        return;
+    }
     for (unsigned i = 0; i < b->nharts; i++) {
         struct hart *h = &b->harts[i];
         hart_reset(h, b->boot.start_pc);
@@ -540,9 +546,13 @@ static void reset_harts(struct board *b)
     }
 }
 
+/* Under -bios builtin a stopped hart first waits for its HSM hart_start. */
 static void *hart_thread(void *arg)
 {
-    hart_run(arg, 0);
+    struct hart *h = arg;
+    if (h->sbi_ctx && !sbi_hart_await_start(h->sbi_ctx, h))
+        return NULL;
+    hart_run(h, 0);
     return NULL;
 }
 
@@ -635,6 +645,43 @@ int board_run(struct board *b)
 
 /* ---------------------------------------------------------- create/destroy */
 
+/* ------------------------------------------------------- -bios builtin */
+
+static void sbi_console_write(void *ctx, const void *buf, size_t len)
+{
+    console_write(buf, len);
+}
+
+/* SBI console input: the bytes the console has put in the UART's receive
+ * FIFO, taken as the guest's driver would (LSR.DR, then RBR). */
+static int sbi_console_getc(void *ctx)
+{
+    struct board *b = ctx;
+    uint64_t lsr = 0, rbr = 0;
+    if (!mem_read(&b->mem, BOARD_UART_BASE + UART_LSR, 1, &lsr) || !(lsr & UART_LSR_DR))
+        return -1;
+    if (!mem_read(&b->mem, BOARD_UART_BASE + UART_RBR_THR_DLL, 1, &rbr))
+        return -1;
+    return (int)(rbr & 0xff);
+}
+
+static void sbi_system_reset(void *ctx, bool reboot, int exit_code)
+{
+    board_stop(ctx, reboot ? STOP_RESET : STOP_EXIT, exit_code);
+}
+
+static int setup_sbi(struct board *b)
+{
+    if (!b->opts->bios_builtin)
+        return 0;
+    b->sbi = calloc(1, sizeof *b->sbi);
+    if (!b->sbi)
+        return report(EXIT_STATUS_BAD_FILE, "out of memory");
+    sbi_init(b->sbi, b->harts, b->nharts, &b->mem,
+             (struct sbi_platform){ sbi_console_write, sbi_console_getc, sbi_system_reset, b });
+    return 0;
+}
+
 static int setup_coherence(struct board *b)
 {
     const struct umbra_options *o = b->opts;
@@ -688,6 +735,8 @@ int board_create(struct board *b, const struct umbra_options *o)
     if (!rc)
         rc = create_devices(b);
     if (!rc)
+        rc = setup_sbi(b);
+    if (!rc)
         rc = read_images(b);
     if (!rc)
         rc = place_images(b);
@@ -721,6 +770,11 @@ void board_destroy(struct board *b)
         coherence_destroy(b->co);
         free(b->co);
         b->co = NULL;
+    }
+    if (b->sbi) {
+        sbi_destroy(b->sbi);
+        free(b->sbi);
+        b->sbi = NULL;
     }
     if (b->harts) {
         for (unsigned i = 0; i < b->nharts; i++)

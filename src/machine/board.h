@@ -24,6 +24,13 @@
  * directly instead of running a reset vector, because harts fetch only from
  * RAM. Both fw_jump and fw_dynamic boot this way.
  *
+ * -bios builtin (machine/sbi.h): no firmware image; a flat kernel goes at
+ * 0x80200000, where it would follow OpenSBI, and the harts start in S-mode
+ * as umbra's own SBI sets them up: hart 0 at the kernel entry with a0 = 0,
+ * a1 = device tree, the others stopped until an HSM hart_start. Nothing in
+ * RAM is reserved for firmware then, and the device tree says so by saying
+ * nothing: umbra never adds a reserved-memory node.
+ *
  * Reset (sifive,test 0x7777, e.g. Linux `reboot`): every hart stops, every
  * device is reset, the images are placed again and the harts restart from
  * the boot state; RAM is otherwise kept, as on QEMU. With -no-reboot umbra
@@ -54,6 +61,7 @@
 #include "machine/loader.h"
 #include "machine/monitor.h"
 #include "machine/options.h"
+#include "machine/sbi.h"
 #include "mem/guest_mem.h"
 
 /* The memory map (QEMU virt). */
@@ -70,6 +78,7 @@
 #define BOARD_VIRTIO_COUNT 8
 #define BOARD_VIRTIO_IRQ0 1            /* slot n drives PLIC source 1 + n */
 #define BOARD_RAM_BASE 0x80000000ull
+#define BOARD_BUILTIN_KERNEL_OFFSET 0x200000ull  /* -bios builtin: kernel at RAM + 2 MiB */
 
 /* What the device tree tells the guest about each hart. Zicntr and Zihpm
  * are left out: Linux 6.1 and OpenSBI 1.1 ignore them, and the multi-letter
@@ -111,6 +120,7 @@ struct board {
     unsigned nharts;
     struct hart *harts;
     struct coherence *co;       /* the shadow-table coherence mechanism */
+    struct sbi *sbi;            /* -bios builtin; NULL otherwise */
     FILE *stats_json;           /* --stats-json, opened before the guest runs */
     pthread_t threads[OPT_MAX_HARTS];
     _Atomic bool halt;

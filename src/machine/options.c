@@ -235,17 +235,19 @@ static bool opt_memory(struct parse_state *ps, const char *value)
 
 static bool opt_bios(struct parse_state *ps, const char *value)
 {
+    ps->o->bios_none = ps->o->bios_builtin = false;
     if (!strcmp(value, "none")) {
         ps->o->bios = NULL;
         ps->o->bios_none = true;
+    } else if (!strcmp(value, "builtin")) {
+        ps->o->bios = NULL;
+        ps->o->bios_builtin = true;
     } else if (!strcmp(value, "default")) {
         ps->o->bios = OPT_DEFAULT_BIOS;
-        ps->o->bios_none = false;
     } else if (!*value) {
-        return usage_error(ps, "-bios needs a file name or 'none'");
+        return usage_error(ps, "-bios needs a file name, 'none' or 'builtin'");
     } else {
         ps->o->bios = value;
-        ps->o->bios_none = false;
     }
     return true;
 }
@@ -586,6 +588,8 @@ void options_print_usage(FILE *out)
           "  -m SIZE                  RAM at 0x80000000: 512M, 1G, 1024 (MiB) (default 128M)\n"
           "  -bios FILE|none          firmware at 0x80000000 (default: Debian's OpenSBI\n"
           "                           " OPT_DEFAULT_BIOS ")\n"
+          "  -bios builtin            no firmware: umbra serves SBI v2.0 calls itself; the\n"
+          "                           harts start in S-mode, the kernel at 0x80200000\n"
           "  -kernel FILE             ELF or flat image (flat: 0x80200000 after firmware,\n"
           "                           0x80000000 with -bios none)\n"
           "  -initrd FILE             initial RAM disk (needs -kernel)\n"
@@ -674,6 +678,8 @@ static bool check_combinations(struct parse_state *ps)
     /* Nothing would run: the harts would start in zeroed RAM. */
     if (o->bios_none && !o->kernel && !o->dumpdtb)
         return usage_error(ps, "-bios none needs -kernel (nothing to run)");
+    if (o->bios_builtin && !o->kernel && !o->dumpdtb)
+        return usage_error(ps, "-bios builtin needs -kernel (nothing to run)");
     return true;
 }
 

@@ -59,8 +59,9 @@ struct drive_opt {
 struct umbra_options {
     uint64_t ram_size;
     unsigned nharts;
-    const char *bios;           /* file name; NULL with bios_none */
+    const char *bios;           /* file name; NULL with bios_none or bios_builtin */
     bool bios_none;
+    bool bios_builtin;          /* -bios builtin: umbra's own SBI (machine/sbi.h) */
     const char *kernel, *initrd, *append, *dtb, *dumpdtb;
     char dumpdtb_path[OPT_PATH_MAX];    /* holds -machine virt,dumpdtb=FILE */
 

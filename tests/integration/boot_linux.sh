@@ -2,20 +2,37 @@
 # OpenSBI (fw_jump) + Linux + the smoke initramfs: the guest checks SMP,
 # interrupts, timers, fork/exec, threads and pipes, prints UMBRA-SMOKE PASS
 # and powers off; umbra must then exit with status 0.
+# With BIOS=builtin in the environment umbra's own SBI replaces OpenSBI, and
+# on several harts the remote fences of --stats-json must have been used:
+# Linux's TLB shoot-downs reach other harts as SBI remote SFENCE.VMA calls.
 #   boot_linux.sh MACHINE GUEST_DIR [HARTS]
 set -eu
 . "$(dirname "$0")/lib.sh"
 machine=$1
 guest=$2
 harts=${3:-4}
-need_file "$FW_JUMP" opensbi
+need_bios
 need_guest "$guest"
 need_cmd timeout coreutils
 
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+json=$(mktemp)
+trap 'rm -f "$log" "$json"' EXIT
 run_linux "$log" "$machine" "$guest" "$harts" -initrd "$guest/smoke.cpio.gz" \
-    -append "console=ttyS0 earlycon=sbi"
+    -append "console=ttyS0 earlycon=sbi" --stats-json "$json"
 expect_smoke_pass "$log"
 grep -q "online cpus (sysconf) = $harts" "$log" || fail "the guest did not see $harts harts"
+if [ "$BIOS" = builtin ]; then
+    grep -q "SBI implementation ID=0x554d4252" "$log" || fail "Linux did not find umbra's SBI"
+    if [ "$harts" -gt 1 ]; then
+        # sum NAME: one field of every hart's object, added up
+        sum() { sed -n "s/.*\"$1\": \([0-9]*\).*/\1/p" "$json" | awk '{ s += $1 } END { print s + 0 }'; }
+        asked=$(( $(sum remote_fences_queued) + $(sum remote_fences_waited) ))
+        served=$(sum remote_fences_served)
+        echo "remote fences: queued $(sum remote_fences_queued), waited $(sum remote_fences_waited), served $served"
+        [ "$asked" -gt 0 ] || fail "no remote fence was asked for"
+        [ "$served" -gt 0 ] && [ "$served" -le "$asked" ] ||
+            fail "$served remote fences served for $asked asked"
+    fi
+fi
 echo "PASS"

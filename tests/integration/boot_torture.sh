@@ -11,7 +11,7 @@ guest=$2
 initrd=$3
 harts=$4
 shift 4
-need_file "$FW_JUMP" opensbi
+need_bios
 need_guest "$guest"
 [ -f "$initrd" ] || fail "no torture initramfs at $initrd"
 

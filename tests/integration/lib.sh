@@ -3,6 +3,9 @@
 # only when a Debian package it needs is not installed.
 
 FW_JUMP=/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.bin
+# The firmware run_linux boots with: OpenSBI's fw_jump unless the test's
+# environment says otherwise (BIOS=builtin: umbra's own SBI).
+BIOS=${BIOS:-$FW_JUMP}
 UBOOT_SMODE=/usr/lib/u-boot/qemu-riscv64_smode/u-boot.bin
 
 skip() {
@@ -25,6 +28,11 @@ need_cmd() {
     command -v "$1" >/dev/null 2>&1 || skip "'$1' is missing: install the Debian package '$2'"
 }
 
+# need_bios: the firmware run_linux needs (nothing for -bios builtin)
+need_bios() {
+    [ "$BIOS" = builtin ] || need_file "$BIOS" opensbi
+}
+
 # need_guest DIR: the Linux guest images (not a package: their absence is a failure)
 need_guest() {
     [ -f "$1/Image" ] && [ -f "$1/smoke.cpio.gz" ] ||
@@ -45,9 +53,9 @@ run_machine() {
     cat "$log"
 }
 
-# run_linux LOG MACHINE GUEST_DIR HARTS ARGS...: OpenSBI (fw_jump) + the
-# guest's kernel on HARTS harts with 512 MiB, plus ARGS (initrd, drives,
-# -append, umbra options); sets $status like run_machine.
+# run_linux LOG MACHINE GUEST_DIR HARTS ARGS...: $BIOS (OpenSBI's fw_jump by
+# default) + the guest's kernel on HARTS harts with 512 MiB, plus ARGS
+# (initrd, drives, -append, umbra options); sets $status like run_machine.
 run_linux() {
     log=$1
     machine=$2
@@ -55,7 +63,7 @@ run_linux() {
     harts=$4
     shift 4
     run_machine "$log" 540 "$machine" -machine virt -nographic -smp "$harts" -m 512M \
-        -bios "$FW_JUMP" -kernel "$guest/Image" "$@"
+        -bios "$BIOS" -kernel "$guest/Image" "$@"
 }
 
 # expect_smoke_pass LOG: the smoke guest's result line and a clean exit
