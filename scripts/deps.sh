@@ -13,6 +13,7 @@ PACKAGES=(
   qemu-system-misc                                            # the reference machine (tests, benchmarks)
   opensbi u-boot-qemu                                         # firmware that boots on umbra
   e2fsprogs e2tools cpio expect spin                          # disk images, console driver, model checker
+  gdb-multiarch                                               # the gdb stub's tests
   hyperfine gnuplot-nox time                                  # benchmarks
   groff-base bsdextrautils binutils-riscv64-unknown-elf       # manual page check, trace test
 )

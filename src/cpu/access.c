@@ -18,6 +18,7 @@
 #include "cpu/access.h"
 
 #include "coherence/coherence.h"
+#include "cpu/debug.h"
 #include "cpu/trap.h"
 
 enum xlate_status { XLATE_OK = 0, XLATE_PAGE_FAULT, XLATE_ACCESS_FAULT };
@@ -121,6 +122,12 @@ static enum xlate_status translate(struct hart *h, uint64_t va, unsigned len, en
     }
     if (!pmp_check(&h->pmp, *pa, len, acc, eff))
         return XLATE_ACCESS_FAULT;
+    /* A debugger's watchpoint is set: report the access and keep the page
+     * out of the fast cache, so the next access comes here too. */
+    if (h->debug_watching && acc != ACCESS_EXEC) {
+        debug_note_access(h, va, len, acc);
+        return XLATE_OK;
+    }
     maybe_fill(h, va, *pa, acc, eff, pte_perms);
     return XLATE_OK;
 }

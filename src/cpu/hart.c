@@ -16,6 +16,7 @@
 
 #include "coherence/coherence.h"
 #include "cpu/access.h"
+#include "cpu/debug.h"
 #include "cpu/trap.h"
 
 #define POLL_INTERVAL 256
@@ -103,6 +104,10 @@ static uint64_t run_batches(struct hart *h, uint64_t max_insns)
         h->poll_now = false;
         if (h->coherence)
             coherence_boundary_fast(h->coherence);
+        if (atomic_load_explicit(&h->debug_attention, memory_order_relaxed)) {
+            retired += debug_hart_slice(h, POLL_INTERVAL);   /* cpu/debug.h */
+            continue;
+        }
         trap_poll_interrupts(h);
         for (unsigned i = 0; i < POLL_INTERVAL && !h->poll_now; i++) {
             if (hart_execute_one(h))

@@ -22,6 +22,7 @@
 #define HART_DECODE_MEMO_SIZE 4096      /* power of two */
 
 struct coherence_hart;
+struct debug_hub;
 
 /* mip / mie bits (privileged spec 3.1.9). */
 #define IRQ_SSI 1
@@ -157,6 +158,14 @@ struct hart {
     pthread_mutex_t wait_lock;  /* WFI sleeps on wait_cond until kicked */
     pthread_cond_t wait_cond;
     _Atomic bool kicked;        /* shared: set by hart_kick, cleared by the hart */
+
+    /* ---- debugger (cpu/debug.h): with debug_attention set, run_batches
+     * hands each poll interval to debug_hart_slice; debug_watching sends
+     * every data access through the slow path. Both stay false, and cost
+     * one relaxed load per poll interval, without a debugger. ---- */
+    _Atomic bool debug_attention;   /* shared: set by the debugger's thread */
+    bool debug_watching;            /* hart thread: a watchpoint is set */
+    struct debug_hub *debug;        /* NULL without a debugger */
 };
 
 /* Put a hart in its reset state (privileged spec 3.4): M-mode, pc = reset_pc,

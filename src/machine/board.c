@@ -16,6 +16,7 @@
 #include "dev/virtio_blk.h"
 #include "dev/virtio_mmio.h"
 #include "machine/console.h"
+#include "machine/gdbstub.h"
 #include "machine/monitor.h"
 
 #define MiB (1ull << 20)
@@ -618,8 +619,28 @@ static void report_stats(struct board *b)
     }
 }
 
+/* The debugger's `k`: end the run as a poweroff would. */
+static void gdb_kill(void *ctx)
+{
+    board_stop(ctx, STOP_EXIT, 0);
+}
+
+/* -s / -gdb: listen before any hart runs, so -S holds them from the start. */
+static int start_gdbstub(struct board *b)
+{
+    const struct umbra_options *o = b->opts;
+    if (!o->gdb)
+        return 0;
+    const struct gdbstub_hooks hooks = { gdb_kill, b };
+    b->gdb = gdbstub_start(o->gdb_host, o->gdb_port, b->harts, b->nharts, &b->halt,
+                           o->gdb_wait, hooks);
+    return b->gdb ? 0 : EXIT_STATUS_BAD_FILE;
+}
+
 int board_run(struct board *b)
 {
+    if (start_gdbstub(b))
+        return EXIT_STATUS_BAD_FILE;
     char why[OPT_PATH_MAX + 64];
     if (b->opts->trace_mask && !tracelog_open(b->opts->trace_mask, b->opts->trace_file, why,
                                               sizeof why))
@@ -639,6 +660,8 @@ int board_run(struct board *b)
         if (rc)
             return rc;
     }
+    gdbstub_finish(b->gdb, b->exit_code);
+    b->gdb = NULL;
     report_stats(b);
     return b->exit_code;
 }

@@ -99,6 +99,8 @@ enum board_stop_reason {
     STOP_PAUSE,                 /* board_pause: harts stopped until board_resume */
 };
 
+struct gdbstub;
+
 struct board_rom {
     struct device dev;
     uint8_t bytes[BOARD_ROM_SIZE];
@@ -141,6 +143,7 @@ struct board {
     uint8_t fdt[FDT_BUF_SIZE];
     size_t fdt_size;
     struct board_boot boot;
+    struct gdbstub *gdb;        /* -s / -gdb: the debugger's stub, or NULL */
 
     pthread_mutex_t stop_lock;
     enum board_stop_reason stop_reason;

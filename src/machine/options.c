@@ -427,9 +427,34 @@ static bool opt_no_reboot(struct parse_state *ps, const char *value)
     return true;
 }
 
+/* -gdb tcp::PORT or tcp:HOST:PORT, QEMU's spelling of the stub's socket. */
 static bool opt_gdb(struct parse_state *ps, const char *value)
 {
-    return usage_error(ps, "-s/-S (gdb stub) are not supported yet");
+    const char *colon = strncmp(value, "tcp:", 4) == 0 ? strrchr(value + 4, ':') : NULL;
+    uint64_t port;
+    const char *end;
+    if (!colon || !parse_u64(colon + 1, &port, &end) || *end || port == 0 || port > 65535)
+        return usage_error(ps, "-gdb %s: expected tcp::PORT or tcp:HOST:PORT", value);
+    size_t host_len = (size_t)(colon - (value + 4));
+    if (host_len >= sizeof ps->o->gdb_host)
+        return usage_error(ps, "-gdb %s: host name too long", value);
+    memcpy(ps->o->gdb_host, value + 4, host_len);
+    ps->o->gdb_host[host_len] = '\0';
+    ps->o->gdb_port = (unsigned)port;
+    ps->o->gdb = true;
+    return true;
+}
+
+/* -s: shorthand for -gdb tcp::1234. */
+static bool opt_gdb_default(struct parse_state *ps, const char *value)
+{
+    return opt_gdb(ps, "tcp::1234");
+}
+
+static bool opt_gdb_wait(struct parse_state *ps, const char *value)
+{
+    ps->o->gdb_wait = true;
+    return true;
 }
 
 static bool opt_help(struct parse_state *ps, const char *value)
@@ -554,8 +579,8 @@ static const struct option_spec option_table[] = {
     { "monitor", true, false, opt_monitor },
     { "nographic", false, false, opt_ignored },
     { "no-reboot", false, false, opt_no_reboot },
-    { "s", false, false, opt_gdb },
-    { "S", false, false, opt_gdb },
+    { "s", false, false, opt_gdb_default },
+    { "S", false, false, opt_gdb_wait },
     { "gdb", true, false, opt_gdb },
     { "h", false, false, opt_help },
     { "help", false, false, opt_help },
@@ -601,6 +626,9 @@ void options_print_usage(FILE *out)
           "  -device virtio-blk-device,drive=ID\n"
           "  -nographic, -serial mon:stdio   accepted (the console is always stdio)\n"
           "  -no-reboot               exit when the guest resets instead of rebooting\n"
+          "  -gdb tcp:[HOST]:PORT     serve the GDB remote protocol there (target remote)\n"
+          "  -s                       the same as -gdb tcp::1234\n"
+          "  -S                       keep the harts stopped until the debugger continues\n"
           "  -h, --help, --version\n"
           "\n"
           "umbra's own options:\n"
@@ -678,6 +706,9 @@ static bool check_combinations(struct parse_state *ps)
     /* Nothing would run: the harts would start in zeroed RAM. */
     if (o->bios_none && !o->kernel && !o->dumpdtb)
         return usage_error(ps, "-bios none needs -kernel (nothing to run)");
+    /* umbra has no monitor: only a debugger can start harts held by -S. */
+    if (o->gdb_wait && !o->gdb)
+        return usage_error(ps, "-S needs -s or -gdb (only the debugger can start the harts)");
     if (o->bios_builtin && !o->kernel && !o->dumpdtb)
         return usage_error(ps, "-bios builtin needs -kernel (nothing to run)");
     return true;

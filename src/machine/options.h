@@ -77,6 +77,12 @@ struct umbra_options {
 
     bool no_reboot;
 
+    /* -s, -gdb tcp:[HOST]:PORT and -S (machine/gdbstub.h). */
+    bool gdb;
+    char gdb_host[256];         /* "" = every interface */
+    unsigned gdb_port;
+    bool gdb_wait;              /* -S: no hart runs before the debugger says so */
+
     /* umbra's own options; see DESIGN.md section 5. */
     bool stats;
     const char *stats_json;

@@ -72,3 +72,43 @@ expect_smoke_pass() {
     grep -q '^UMBRA-SMOKE PASS' "$1" || fail "no 'UMBRA-SMOKE PASS' line"
     [ "$status" -eq 0 ] || fail "exit status $status, expected 0 (guest poweroff)"
 }
+
+# start_gdb_machine WORK MACHINE ARGS...: MACHINE ARGS -S -gdb tcp::PORT in
+# the background, output to WORK/umbra.log, once its stub listens; tries a
+# few ports in case one is taken. Sets $port and $umbra_pid.
+start_gdb_machine() {
+    gdb_work=$1
+    shift
+    for try in 1 2 3 4 5; do
+        port=$((20000 + ($$ * 7 + try * 3571) % 40000))
+        timeout -k 5 300 "$@" -S -gdb "tcp::$port" </dev/null >"$gdb_work/umbra.log" 2>&1 &
+        umbra_pid=$!
+        n=0
+        while [ $n -lt 100 ]; do
+            grep -q 'gdb stub listening' "$gdb_work/umbra.log" && return 0
+            kill -0 "$umbra_pid" 2>/dev/null || break
+            sleep 0.1
+            n=$((n + 1))
+        done
+        kill "$umbra_pid" 2>/dev/null || true
+        wait "$umbra_pid" 2>/dev/null || true
+    done
+    cat "$gdb_work/umbra.log"
+    fail "umbra's gdb stub did not start"
+}
+
+# wait_machine SECONDS: wait that long at most for start_gdb_machine's umbra
+# to exit (then kill it); sets $status to its exit status.
+wait_machine() {
+    n=0
+    while kill -0 "$umbra_pid" 2>/dev/null && [ $n -lt $(($1 * 10)) ]; do
+        sleep 0.1
+        n=$((n + 1))
+    done
+    kill "$umbra_pid" 2>/dev/null || true
+    set +e
+    wait "$umbra_pid"
+    status=$?
+    set -e
+    umbra_pid=
+}

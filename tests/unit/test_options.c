@@ -218,10 +218,16 @@ static void test_misc_flags(void)
     USAGE_ERROR("-serial", "pty");
     USAGE_ERROR("-display", "gtk");
     USAGE_ERROR("-monitor", "stdio");
-    USAGE_ERROR("-s");
-    CHECK(strstr(err_text, "not supported yet") != NULL);
-    USAGE_ERROR("-S");
-    USAGE_ERROR("-gdb", "tcp::1234");
+    USAGE_ERROR("-S");                  /* only a debugger can start the harts */
+    CHECK(strstr(err_text, "-S needs") != NULL);
+    USAGE_ERROR("-gdb", "tcp:1234");
+    USAGE_ERROR("-gdb", "udp::1234");
+    USAGE_ERROR("-gdb", "tcp::0");
+    USAGE_ERROR("-gdb", "tcp::65536");
+    CHECK_EQ(PARSE("-s"), OPTIONS_RUN);
+    CHECK(opts.gdb && opts.gdb_port == 1234 && !opts.gdb_host[0] && !opts.gdb_wait);
+    CHECK_EQ(PARSE("-gdb", "tcp:localhost:4321", "-S"), OPTIONS_RUN);
+    CHECK(opts.gdb_port == 4321 && !strcmp(opts.gdb_host, "localhost") && opts.gdb_wait);
     USAGE_ERROR("-nographic=1");
     USAGE_ERROR("-m=512M");             /* QEMU's flags take no "=value" */
     USAGE_ERROR("-frobnicate");
