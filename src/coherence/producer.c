@@ -66,7 +66,11 @@ static void shoot_down(struct coherence *co, unsigned producer, uint32_t consume
     for (unsigned h = 0; h < co->nharts; h++) {
         if (!(consumers & (1u << h)))
             continue;
-        while (atomic_load(&co->hart[h].shootdown_ack) < want[h]) {
+        /* A parked hart executes nothing until coherence_unpark has served
+         * the request at its boundary, so it need not be waited for (and
+         * must not be: a stopped or paused machine never unparks it). */
+        while (atomic_load(&co->hart[h].shootdown_ack) < want[h] &&
+               !atomic_load(&co->hart[h].parked)) {
             producer_serve_shootdown(self);     /* two producers must not wait on each other */
             sched_yield();
         }

@@ -706,6 +706,8 @@ static bool check_combinations(struct parse_state *ps)
     /* Nothing would run: the harts would start in zeroed RAM. */
     if (o->bios_none && !o->kernel && !o->dumpdtb)
         return usage_error(ps, "-bios none needs -kernel (nothing to run)");
+    if (o->bios_builtin && !o->kernel && !o->dumpdtb)
+        return usage_error(ps, "-bios builtin needs -kernel (nothing to run)");
     /* umbra has no monitor: only a debugger can start harts held by -S. */
     if (o->gdb_wait && !o->gdb)
         return usage_error(ps, "-S needs -s or -gdb (only the debugger can start the harts)");
