@@ -77,6 +77,7 @@ bool debug_hub_init(struct debug_hub *d, struct hart *harts, unsigned nharts,
     d->have_stop = start_stopped;
     d->last = (struct debug_stop){ .hart = 0, .signal = DEBUG_SIGTRAP };
     for (unsigned i = 0; i < nharts; i++) {
+        d->hs[i].action = DEBUG_CONTINUE;
         harts[i].debug = d;
         atomic_store(&harts[i].debug_attention, start_stopped);
     }
@@ -183,13 +184,44 @@ static uint64_t step_one(struct debug_hub *d, struct hart *h)
     return retired;
 }
 
+void debug_hart_enter(struct hart *h)
+{
+    struct debug_hub *d = h->debug;
+    if (!d)
+        return;
+    struct debug_hart *me = state_of(h);
+    pthread_mutex_lock(&d->lock);
+    me->present = true;
+    d->npresent++;
+    /* Entering after a resume that told it to stay or step: do that. */
+    if (!d->stop_pending && me->action != DEBUG_CONTINUE) {
+        me->hold = me->action == DEBUG_STAY;
+        me->step_pending = me->action == DEBUG_STEP;
+        atomic_store(&h->debug_attention, true);
+    }
+    pthread_mutex_unlock(&d->lock);
+}
+
+void debug_hart_leave(struct hart *h)
+{
+    struct debug_hub *d = h->debug;
+    if (!d)
+        return;
+    pthread_mutex_lock(&d->lock);
+    state_of(h)->present = false;
+    d->npresent--;
+    pthread_cond_broadcast(&d->stub_cond);
+    pthread_mutex_unlock(&d->lock);
+}
+
 uint64_t debug_hart_slice(struct hart *h, unsigned budget)
 {
     struct debug_hub *d = h->debug;
     struct debug_hart *me = state_of(h);
     if (me->step_pending)
         return step_one(d, h);
-    if (atomic_load(&d->stop_flag)) {
+    if (atomic_load(&d->stop_flag) || me->hold) {
+        me->hold = false;
         park(d, h);
         return 0;
     }
@@ -257,7 +289,7 @@ void debug_request_stop(struct debug_hub *d, int signal)
 
 static bool all_parked_locked(const struct debug_hub *d)
 {
-    return d->stop_pending && d->nparked == d->nharts;
+    return d->stop_pending && d->nparked == d->npresent;
 }
 
 bool debug_all_stopped(struct debug_hub *d)

@@ -62,6 +62,8 @@ struct debug_hart {
     bool parked;                /* hub lock: waiting in the all-stop state */
     enum debug_action action;   /* hub lock: set by the debugger at a resume */
     uint64_t resume_seen;       /* hub lock: last resume the hart acted on */
+    bool present;               /* hub lock: inside hart_run (debug_hart_enter) */
+    bool hold;                  /* hart thread: entered while told to stay: park */
     bool step_pending;          /* hart thread: execute one instruction, then stop */
     bool watch_hit;             /* hart thread: an access hit a watchpoint */
     enum debug_watch_kind hit_kind;
@@ -79,6 +81,7 @@ struct debug_hub {
     bool stop_pending;                  /* all-stop in effect: every hart parks */
     _Atomic bool stop_flag;             /* the same, read by running harts */
     unsigned nparked;
+    unsigned npresent;                  /* harts inside hart_run */
     uint64_t resume_count;
     struct debug_stop last;             /* valid once a stop happened */
     bool have_stop;
@@ -137,6 +140,13 @@ bool debug_read_csr(struct hart *h, unsigned csr, uint64_t *value);
 bool debug_write_csr(struct hart *h, unsigned csr, uint64_t value);
 
 /* ---- hart side (the hart's own thread) ---- */
+
+/* Around hart_run on each hart thread (board.c). A hart outside hart_run
+ * (not started yet, waiting for an SBI hart_start, halted) executes
+ * nothing, so an all-stop does not wait for it to park; one that enters
+ * during an all-stop parks before its first instruction. */
+void debug_hart_enter(struct hart *h);
+void debug_hart_leave(struct hart *h);
 
 /* Run up to `budget` instructions under the debugger's eye, or park.
  * Called from the run loop while h->debug_attention is set. Returns the

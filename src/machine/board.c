@@ -16,6 +16,7 @@
 #include "dev/virtio_blk.h"
 #include "dev/virtio_mmio.h"
 #include "machine/console.h"
+#include "cpu/debug.h"
 #include "machine/gdbstub.h"
 #include "machine/monitor.h"
 
@@ -553,7 +554,9 @@ static void *hart_thread(void *arg)
     struct hart *h = arg;
     if (h->sbi_ctx && !sbi_hart_await_start(h->sbi_ctx, h))
         return NULL;
+    debug_hart_enter(h);        /* the debugger waits only for harts in hart_run */
     hart_run(h, 0);
+    debug_hart_leave(h);
     return NULL;
 }
 

@@ -149,9 +149,12 @@ static struct hart hart;
 static _Atomic bool halt;
 static struct debug_hub hub;
 
+/* A hart thread as the board runs it. */
 static void *run_hart(void *arg)
 {
+    debug_hart_enter(arg);
     hart_run(arg, 0);
+    debug_hart_leave(arg);
     return NULL;
 }
 
