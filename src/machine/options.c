@@ -642,8 +642,9 @@ void options_print_usage(FILE *out)
           "  --trace=EVENTS[,file=PATH]  log traps, coherence, patches (or all) one line\n"
           "                           each to PATH (default " TRACELOG_DEFAULT_FILE "; - = stderr)\n"
           "\n"
-          "Console: Ctrl-A X quits, Ctrl-A H lists the keys. Exit status: the guest's\n"
-          "(poweroff 0), 1 for an unusable file, 2 for a bad command line.\n", out);
+          "Console: Ctrl-A X quits, Ctrl-A C switches to the monitor and back, Ctrl-A H\n"
+          "lists the keys. Exit status: the guest's (poweroff 0), 1 for an unusable file,\n"
+          "2 for a bad command line, 3 for an --audit violation. Manual: man umbra.\n", out);
 }
 
 static void set_defaults(struct umbra_options *o)
