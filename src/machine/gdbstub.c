@@ -557,6 +557,8 @@ static void cmd_point(struct gdbstub *s, const char *p, bool insert)
 
 static void resume(struct gdbstub *s, const enum debug_action *action)
 {
+    /* A hart that entered hart_run during the stop parks at once; let it. */
+    debug_wait_stopped(&s->hub, 1000, NULL);
     if (debug_resume(&s->hub, action))
         s->running = true;
     else
