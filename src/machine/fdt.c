@@ -260,11 +260,48 @@ int fdt_build_virt(const struct fdt_board *b, void *buf, size_t bufsize)
     return fdt_update_chosen(buf, bufsize, NULL, b->has_initrd, b->initrd_start, b->initrd_end);
 }
 
+/* [a, a+alen) and [b, b+blen) share a byte. */
+static bool blocks_overlap(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
+{
+    return a < b + blen && b < a + alen;
+}
+
+/* A blob from outside (-dtb) is checked whole before libfdt rewrites it:
+ * fdt_check_header does not know the reserve map's length, and a map that
+ * runs into the structure block makes fdt_open_into move a negative number
+ * of bytes. Version 17 (Devicetree Specification 0.4, 5.2) is required, so
+ * every block's size is in the header; the header, the reserve map with its
+ * terminating entry, the structure block and the strings block must then be
+ * disjoint and inside totalsize, and the structure must parse. */
+static int check_blob(const void *fdt)
+{
+    TRY(fdt_check_header(fdt));
+    if (fdt_version(fdt) < 17)
+        return -FDT_ERR_BADVERSION;
+    int nrsv = fdt_num_mem_rsv(fdt);
+    TRY(nrsv);
+    const uint64_t total = fdt_totalsize(fdt);
+    const uint64_t start[4] = { 0, fdt_off_mem_rsvmap(fdt), fdt_off_dt_struct(fdt),
+                                fdt_off_dt_strings(fdt) };
+    const uint64_t len[4] = { fdt_header_size(fdt),
+                              ((uint64_t)nrsv + 1) * sizeof(struct fdt_reserve_entry),
+                              fdt_size_dt_struct(fdt), fdt_size_dt_strings(fdt) };
+    for (unsigned i = 0; i < 4; i++) {
+        if (start[i] > total || len[i] > total - start[i])
+            return -FDT_ERR_BADLAYOUT;
+        for (unsigned j = 0; j < i; j++)
+            if (blocks_overlap(start[i], len[i], start[j], len[j]))
+                return -FDT_ERR_BADLAYOUT;
+    }
+    return fdt_check_full(fdt, total);
+}
+
 int fdt_update_chosen(void *buf, size_t bufsize, const char *bootargs, bool has_initrd,
                       uint64_t initrd_start, uint64_t initrd_end)
 {
     if (bufsize > INT32_MAX)
         return -FDT_ERR_BADVALUE;
+    TRY(check_blob(buf));
     TRY(fdt_open_into(buf, buf, (int)bufsize));
     int chosen = fdt_path_offset(buf, "/chosen");
     if (chosen == -FDT_ERR_NOTFOUND)

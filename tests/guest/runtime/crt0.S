@@ -82,9 +82,30 @@ _start:
     call rt_exit
     .option pop
 
+/* A parked hart leaves when a program has set rt_secondary_entry and woken
+ * it (a CLINT software interrupt kicks it out of WFI): it calls the entry
+ * with a0 = mhartid on the stack rt_secondary_stacks + (mhartid + 1) *
+ * RT_SECONDARY_STACK. Programs that leave it zero keep every other hart
+ * parked. */
 rt_park:
     wfi
+    la t0, rt_secondary_entry
+    ld t0, 0(t0)
+    beqz t0, rt_park
+    csrr a0, mhartid
+    addi t1, a0, 1
+    slli t1, t1, RT_SECONDARY_STACK_SHIFT
+    la sp, rt_secondary_stacks
+    ld sp, 0(sp)
+    add sp, sp, t1
+    jalr t0
     j rt_park
+
+    .data
+    .balign 8
+    .globl rt_secondary_entry, rt_secondary_stacks
+rt_secondary_entry: .dword 0    /* in .data, not .bss: parked harts read it */
+rt_secondary_stacks: .dword 0   /* before hart 0 clears .bss */
 
 /* ---------------------------------------------------------------- traps */
     .text

@@ -77,4 +77,8 @@
 /* Size of the register frame the trap entries save (x0..x31). */
 #define RT_FRAME_SIZE (32 * 8)
 
+/* Stacks of the harts a multi-hart program starts (crt0.S, rt_park). */
+#define RT_SECONDARY_STACK_SHIFT 12
+#define RT_SECONDARY_STACK (1 << RT_SECONDARY_STACK_SHIFT)
+
 #endif
