@@ -2,10 +2,10 @@
 # gdb-multiarch drives umbra's gdb stub in batch mode against gdb_guest.c on
 # 2 harts, started with -S: a breakpoint on a function, its argument and a
 # global (the guest computed both; the expected value is worked out here),
-# a single step, a write watchpoint with old and new value (and the
-# global's new value read from memory), hart 1's thread
-# and its mhartid CSR, then a continue to the guest's poweroff: gdb must see
-# the exit and umbra must exit with status 0.
+# a single step, a write watchpoint with old and new value (and the global's
+# new value read from memory), hart 1's thread and its mhartid CSR, a read
+# watchpoint that hart 1 hits (reported in its thread), then a continue to
+# the guest's poweroff: gdb must see the exit and umbra must exit with 0.
 #   gdb_baremetal.sh MACHINE
 set -eu
 . "$(dirname "$0")/lib.sh"
@@ -50,6 +50,9 @@ printf "HART1_ID=%d\n", hart1_id
 info registers priv
 thread 1
 delete
+rwatch hart1_counter
+continue
+delete
 continue
 EOF
 set +e
@@ -80,6 +83,9 @@ grep -q 'New value = 42' "$work/gdb.log" || fail "watchpoint: new value is not 4
 grep -q '^HART1_MHARTID=1$' "$work/gdb.log" || fail "thread 2's mhartid is not 1"
 grep -q '^HART1_ID=1$' "$work/gdb.log" || fail "hart1_id in memory is not 1"
 grep -q '^priv[[:space:]]*0x3' "$work/gdb.log" || fail "priv register is not M (3)"
+# hart 1's load of its counter stops the machine in thread 2.
+grep -q 'Thread 2 hit Hardware read watchpoint 3: hart1_counter' "$work/gdb.log" ||
+    fail "no read watchpoint hit in thread 2"
 grep -q 'exited normally' "$work/gdb.log" || fail "gdb did not see the guest exit"
 [ "$status" -eq 0 ] || fail "umbra exit status $status, expected 0"
 echo "PASS"
