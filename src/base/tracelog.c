@@ -227,6 +227,16 @@ void tracelog_sfence(unsigned hart, bool has_addr, uint64_t addr, bool has_asid,
     emit("sfence.vma hart=%u addr=%s asid=%s satp=0x%" PRIx64, hart, a, s, satp);
 }
 
+void tracelog_remote_sfence(unsigned hart)
+{
+    emit("remote-sfence.vma hart=%u", hart);
+}
+
+void tracelog_sbi_sfence(unsigned hart, uint64_t satp)
+{
+    emit("sbi-sfence.vma hart=%u satp=0x%" PRIx64, hart, satp);
+}
+
 static const char *producer_name(unsigned producer, bool dma, char *buf, size_t size)
 {
     if (dma)

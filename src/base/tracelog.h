@@ -10,7 +10,8 @@
  * orders them: `sort -n -k1` gives one timeline.
  *
  * Callers: the hooks are one line each, in src/cpu (trap entry, SFENCE.VMA)
- * and src/coherence (drains, resyncs, patch posts and outcomes), written as
+ * and src/coherence (remote fences, drains, resyncs, patch posts and
+ * outcomes), written as
  *     if (tracelog_on(TRACE_TRAPS)) tracelog_trap(...);
  * With tracing off that is one load of a global and a branch predicted not
  * taken. The mask is set by tracelog_open on the main thread before any
@@ -21,6 +22,10 @@
  * Line formats (fields are key=value; numbers in hex except counts):
  *   T trap hart=H cause=C (NAME) tval=V pc=P priv=F->T
  *   T sfence.vma hart=H addr=A|all asid=N|all satp=S
+ *   T remote-sfence.vma hart=H      (-bios builtin: another hart's SBI remote
+ *                                    fence, served at this hart's boundary)
+ *   T sbi-sfence.vma hart=H satp=S  (-bios builtin: a remote fence that names
+ *                                    the calling hart itself)
  *   T drain hart=H from=P|dma patches=N
  *   T resync hart=H
  *   T drop-all hart=H
@@ -73,6 +78,8 @@ void tracelog_trap(unsigned hart, uint64_t cause, uint64_t tval, uint64_t pc, un
 void tracelog_sfence(unsigned hart, bool has_addr, uint64_t addr, bool has_asid, uint64_t asid,
                      uint64_t satp);
 /* `producer` is a hart number, or >= nharts for the device-DMA row */
+void tracelog_remote_sfence(unsigned hart);
+void tracelog_sbi_sfence(unsigned hart, uint64_t satp);
 void tracelog_drain(unsigned hart, unsigned producer, bool dma, unsigned patches);
 void tracelog_resync(unsigned hart);
 void tracelog_drop_all(unsigned hart);

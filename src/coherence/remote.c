@@ -37,6 +37,7 @@
  * Threads: coherence_remote_fence on the asking hart's thread; serving on
  * the target's own thread (coherence_boundary, coherence_park/unpark).
  */
+#include "base/tracelog.h"
 #include "coherence/coherence.h"
 #include "coherence/internal.h"
 #include <errno.h>
@@ -116,6 +117,8 @@ static void serve_fence_i(struct coherence_hart *ch)
 
 static void serve_sfence_vma(struct coherence_hart *ch)
 {
+    if (tracelog_on(TRACE_COHERENCE))
+        tracelog_remote_sfence(ch->id);
     if (!ch->hooks.settings) {
         fence_event(ch, NULL);
         return;

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "base/timebase.h"
+#include "base/tracelog.h"
 #include "coherence/coherence.h"
 #include "cpu/access.h"
 #include "cpu/csr.h"
@@ -258,6 +259,8 @@ static void remote_sfence_vma(struct hart *h, uint32_t targets)
             tlb_flush_all(&h->tlb);
         return;
     }
+    if ((targets & self) && tracelog_on(TRACE_COHERENCE))
+        tracelog_sbi_sfence(h->mhartid, h->satp);
     if (targets & self)
         coherence_fence(ch, h->satp, h->priv, (h->mstatus & MSTATUS_SUM) != 0,
                         (h->mstatus & MSTATUS_MXR) != 0);

@@ -6,7 +6,9 @@
 #     from M, S and U all appear;
 #  2. OpenSBI + Linux smoke on 2 harts: per hart, the SFENCE.VMA lines, the
 #     patches posted (or refused by a full ring) and the patch outcomes
-#     (applied, stale-invalidated) count exactly what --stats-json reports.
+#     (applied, stale-invalidated) count exactly what --stats-json reports;
+#  3. the same boot under -bios builtin: the SFENCE.VMA and SBI remote-fence
+#     lines of each hart add up to its coherency events.
 #   trace.sh MACHINE TRAPS_ELF GUEST_DIR
 set -eu
 . "$(dirname "$0")/lib.sh"
@@ -83,4 +85,19 @@ done
 grep -q ' drain hart=1 from=0 patches=' "$dir/linux.log" || fail "no drain of hart 0's patches by hart 1"
 grep -q ' trap hart=1 cause=0x8000000000000005 (supervisor-timer)' "$dir/linux.log" ||
     fail "no supervisor timer interrupt on hart 1"
+
+# ---- 3. the same under -bios builtin: SBI remote fences are coherency
+# events too, logged as remote-sfence.vma (served for another hart) and
+# sbi-sfence.vma (the caller's own)
+run_machine "$dir/builtin.out" 540 "$machine" -machine virt -nographic -smp 2 -m 512M \
+    -bios builtin -kernel "$guest/Image" -initrd "$guest/smoke.cpio.gz" -append "console=ttyS0" \
+    --trace=coherence,file="$dir/builtin.log" --stats-json "$dir/stats.json"
+expect_smoke_pass "$dir/builtin.out"
+for h in 0 1; do
+    fences=$(awk -v h="$h" '$3 == "hart=" h && ($2 == "sfence.vma" || $2 == "remote-sfence.vma" ||
+                            $2 == "sbi-sfence.vma") { n++ } END { print n + 0 }' "$dir/builtin.log")
+    echo "hart $h under -bios builtin: $fences fence lines"
+    [ "$fences" -eq "$(stat $h coherency_events)" ] || fail "hart $h: fence lines != coherency_events"
+done
+grep -q ' remote-sfence.vma hart=' "$dir/builtin.log" || fail "no remote fence served"
 echo "PASS"
