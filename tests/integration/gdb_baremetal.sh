@@ -4,7 +4,8 @@
 # global (the guest computed both; the expected value is worked out here),
 # a single step, a write watchpoint with old and new value (and the global's
 # new value read from memory), hart 1's thread and its mhartid CSR, a read
-# watchpoint that hart 1 hits (reported in its thread), then a continue to
+# watchpoint that hart 1 hits while hart 0 is held (scheduler-locking:
+# vCont for one thread; reported in its thread), then a continue to
 # the guest's poweroff: gdb must see the exit and umbra must exit with 0.
 #   gdb_baremetal.sh MACHINE
 set -eu
@@ -50,8 +51,11 @@ printf "HART1_ID=%d\n", hart1_id
 info registers priv
 thread 1
 delete
+thread 2
+set scheduler-locking on
 rwatch hart1_counter
 continue
+set scheduler-locking off
 delete
 continue
 EOF
