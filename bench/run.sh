@@ -149,7 +149,8 @@ run_one() {
 median() {
   tr ' ' '\n' | { grep -Ev '^(|fail|-)$' || true; } | sort -g |
     awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2];
-                              else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+                              else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }' |
+    awk '{ if ($1 == "-") print; else if ($1 >= 1000) printf "%.0f\n", $1; else printf "%.4g\n", $1 }'
 }
 
 # mean per-hart MIPS of one run's list
@@ -162,26 +163,6 @@ echo "umbra: $umbra ($("$umbra" --version | head -1))"
 echo "runs per cell: $runs; ptbench $seconds s; compute scale $scale; configurations: $configs"
 declare -A vals mipsv
 failures=0
-runs_csv="$out/runs.csv"
-echo "workload,smp,config,run,value,unit,wall_s,mips_per_hart,detail" >"$runs_csv"
-t_start=$(date +%s)
-for ((r = 1; r <= runs; r++)); do
-  for w in $workloads; do
-    for smp in $(smps_of "$w"); do
-      for c in $configs; do
-        run_one "$w" "$smp" "$c"
-        [ "$value" != fail ] || failures=$((failures + 1))
-        vals[$w,$smp,$c]+="$value "
-        mipsv[$w,$smp,$c]+="$(mean <<<"$mips") "
-        printf "run %d %-8s smp%-2s %-8s %10s %-6s wall %7.2f s  MIPS/hart %s  %s\n" \
-          "$r" "$w" "$smp" "$c" "$value" "$(unit_of "$w")" "$wall" "$mips" "$detail"
-        echo "$w,$smp,$c,$r,$value,$(unit_of "$w"),$wall,$mips,\"$detail\"" >>"$runs_csv"
-      done
-    done
-  done
-done
-echo "all runs: $(($(date +%s) - t_start)) s"
-
 # ------------------------------------------------------------ the summary
 # speed A B: how many times faster A is than B (>1: A is faster); for boot
 # the values are times, for the others rates.
@@ -193,41 +174,44 @@ speed() {
 has() { [[ " $configs " == *" $1 "* ]]; }
 
 summary_csv="$out/summary.csv"
-echo "workload,smp,config,median,unit,mips_per_hart,speed_vs_qemu,patch_speed_vs_this" >"$summary_csv"
-echo
-echo "Medians of $runs run(s). Speed ratios: >1 means the first is faster (boot: time ratio"
-echo "inverted). MIPS/hart: guest instructions per hart / wall time, median of runs."
-header=$(printf "%-8s %-4s %-6s" workload smp unit)
-for c in $configs; do header+=$(printf " %9s" "$c"); done
-for c in $configs; do [ "$c" = qemu ] || header+=$(printf " %9s" "$c/qemu"); done
-has patch && has flush && header+=$(printf " %11s" "patch/flush")
-has patch && has eager && header+=$(printf " %11s" "patch/eager")
-has patch && header+=$(printf " %10s" "patch MIPS")
-echo "$header"
-for w in $workloads; do
-  for smp in $(smps_of "$w"); do
-    declare -A med=()
-    line=$(printf "%-8s %-4s %-6s" "$w" "$smp" "$(unit_of "$w")")
-    for c in $configs; do
-      med[$c]=$(median <<<"${vals[$w,$smp,$c]}")
-      line+=$(printf " %9s" "${med[$c]}")
-    done
-    for c in $configs; do
-      [ "$c" = qemu ] || line+=$(printf " %9s" "$(speed "$w" "${med[$c]}" "${med[qemu]:--}")")
-    done
-    has patch && has flush && line+=$(printf " %11s" "$(speed "$w" "${med[patch]}" "${med[flush]}")")
-    has patch && has eager && line+=$(printf " %11s" "$(speed "$w" "${med[patch]}" "${med[eager]}")")
-    has patch && line+=$(printf " %10s" "$(median <<<"${mipsv[$w,$smp,patch]}")")
-    echo "$line"
-    for c in $configs; do
-      echo "$w,$smp,$c,${med[$c]},$(unit_of "$w"),$(median <<<"${mipsv[$w,$smp,$c]}"),$(
-        speed "$w" "${med[$c]}" "${med[qemu]:--}"),$(speed "$w" "${med[patch]:--}" "${med[$c]}")" \
-        >>"$summary_csv"
-    done
-    unset med
+# summarize ROUNDS: medians of the completed rounds to summary.csv and the
+# table to stdout.
+summarize() {
+  echo "workload,smp,config,median,unit,mips_per_hart,speed_vs_qemu,patch_speed_vs_this" >"$summary_csv"
+  echo
+  echo "Medians of $1 run(s). Speed ratios: >1 means the first is faster (boot: time ratio"
+  echo "inverted). MIPS/hart: guest instructions per hart / wall time, median of runs."
+  local header line
+  header=$(printf "%-8s %-4s %-6s" workload smp unit)
+  for c in $configs; do header+=$(printf " %9s" "$c"); done
+  for c in $configs; do [ "$c" = qemu ] || header+=$(printf " %9s" "$c/qemu"); done
+  has patch && has flush && header+=$(printf " %11s" "patch/flush")
+  has patch && has eager && header+=$(printf " %11s" "patch/eager")
+  has patch && header+=$(printf " %10s" "patch MIPS")
+  echo "$header"
+  for w in $workloads; do
+    for smp in $(smps_of "$w"); do
+      local -A med=()
+      line=$(printf "%-8s %-4s %-6s" "$w" "$smp" "$(unit_of "$w")")
+      for c in $configs; do
+        med[$c]=$(median <<<"${vals[$w,$smp,$c]}")
+        line+=$(printf " %9s" "${med[$c]}")
+      done
+      for c in $configs; do
+        [ "$c" = qemu ] || line+=$(printf " %9s" "$(speed "$w" "${med[$c]}" "${med[qemu]:--}")")
+      done
+      has patch && has flush && line+=$(printf " %11s" "$(speed "$w" "${med[patch]}" "${med[flush]}")")
+      has patch && has eager && line+=$(printf " %11s" "$(speed "$w" "${med[patch]}" "${med[eager]}")")
+      has patch && line+=$(printf " %10s" "$(median <<<"${mipsv[$w,$smp,patch]}")")
+      echo "$line"
+      for c in $configs; do
+        echo "$w,$smp,$c,${med[$c]},$(unit_of "$w"),$(median <<<"${mipsv[$w,$smp,$c]}"),$(
+          speed "$w" "${med[$c]}" "${med[qemu]:--}"),$(speed "$w" "${med[patch]:--}" "${med[$c]}")" \
+          >>"$summary_csv"
+      done
+      done
   done
-done
-echo "CSV: $runs_csv $summary_csv"
+}
 
 # --------------------------------------------------------------- the plot
 # Boot time per smp per configuration (bars) and ptbench ops/s against smp
@@ -268,10 +252,39 @@ plot() {
   } >"$work/plot.gp"
   gnuplot "$work/plot.gp" && echo "plot: $out/bench.png"
 }
-if command -v gnuplot >/dev/null; then
-  plot || echo "run.sh: gnuplot failed; no plot" >&2
-else
-  echo "run.sh: gnuplot is missing (Debian package gnuplot-nox); no plot" >&2
-fi
+plot_if_possible() {
+  if command -v gnuplot >/dev/null; then
+    plot || echo "run.sh: gnuplot failed; no plot" >&2
+  else
+    echo "run.sh: gnuplot is missing (Debian package gnuplot-nox); no plot" >&2
+  fi
+}
+
+runs_csv="$out/runs.csv"
+echo "workload,smp,config,run,value,unit,wall_s,mips_per_hart,detail" >"$runs_csv"
+echo "load average at the start: $(cut -d" " -f1-3 /proc/loadavg)"
+t_start=$(date +%s)
+for ((r = 1; r <= runs; r++)); do
+  for w in $workloads; do
+    for smp in $(smps_of "$w"); do
+      for c in $configs; do
+        run_one "$w" "$smp" "$c"
+        [ "$value" != fail ] || failures=$((failures + 1))
+        vals[$w,$smp,$c]+="$value "
+        mipsv[$w,$smp,$c]+="$(mean <<<"$mips") "
+        printf "run %d %-8s smp%-2s %-8s %10s %-6s wall %7.2f s  MIPS/hart %s  %s\n" \
+          "$r" "$w" "$smp" "$c" "$value" "$(unit_of "$w")" "$wall" "$mips" "$detail"
+        echo "$w,$smp,$c,$r,$value,$(unit_of "$w"),$wall,$mips,\"$detail\"" >>"$runs_csv"
+      done
+    done
+  done
+  # after every round, so that an interrupted run still leaves its results
+  summarize "$r" >"$work/table.txt"
+  plot_if_possible >/dev/null
+done
+echo "all runs: $(($(date +%s) - t_start)) s; load average at the end: $(cut -d" " -f1-3 /proc/loadavg)"
+cat "$work/table.txt"
+echo "CSV: $runs_csv $summary_csv"
+[ ! -f "$out/bench.png" ] || echo "plot: $out/bench.png"
 
 [ "$failures" -eq 0 ] || { echo "$failures run(s) failed" >&2; exit 1; }
