@@ -863,6 +863,18 @@ static void serve(struct gdbstub *s)
     }
 }
 
+/* After a connection ends, however it ended: the guest runs on without
+ * the debugger's breakpoints and watchpoints, rather than stopping at one
+ * later with nobody to resume it. */
+static void release_machine(struct gdbstub *s)
+{
+    debug_request_stop(&s->hub, DEBUG_SIGTRAP);
+    while (!debug_wait_stopped(&s->hub, 100, NULL))
+        if (atomic_load(&s->finished) || atomic_load(s->halt))
+            return;
+    debug_detach(&s->hub);
+}
+
 static void *stub_thread(void *arg)
 {
     struct gdbstub *s = arg;
@@ -877,10 +889,9 @@ static void *stub_thread(void *arg)
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         s->fd = fd;
         serve(s);
-        /* A debugger that went away without detaching leaves the machine
-         * stopped, as QEMU does; the next one finds it so. */
         close(fd);
         s->fd = -1;
+        release_machine(s);
     }
     return NULL;
 }
