@@ -30,7 +30,7 @@
 #define STUB_BASE 0x10000000ull     /* a tiny MMIO device */
 #define STUB_SIZE 0x1000ull
 #define STUB_DECODED 0x800ull       /* offsets at and above this are rejected */
-#define MAX_STEPS 4096u
+#define MAX_STEPS 2048u
 #define EXTRA_PTES 4u
 
 #define PTE_PPN_SHIFT 10        /* PTE layout, privileged spec 4.4.1 */
