@@ -96,4 +96,9 @@ bool hart_sc(struct hart *h, uint64_t va, unsigned size, uint64_t val, bool *sto
  * execute one instruction, or take the exception it raises. Returns true if
  * the instruction retired. */
 bool hart_execute_one(struct hart *h);
+
+/* Execute up to `budget` instructions, stopping early after anything that
+ * set h->poll_now (a trap, xRET, WFI, an interrupt-relevant CSR write).
+ * Returns the number that retired; minstret is up to date on return. */
+uint64_t hart_execute_block(struct hart *h, unsigned budget);
 #endif

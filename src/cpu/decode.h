@@ -64,8 +64,10 @@ struct insn {
     uint8_t rd, rs1, rs2, rs3;
     uint8_t rm;         /* F/D: rounding-mode field; A: aq<<1 | rl; FENCE: fm */
     uint8_t len;        /* 2 (compressed) or 4 */
-    int64_t imm;        /* sign-extended immediate; CSR number for Zicsr;
-                           shamt for shifts; pred<<4|succ for FENCE */
+    int32_t imm;        /* sign-extended immediate (every RV64GC immediate
+                           fits in 32 bits); CSR number for Zicsr; shamt for
+                           shifts; pred<<4|succ for FENCE. 16 bytes in all:
+                           a decoded page holds 2048 of these. */
     uint32_t raw;       /* the instruction bits as fetched (16 or 32 bits),
                            reported in mtval/stval on an illegal-instruction trap */
 };

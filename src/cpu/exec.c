@@ -248,14 +248,13 @@ static void exec_fence(const struct insn *in)
         __atomic_thread_fence(__ATOMIC_ACQ_REL);
 }
 
-/* FENCE.I: the local coherency event for fetched code (DESIGN.md 3). umbra
- * fetches every instruction through the data path today and caches no
- * decoded code, so there is nothing to drop yet; a decoded-code cache keyed
- * by guest-physical page invalidates here. */
+/* FENCE.I: the local coherency event for fetched code (DESIGN.md 3,
+ * unprivileged spec "Zifencei"). The fence orders the stores this hart has
+ * seen before the re-reading of code that icache_sync does. */
 static void exec_fence_i(struct hart *h)
 {
-    (void)h;
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    icache_sync(&h->icache);
 }
 
 /* SFENCE.VMA (privileged spec 4.2.1): illegal in U-mode, and in S-mode
@@ -334,34 +333,93 @@ static bool exec_wfi(struct hart *h, const struct insn *in)
 /* Identical iterations before the hart yields its host core. */
 #define SPIN_YIELD_AFTER 16
 
-/* A taken backward jump to `target`. If the loop came round with no store
- * and every integer register as it was last time, nothing the loop itself
- * does can end it: only another hart (or an interrupt) can. After a few such
- * rounds, yield the host core so that hart gets to run; this is what keeps
- * more harts than host cores from collapsing (spinlocks, OpenSBI's remote
- * fence waits, Linux's csd waits). Loops that compute change a register
- * every round and never yield. */
-static void note_backward_jump(struct hart *h, uint64_t target)
+static uint64_t register_signature(const struct hart *h)
 {
     uint64_t sig = 0;
     for (unsigned i = 1; i < 32; i++)
         sig = (sig << 7 | sig >> 57) ^ h->x[i];
-    if (target == h->spin_pc && sig == h->spin_sig && !h->spin_wrote) {
-        if (++h->spin_count >= SPIN_YIELD_AFTER) {
-            h->spin_count = 0;
-            sched_yield();
-        }
-    } else {
+    return sig;
+}
+
+/* A taken backward jump to `target`. If the loop keeps coming round with no
+ * store, and after SPIN_YIELD_AFTER rounds every integer register is as it
+ * was, nothing the loop itself does can end it: only another hart (or an
+ * interrupt) can. Then yield the host core so that hart gets to run; this
+ * is what keeps more harts than host cores from collapsing (spinlocks,
+ * OpenSBI's remote fence waits, Linux's csd waits). Loops that compute
+ * change a register and never yield. The registers are hashed only at the
+ * two ends of a run of store-free rounds, not at every round: a loop that
+ * stores (most loops that do work) costs two compares per round. */
+static void note_backward_jump(struct hart *h, uint64_t target)
+{
+    if (target != h->spin_pc || h->spin_wrote) {
         h->spin_pc = target;
-        h->spin_sig = sig;
+        h->spin_count = 0;
+        h->spin_wrote = false;
+        return;
+    }
+    if (++h->spin_count == 1) {
+        h->spin_sig = register_signature(h);
+    } else if (h->spin_count > SPIN_YIELD_AFTER) {
+        if (register_signature(h) == h->spin_sig)
+            sched_yield();
         h->spin_count = 0;
     }
-    h->spin_wrote = false;
+}
+
+/* A taken branch or jump from pc to target: returns target. */
+static inline uint64_t jump_to(struct hart *h, uint64_t pc, uint64_t target)
+{
+    if (target < pc && pc - target <= SPIN_LOOP_BYTES)
+        note_backward_jump(h, target);
+    return target;
+}
+
+/* What one block of instructions carries from one instruction to the
+ * next: retirements not yet added to the counters (Zicntr), and whether
+ * the fetch path must translate pc afresh. */
+struct block {
+    uint64_t retired;           /* this block, for the caller */
+    uint64_t uncounted;         /* retired but not yet in minstret/mcycle */
+    bool refetch;
+};
+
+/* Count n retired instructions (Zicntr; privileged spec 3.1.11-3.1.12):
+ * minstret counts unless mcountinhibit.IR is set. mcycle is kept as
+ * minstret + mcycle_offset, so the offset absorbs the difference whenever
+ * only one of the two counts. mcountinhibit changes only by a CSR
+ * instruction, and the counts are brought up to date before each one, so
+ * applying the current mcountinhibit to a whole run is exact. */
+static void count_retired(struct hart *h, uint64_t n)
+{
+    bool count_ir = !(h->mcountinhibit & COUNTER_IR), count_cy = !(h->mcountinhibit & COUNTER_CY);
+    if (count_ir)
+        h->minstret += n;
+    if (count_ir && !count_cy)
+        h->mcycle_offset -= n;
+    else if (!count_ir && count_cy)
+        h->mcycle_offset += n;
+}
+
+/* Count one retired instruction that wrote mcycle or minstret: a counter
+ * it wrote does not count it (the value written is what the next
+ * instruction reads); otherwise as count_retired. */
+static void retire_writing_counters(struct hart *h, unsigned counters_written)
+{
+    unsigned frozen = (h->mcountinhibit & (COUNTER_CY | COUNTER_IR)) | counters_written;
+    bool count_ir = !(frozen & COUNTER_IR), count_cy = !(frozen & COUNTER_CY);
+    if (count_ir)
+        h->minstret++;
+    if (count_ir && !count_cy)
+        h->mcycle_offset--;
+    else if (!count_ir && count_cy)
+        h->mcycle_offset++;
 }
 
 /* Carry out one decoded instruction. Returns true if it retired. */
-static bool execute(struct hart *h, const struct insn *in, unsigned *counters_written)
+static inline bool execute(struct hart *h, const struct insn *in, struct block *blk)
 {
+    unsigned counters_written = 0;
     uint64_t *x = h->x;
     const uint64_t a = x[in->rs1], b = x[in->rs2], pc = h->pc;
     const uint64_t imm = (uint64_t)in->imm;
@@ -376,14 +434,14 @@ static bool execute(struct hart *h, const struct insn *in, unsigned *counters_wr
      * branch and jump offsets are even). */
     case OP_LUI: x[in->rd] = imm; break;
     case OP_AUIPC: x[in->rd] = pc + imm; break;
-    case OP_JAL: x[in->rd] = next; next = pc + imm; break;
-    case OP_JALR: x[in->rd] = next; next = (a + imm) & ~1ull; break;
-    case OP_BEQ: if (a == b) next = pc + imm; break;
-    case OP_BNE: if (a != b) next = pc + imm; break;
-    case OP_BLT: if ((int64_t)a < (int64_t)b) next = pc + imm; break;
-    case OP_BGE: if ((int64_t)a >= (int64_t)b) next = pc + imm; break;
-    case OP_BLTU: if (a < b) next = pc + imm; break;
-    case OP_BGEU: if (a >= b) next = pc + imm; break;
+    case OP_JAL: x[in->rd] = next; next = jump_to(h, pc, pc + imm); break;
+    case OP_JALR: x[in->rd] = next; next = jump_to(h, pc, (a + imm) & ~1ull); break;
+    case OP_BEQ: if (a == b) next = jump_to(h, pc, pc + imm); break;
+    case OP_BNE: if (a != b) next = jump_to(h, pc, pc + imm); break;
+    case OP_BLT: if ((int64_t)a < (int64_t)b) next = jump_to(h, pc, pc + imm); break;
+    case OP_BGE: if ((int64_t)a >= (int64_t)b) next = jump_to(h, pc, pc + imm); break;
+    case OP_BLTU: if (a < b) next = jump_to(h, pc, pc + imm); break;
+    case OP_BGEU: if (a >= b) next = jump_to(h, pc, pc + imm); break;
 
     /* RV64I: loads and stores */
     case OP_LB: ok = exec_load(h, in, 1, true); break;
@@ -434,14 +492,18 @@ static bool execute(struct hart *h, const struct insn *in, unsigned *counters_wr
 
     /* RV64I: ordering and environment */
     case OP_FENCE: exec_fence(in); break;
-    case OP_FENCE_I: exec_fence_i(h); break;
+    case OP_FENCE_I: exec_fence_i(h); blk->refetch = true; break;
     case OP_ECALL: ok = exec_ecall(h); break;
     case OP_EBREAK: ok = exec_ebreak(h); break;
 
     /* Zicsr */
     case OP_CSRRW: case OP_CSRRS: case OP_CSRRC:
     case OP_CSRRWI: case OP_CSRRSI: case OP_CSRRCI:
-        ok = exec_csr(h, in, counters_written);
+        /* the counters as of this instruction, for the CSR to read */
+        count_retired(h, blk->uncounted);
+        blk->uncounted = 0;
+        ok = exec_csr(h, in, &counters_written);
+        blk->refetch = true;    /* satp, PMP: fetch must translate again */
         break;
 
     /* M */
@@ -509,7 +571,7 @@ static bool execute(struct hart *h, const struct insn *in, unsigned *counters_wr
     /* privileged */
     case OP_SRET: case OP_MRET: ok = exec_xret(h, in, &next); break;
     case OP_WFI: ok = exec_wfi(h, in); break;
-    case OP_SFENCE_VMA: ok = exec_sfence_vma(h, in); break;
+    case OP_SFENCE_VMA: ok = exec_sfence_vma(h, in); blk->refetch = true; break;
 
     case OP_COUNT: default: ok = illegal(h, in); break;
     }
@@ -517,50 +579,99 @@ static bool execute(struct hart *h, const struct insn *in, unsigned *counters_wr
     x[0] = 0;   /* writes to x0 above are discarded here, in one place */
     if (!ok)
         return false;
-    if (next < pc && pc - next <= SPIN_LOOP_BYTES)
-        note_backward_jump(h, next);
     h->pc = next;
+    blk->retired++;
+    if (counters_written)
+        retire_writing_counters(h, counters_written);
+    else
+        blk->uncounted++;
     return true;
 }
 
-/* Count a retired instruction (Zicntr; privileged spec 3.1.11-3.1.12):
- * minstret counts unless mcountinhibit.IR is set or the instruction wrote
- * minstret itself. mcycle is kept as minstret + mcycle_offset, so the
- * offset absorbs the difference whenever only one of the two counts. */
-static void retire(struct hart *h, unsigned counters_written)
+/* ------------------------------------------------------------- fetch */
+
+/* The page the block is fetching from: its virtual address and its decoded
+ * instructions. Valid until the block ends or an instruction asks for a
+ * refetch; everything that could change the translation of pc does one or
+ * the other (a trap, xRET and interrupt-relevant CSR writes end the block;
+ * other CSR writes, FENCE.I and SFENCE.VMA refetch). */
+struct fetch_window {
+    uint64_t va;                        /* page-aligned, or NO_WINDOW */
+    struct icache_page *page;
+};
+#define NO_WINDOW 1ull                  /* never a page address */
+
+/* Open the window on pc's page if the fast cache translates it for
+ * execution; false sends the fetch down the ordinary path (a miss, which
+ * that path fills; a fault; code outside plain RAM; a misaligned pc). */
+static bool open_window(struct hart *h, struct fetch_window *w, uint64_t pc)
 {
-    unsigned frozen = (h->mcountinhibit & (COUNTER_CY | COUNTER_IR)) | counters_written;
-    bool count_ir = !(frozen & COUNTER_IR), count_cy = !(frozen & COUNTER_CY);
-    if (count_ir)
-        h->minstret++;
-    if (count_ir && !count_cy)
-        h->mcycle_offset--;
-    else if (!count_ir && count_cy)
-        h->mcycle_offset++;
+    if (pc & 1)
+        return false;
+    struct tlb_entry *e = tlb_entry_of(&h->tlb, access_tlb_ctx(h->priv), ACCESS_EXEC, pc);
+    if (e->vpn_tag != pc >> PAGE_SHIFT)
+        return false;
+    if (!e->code) {
+        const struct icache_page *evicted;
+        struct icache_page *p = icache_page_for(&h->icache, e->pa_page, &evicted);
+        if (evicted)
+            tlb_forget_code(&h->tlb, evicted);
+        if (!p)
+            return false;
+        e->code = p;
+    }
+    w->va = pc & PAGE_MASK;
+    w->page = e->code;
+    return true;
 }
 
-/* The decoded form of `raw`, from the memo or decoded now. */
-static const struct insn *decode_memoized(struct hart *h, uint32_t raw)
+/* Fetch and decode through the data path, without the decoded cache: for
+ * fast-cache misses and for an instruction that straddles two pages. */
+static const struct insn *fetch_uncached(struct hart *h, struct insn *scratch)
 {
-    struct decode_memo_entry *e =
-        &h->decode_memo[(raw * 0x9e3779b1u) >> 20 & (HART_DECODE_MEMO_SIZE - 1)];
-    if (!e->valid || e->raw != raw) {
-        decode(raw, &e->in);
-        e->raw = raw;
-        e->valid = true;
+    uint32_t raw;
+    if (!hart_fetch(h, h->pc, &raw))
+        return NULL;
+    decode(raw, scratch);
+    return scratch;
+}
+
+/* The decoded instruction at pc, or NULL after taking a fetch exception. */
+static inline const struct insn *fetch_decoded(struct hart *h, struct fetch_window *w,
+                                               struct insn *scratch)
+{
+    uint64_t pc = h->pc;
+    if ((pc & PAGE_MASK) != w->va && !open_window(h, w, pc))
+        return fetch_uncached(h, scratch);
+    unsigned index = (unsigned)(pc & (PAGE_SIZE - 1)) >> 1;
+    const struct insn *in = &w->page->slot[index];
+    if (in->len == 0 && !icache_decode_slot(w->page, index))
+        return fetch_uncached(h, scratch);
+    return in;
+}
+
+uint64_t hart_execute_block(struct hart *h, unsigned budget)
+{
+    struct block blk = { 0, 0, false };
+    struct fetch_window w = { NO_WINDOW, NULL };
+    icache_check_code_writes(&h->icache);
+    for (unsigned i = 0; i < budget; i++) {
+        struct insn scratch;
+        const struct insn *in = fetch_decoded(h, &w, &scratch);
+        if (in)
+            execute(h, in, &blk);
+        if (h->poll_now)
+            break;
+        if (blk.refetch) {
+            w.va = NO_WINDOW;
+            blk.refetch = false;
+        }
     }
-    return &e->in;
+    count_retired(h, blk.uncounted);
+    return blk.retired;
 }
 
 bool hart_execute_one(struct hart *h)
 {
-    uint32_t raw;
-    unsigned counters_written = 0;
-    if (!hart_fetch(h, h->pc, &raw))
-        return false;
-    const struct insn *in = decode_memoized(h, raw);
-    if (!execute(h, in, &counters_written))
-        return false;
-    retire(h, counters_written);
-    return true;
+    return hart_execute_block(h, 1) != 0;
 }

@@ -41,6 +41,7 @@ void hart_init(struct hart *h, uint64_t hartid, struct guest_mem *mem, _Atomic b
     pthread_mutex_init(&h->wait_lock, NULL);
     pthread_cond_init(&h->wait_cond, NULL);
     atomic_init(&h->kicked, false);
+    icache_init(&h->icache, mem);
     hart_reset(h, 0);
 }
 
@@ -78,11 +79,13 @@ void hart_reset(struct hart *h, uint64_t reset_pc)
     if (h->coherence)
         coherence_drop_all(h->coherence);
     tlb_flush_all(&h->tlb);
+    icache_sync(&h->icache);    /* and none of fetched code either */
     h->poll_now = true;
 }
 
 void hart_destroy(struct hart *h)
 {
+    icache_destroy(&h->icache);
     pthread_cond_destroy(&h->wait_cond);
     pthread_mutex_destroy(&h->wait_lock);
 }
@@ -109,12 +112,12 @@ static uint64_t run_batches(struct hart *h, uint64_t max_insns)
             continue;
         }
         trap_poll_interrupts(h);
-        for (unsigned i = 0; i < POLL_INTERVAL && !h->poll_now; i++) {
-            if (hart_execute_one(h))
-                retired++;
-            if (max_insns && retired >= max_insns)
-                return retired;
-        }
+        unsigned budget = POLL_INTERVAL;
+        if (max_insns && max_insns - retired < budget)
+            budget = (unsigned)(max_insns - retired);
+        retired += hart_execute_block(h, budget);
+        if (max_insns && retired >= max_insns)
+            return retired;
     }
     return retired;
 }

@@ -18,8 +18,7 @@
 #include "mem/guest_mem.h"
 #include "mmu/mmu.h"
 #include "cpu/decode.h"
-
-#define HART_DECODE_MEMO_SIZE 4096      /* power of two */
+#include "cpu/icache.h"
 
 struct coherence_hart;
 struct debug_hub;
@@ -137,14 +136,8 @@ struct hart {
     bool (*sbi_ecall)(void *ctx, struct hart *h);
     void *sbi_ctx;
 
-    /* ---- decode memo: decode() is a pure function of the instruction
-     * bits, so its result is remembered per bit pattern. Keyed by the bits
-     * themselves, it can never go stale, whatever the guest writes. ---- */
-    struct decode_memo_entry {
-        uint32_t raw;
-        bool valid;
-        struct insn in;
-    } decode_memo[HART_DECODE_MEMO_SIZE];
+    /* ---- decoded code by guest-physical page, coherent at FENCE.I ---- */
+    struct icache icache;
 
     /* ---- running ---- */
     bool poll_now;              /* re-check interrupts before the next instruction */

@@ -36,6 +36,11 @@ int mem_init(struct guest_mem *m, uint64_t ram_base, uint64_t ram_size)
     m->ram = p;
     m->ram_base = ram_base;
     m->ram_size = ram_size;
+    m->code_mark = calloc((ram_size + PAGE_SIZE - 1) >> PAGE_SHIFT, 1);
+    if (!m->code_mark && ram_size) {
+        mem_destroy(m);
+        return -ENOMEM;
+    }
     return 0;
 }
 
@@ -66,6 +71,8 @@ void mem_destroy(struct guest_mem *m)
 {
     free(m->trace);
     m->trace = NULL;
+    free(m->code_mark);
+    m->code_mark = NULL;
     if (m->reservation)
         munmap(m->reservation, m->reservation_size);
     m->reservation = NULL;
@@ -128,6 +135,30 @@ bool mem_write(struct guest_mem *m, uint64_t pa, unsigned size, uint64_t value)
     return mem_write_by(m, MEM_PRODUCER_DMA, pa, size, value);
 }
 
+void mem_code_mark(struct guest_mem *m, uint64_t pa)
+{
+    _Atomic uint8_t *mark = &m->code_mark[(pa - m->ram_base) >> PAGE_SHIFT];
+    if (!atomic_load_explicit(mark, memory_order_relaxed))
+        atomic_exchange(mark, 1);
+    atomic_thread_fence(memory_order_seq_cst);
+}
+
+/* A write no guest FENCE.I orders, already in memory: if it touched a frame
+ * that holds decoded code, tell the harts (cpu/icache.h). The fence pairs
+ * with mem_code_mark's, as for traces below. */
+static void report_code_writes(struct guest_mem *m, uint64_t pa, size_t len)
+{
+    if (!m->code_mark || len == 0)
+        return;
+    atomic_thread_fence(memory_order_seq_cst);
+    for (uint64_t f = pa & PAGE_MASK; f < pa + len; f += PAGE_SIZE)
+        if (atomic_load_explicit(&m->code_mark[(f - m->ram_base) >> PAGE_SHIFT],
+                                 memory_order_relaxed)) {
+            atomic_fetch_add(&m->code_epoch, 1);
+            return;
+        }
+}
+
 bool mem_write_by(struct guest_mem *m, unsigned producer, uint64_t pa, unsigned size,
                   uint64_t value)
 {
@@ -143,6 +174,8 @@ bool mem_write_by(struct guest_mem *m, unsigned producer, uint64_t pa, unsigned 
     mem_traced_store_begin(m, pa, size, &traced);
     ram_store(mem_ram_ptr(m, pa), size, value);
     mem_traced_store_end(m, producer, pa, size, traced);
+    if (producer == MEM_PRODUCER_DMA)
+        report_code_writes(m, pa, size);
     return true;
 }
 
@@ -176,6 +209,7 @@ bool mem_copy_to_guest(struct guest_mem *m, uint64_t pa, const void *src, size_t
         __atomic_store_n(dst + i, s[i], __ATOMIC_RELAXED);
     if (m->trace)
         report_dma_to_traced_frames(m, pa, len);
+    report_code_writes(m, pa, len);
     return true;
 }
 
@@ -186,6 +220,7 @@ bool mem_dma_store(struct guest_mem *m, uint64_t pa, unsigned size, uint64_t val
     ram_store(mem_ram_ptr(m, pa), size, value);
     if (m->trace)
         report_dma_to_traced_frames(m, pa, size);
+    report_code_writes(m, pa, size);
     return true;
 }
 

@@ -71,6 +71,8 @@ struct guest_mem {
     unsigned nregions;
     _Atomic uint32_t *trace;    /* one trace word per RAM frame, or NULL: no traces */
     struct mem_trace_hooks trace_hooks;
+    _Atomic uint8_t *code_mark; /* per RAM frame: some hart decoded code from it */
+    _Atomic uint64_t code_epoch;    /* device/loader writes to marked frames */
 };
 
 /* Map `ram_size` bytes of zeroed RAM at guest-physical `ram_base`, with a
@@ -134,6 +136,17 @@ bool mem_write(struct guest_mem *m, uint64_t pa, unsigned size, uint64_t value);
 /* mem_write on behalf of a producer (a hart id), for the write-trace path. */
 bool mem_write_by(struct guest_mem *m, unsigned producer, uint64_t pa, unsigned size,
                   uint64_t value);
+
+/* Code-write marks (cpu/icache.h). A hart marks a frame before it first
+ * snapshots the frame's code; a write that no guest FENCE.I orders (device
+ * DMA, the loader, a debugger, mem_write) bumps code_epoch if it touches a
+ * marked frame, after a full fence, so that either the hart's snapshot
+ * sees the write or the write sees the mark. Marks are never cleared. */
+void mem_code_mark(struct guest_mem *m, uint64_t pa);
+static inline uint64_t mem_code_epoch(const struct guest_mem *m)
+{
+    return atomic_load_explicit(&m->code_epoch, memory_order_relaxed);
+}
 
 /* Bulk copies between host buffers and guest RAM, for the loader and for
  * device DMA. false (and nothing copied) if any byte lies outside RAM. */

@@ -125,10 +125,15 @@ void mmu_walk(struct guest_mem *mem, const struct walk_request *req, uint64_t va
  * translation, supervisor, user. */
 enum tlb_ctx { TLB_CTX_M = 0, TLB_CTX_S = 1, TLB_CTX_U = 2, TLB_NCTX = 3 };
 
+/* The decoded instructions of a page (cpu/icache.h); the fast cache only
+ * carries the pointer for the fetch path and clears it on every fill. */
+struct icache_page;
+
 struct tlb_entry {
     uint64_t vpn_tag;          /* va >> 12, or TLB_TAG_INVALID */
     uintptr_t addend;          /* host pointer = va + addend */
     uint64_t pa_page;          /* guest-physical page, for LR/SC and traces */
+    struct icache_page *code;  /* exec entries: decoded page of pa_page, or NULL */
 };
 #define TLB_TAG_INVALID UINT64_MAX
 
@@ -141,6 +146,16 @@ void tlb_flush_all(struct tlb *t);
 void tlb_flush_va(struct tlb *t, uint64_t va);
 void tlb_fill(struct tlb *t, enum tlb_ctx ctx, enum access access, uint64_t va,
               uint8_t *host_page, uint64_t pa_page);
+
+/* The entry that va would use (hit or not). */
+static inline struct tlb_entry *tlb_entry_of(struct tlb *t, enum tlb_ctx ctx,
+                                             enum access access, uint64_t va)
+{
+    return &t->e[ctx][access][(va >> PAGE_SHIFT) & (TLB_SIZE - 1)];
+}
+
+/* Clear every exec entry's pointer to decoded page p (which is going away). */
+void tlb_forget_code(struct tlb *t, const struct icache_page *p);
 
 /* Host pointer for va, or NULL on a miss. The caller checks that the access
  * does not cross the page. */

@@ -35,4 +35,13 @@ void tlb_fill(struct tlb *t, enum tlb_ctx ctx, enum access access, uint64_t va,
     e->vpn_tag = va >> PAGE_SHIFT;
     e->addend = (uintptr_t)host_page - (uintptr_t)(va & PAGE_MASK);
     e->pa_page = pa_page & PAGE_MASK;
+    e->code = NULL;
+}
+
+void tlb_forget_code(struct tlb *t, const struct icache_page *p)
+{
+    for (unsigned c = 0; c < TLB_NCTX; c++)
+        for (unsigned i = 0; i < TLB_SIZE; i++)
+            if (t->e[c][ACCESS_EXEC][i].code == p)
+                t->e[c][ACCESS_EXEC][i].code = NULL;
 }

@@ -1,0 +1,93 @@
+/* icache: a hart's cache of decoded instructions, keyed by guest-physical
+ * page (DESIGN.md section 3, "Instruction fetch").
+ *
+ * Owns, per hart, up to ICACHE_BUCKETS decoded pages. A page holds a
+ * snapshot of the guest frame's bytes as this hart last saw them and one
+ * decoded-instruction slot per 2-byte offset, filled lazily from the
+ * snapshot the first time the instruction at that offset runs. Because
+ * every slot is decoded from the snapshot, the cache always equals the
+ * decode of the snapshot, and keeping it coherent is keeping the snapshot
+ * coherent with memory:
+ *  - FENCE.I is the hart's coherency event for fetched code (unprivileged
+ *    spec, "Zifencei": stores become visible to the hart's own fetches only
+ *    after its FENCE.I; another hart's stores once they are ordered before
+ *    it). icache_sync compares every snapshot with memory and drops the
+ *    slots whose bytes changed, so whatever wrote the code (this hart, any
+ *    other, a device) the fetches after the fence see it.
+ *  - Device and loader writes (DMA, a debugger's breakpoint, a test
+ *    rewriting code between steps) are not ordered by a guest FENCE.I, so
+ *    guest_mem counts them, in its code-write epoch, whenever they touch a
+ *    frame some hart decoded (mem_code_mark); a hart that sees the epoch
+ *    move syncs before its next instruction.
+ * Between two syncs a hart may run code older than memory, which is exactly
+ * what the spec allows without FENCE.I.
+ *
+ * The cache owns no translation: the fast cache (mmu.h) maps a virtual
+ * page to a decoded page (tlb_entry.code) and must forget a decoded page
+ * that is evicted (icache_page_for reports it).
+ *
+ * Hart thread only; guest memory is read with relaxed atomics, as every
+ * hart reads it.
+ */
+#ifndef UMBRA_CPU_ICACHE_H
+#define UMBRA_CPU_ICACHE_H
+#include <stdbool.h>
+#include <stdint.h>
+#include "cpu/decode.h"
+#include "mem/guest_mem.h"
+
+#define ICACHE_SLOTS (PAGE_SIZE / 2)    /* one per 2-byte offset (IALIGN = 16) */
+#define ICACHE_BUCKETS 1024             /* direct-mapped by frame number; power of two */
+
+struct icache_page {
+    uint64_t frame;                     /* guest-physical address of the page */
+    /* slot[(pc & 0xfff) >> 1]; len == 0 means "not decoded yet" (a
+     * decoded instruction, even an illegal one, has len 2 or 4). */
+    struct insn slot[ICACHE_SLOTS];
+    uint64_t bytes[PAGE_SIZE / 8];      /* the snapshot the slots decode from */
+};
+
+struct icache_stats {
+    uint64_t pages_made;                /* snapshots taken */
+    uint64_t pages_evicted;             /* bucket reused for another frame */
+    uint64_t syncs;                     /* FENCE.I and code-write epochs seen */
+    uint64_t slots_dropped;             /* decoded slots whose bytes changed */
+};
+
+struct icache {
+    struct guest_mem *mem;
+    uint64_t seen_epoch;                /* mem's code-write epoch at the last sync */
+    struct icache_page *bucket[ICACHE_BUCKETS];
+    struct icache_stats stats;
+};
+
+/* An empty cache over mem (nothing allocated until code runs). */
+void icache_init(struct icache *c, struct guest_mem *mem);
+void icache_destroy(struct icache *c);
+
+/* The decoded page of the RAM frame at `frame` (page-aligned, plain RAM),
+ * made from a fresh snapshot if the cache has none. When that reuses a
+ * bucket, *evicted is the page that was there (its memory now holds the new
+ * frame: callers must forget pointers to it), else NULL. NULL only if
+ * memory for a page cannot be had. */
+struct icache_page *icache_page_for(struct icache *c, uint64_t frame,
+                                    const struct icache_page **evicted);
+
+/* Decode slot `index` of page p from the snapshot. Returns false, leaving
+ * the slot empty, for a 32-bit instruction that begins in the page's last
+ * two bytes: its second half lies in another page, whose mapping the slot
+ * could not follow. */
+bool icache_decode_slot(struct icache_page *p, unsigned index);
+
+/* The coherency event for fetched code (FENCE.I, hart reset): bring every
+ * snapshot up to date with memory and drop the slots that changed. */
+void icache_sync(struct icache *c);
+
+/* Sync if a device or the loader wrote code since the last sync: one
+ * relaxed load when nothing happened. */
+static inline void icache_check_code_writes(struct icache *c)
+{
+    if (c->mem && mem_code_epoch(c->mem) != c->seen_epoch)
+        icache_sync(c);
+}
+#endif
