@@ -82,6 +82,7 @@ static void setup_machine_mode(struct hart *h)
 static void local_fence_i(struct hart *h)
 {
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    icache_sync(&h->icache);
 }
 
 /* The coherence mechanism's hooks for remote events served at h's boundary. */
