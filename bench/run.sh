@@ -24,7 +24,7 @@
 #         ptbench "1 2 4 8", compute "1")
 #     -c  configurations (default "qemu patch flush eager", plus "builtin"
 #         when umbra has -bios builtin)
-#     -t  ptbench guest seconds (default 5)   -k  compute scale (default 4)
+#     -t  ptbench guest seconds (default 4)   -k  compute scale (default 2)
 #     -o  output folder (default bench/results; quick mode: /tmp/umbra-bench-quick)
 #     -q  quick mode: 1 run, -t 2, -k 1, boot and ptbench at -smp "1 2"
 # Environment: UMBRA (default build/umbra), GUEST (Image, smoke.cpio.gz;
@@ -52,7 +52,7 @@ done
 if [ $quick = 1 ]; then
   : "${runs:=1}" "${seconds:=2}" "${scale:=1}" "${out:=${TMPDIR:-/tmp}/umbra-bench-quick}"
 fi
-: "${runs:=3}" "${seconds:=5}" "${scale:=4}" "${out:=$top/bench/results}"
+: "${runs:=3}" "${seconds:=4}" "${scale:=2}" "${out:=$top/bench/results}"
 is_count() { [[ $1 =~ ^[1-9][0-9]*$ ]]; }
 for n in "$runs" "$seconds" "$scale"; do is_count "$n" || usage; done
 for w in $workloads; do
