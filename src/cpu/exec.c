@@ -109,7 +109,7 @@ static uint64_t mulhu(uint64_t a, uint64_t b) { return (uint64_t)(((u128)a * b) 
 
 /* -------------------------------------------------------- loads/stores */
 
-static bool exec_load(struct hart *h, const struct insn *in, unsigned size, bool is_signed)
+static inline bool exec_load(struct hart *h, const struct insn *in, unsigned size, bool is_signed)
 {
     uint64_t v;
     if (!hart_load(h, h->x[in->rs1] + (uint64_t)in->imm, size, &v))
@@ -122,7 +122,7 @@ static bool exec_load(struct hart *h, const struct insn *in, unsigned size, bool
     return true;
 }
 
-static bool exec_store(struct hart *h, const struct insn *in, unsigned size)
+static inline bool exec_store(struct hart *h, const struct insn *in, unsigned size)
 {
     h->spin_wrote = true;
     return hart_store(h, h->x[in->rs1] + (uint64_t)in->imm, size, h->x[in->rs2]);
@@ -375,13 +375,24 @@ static inline uint64_t jump_to(struct hart *h, uint64_t pc, uint64_t target)
     return target;
 }
 
+/* The page the block is fetching from: its virtual address and its decoded
+ * instructions. Valid until the block ends or an instruction closes it
+ * (va = NO_WINDOW); everything that could change the translation of pc
+ * does one or the other (a trap, xRET and interrupt-relevant CSR writes
+ * end the block; other CSR writes, FENCE.I and SFENCE.VMA close it). */
+struct fetch_window {
+    uint64_t va;                        /* page-aligned, or NO_WINDOW */
+    struct icache_page *page;
+};
+#define NO_WINDOW 1ull                  /* never a page address */
+
 /* What one block of instructions carries from one instruction to the
- * next: retirements not yet added to the counters (Zicntr), and whether
- * the fetch path must translate pc afresh. */
+ * next: how many retired, how many of those are already in the counters
+ * (Zicntr), and the fetch window. */
 struct block {
-    uint64_t retired;           /* this block, for the caller */
-    uint64_t uncounted;         /* retired but not yet in minstret/mcycle */
-    bool refetch;
+    uint64_t retired;
+    uint64_t counted;
+    struct fetch_window window;
 };
 
 /* Count n retired instructions (Zicntr; privileged spec 3.1.11-3.1.12):
@@ -492,7 +503,7 @@ static inline bool execute(struct hart *h, const struct insn *in, struct block *
 
     /* RV64I: ordering and environment */
     case OP_FENCE: exec_fence(in); break;
-    case OP_FENCE_I: exec_fence_i(h); blk->refetch = true; break;
+    case OP_FENCE_I: exec_fence_i(h); blk->window.va = NO_WINDOW; break;
     case OP_ECALL: ok = exec_ecall(h); break;
     case OP_EBREAK: ok = exec_ebreak(h); break;
 
@@ -500,10 +511,10 @@ static inline bool execute(struct hart *h, const struct insn *in, struct block *
     case OP_CSRRW: case OP_CSRRS: case OP_CSRRC:
     case OP_CSRRWI: case OP_CSRRSI: case OP_CSRRCI:
         /* the counters as of this instruction, for the CSR to read */
-        count_retired(h, blk->uncounted);
-        blk->uncounted = 0;
+        count_retired(h, blk->retired - blk->counted);
+        blk->counted = blk->retired;
         ok = exec_csr(h, in, &counters_written);
-        blk->refetch = true;    /* satp, PMP: fetch must translate again */
+        blk->window.va = NO_WINDOW;     /* satp, PMP: translate pc again */
         break;
 
     /* M */
@@ -571,7 +582,7 @@ static inline bool execute(struct hart *h, const struct insn *in, struct block *
     /* privileged */
     case OP_SRET: case OP_MRET: ok = exec_xret(h, in, &next); break;
     case OP_WFI: ok = exec_wfi(h, in); break;
-    case OP_SFENCE_VMA: ok = exec_sfence_vma(h, in); blk->refetch = true; break;
+    case OP_SFENCE_VMA: ok = exec_sfence_vma(h, in); blk->window.va = NO_WINDOW; break;
 
     case OP_COUNT: default: ok = illegal(h, in); break;
     }
@@ -581,25 +592,14 @@ static inline bool execute(struct hart *h, const struct insn *in, struct block *
         return false;
     h->pc = next;
     blk->retired++;
-    if (counters_written)
+    if (counters_written) {
         retire_writing_counters(h, counters_written);
-    else
-        blk->uncounted++;
+        blk->counted = blk->retired;
+    }
     return true;
 }
 
 /* ------------------------------------------------------------- fetch */
-
-/* The page the block is fetching from: its virtual address and its decoded
- * instructions. Valid until the block ends or an instruction asks for a
- * refetch; everything that could change the translation of pc does one or
- * the other (a trap, xRET and interrupt-relevant CSR writes end the block;
- * other CSR writes, FENCE.I and SFENCE.VMA refetch). */
-struct fetch_window {
-    uint64_t va;                        /* page-aligned, or NO_WINDOW */
-    struct icache_page *page;
-};
-#define NO_WINDOW 1ull                  /* never a page address */
 
 /* Open the window on pc's page if the fast cache translates it for
  * execution; false sends the fetch down the ordinary path (a miss, which
@@ -652,22 +652,17 @@ static inline const struct insn *fetch_decoded(struct hart *h, struct fetch_wind
 
 uint64_t hart_execute_block(struct hart *h, unsigned budget)
 {
-    struct block blk = { 0, 0, false };
-    struct fetch_window w = { NO_WINDOW, NULL };
+    struct block blk = { 0, 0, { NO_WINDOW, NULL } };
     icache_check_code_writes(&h->icache);
     for (unsigned i = 0; i < budget; i++) {
         struct insn scratch;
-        const struct insn *in = fetch_decoded(h, &w, &scratch);
+        const struct insn *in = fetch_decoded(h, &blk.window, &scratch);
         if (in)
             execute(h, in, &blk);
         if (h->poll_now)
             break;
-        if (blk.refetch) {
-            w.va = NO_WINDOW;
-            blk.refetch = false;
-        }
     }
-    count_retired(h, blk.uncounted);
+    count_retired(h, blk.retired - blk.counted);
     return blk.retired;
 }
 
