@@ -251,10 +251,16 @@ static void exec_fence(const struct insn *in)
 /* FENCE.I: the local coherency event for fetched code (DESIGN.md 3,
  * unprivileged spec "Zifencei"). The fence orders the stores this hart has
  * seen before the re-reading of code that icache_sync does. */
+static void sync_code(struct hart *h)
+{
+    icache_sync(&h->icache);
+    tlb_forget_code(&h->tlb, NULL);     /* the next fetch from a page checks it */
+}
+
 static void exec_fence_i(struct hart *h)
 {
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
-    icache_sync(&h->icache);
+    sync_code(h);
 }
 
 /* SFENCE.VMA (privileged spec 4.2.1): illegal in U-mode, and in S-mode
@@ -653,7 +659,8 @@ static inline const struct insn *fetch_decoded(struct hart *h, struct fetch_wind
 uint64_t hart_execute_block(struct hart *h, unsigned budget)
 {
     struct block blk = { 0, 0, { NO_WINDOW, NULL } };
-    icache_check_code_writes(&h->icache);
+    if (icache_code_written(&h->icache))
+        sync_code(h);
     for (unsigned i = 0; i < budget; i++) {
         struct insn scratch;
         const struct insn *in = fetch_decoded(h, &blk.window, &scratch);

@@ -24,31 +24,39 @@ static const _Atomic uint64_t *guest_words(const struct guest_mem *m, uint64_t f
 }
 
 /* Mark the frame first, then read it: a device write that misses the mark
- * is visible to these reads (guest_mem.h). */
+ * is visible to these reads (guest_mem.h). The slots must be empty. */
 static void take_snapshot(struct icache *c, struct icache_page *p, uint64_t frame)
 {
     mem_code_mark(c->mem, frame);
     const _Atomic uint64_t *w = guest_words(c->mem, frame);
     for (unsigned i = 0; i < PAGE_SIZE / 8; i++)
         p->bytes[i] = atomic_load_explicit(&w[i], memory_order_relaxed);
-    memset(p->slot, 0, sizeof p->slot);
     p->frame = frame;
+    p->unchecked = false;
     c->stats.pages_made++;
 }
 
+static void sync_page(struct icache *c, struct icache_page *p);
+
+/* A new page comes from calloc: fresh memory is zero already, and the slot
+ * array, of which code uses a fraction, is then only touched where used. */
 struct icache_page *icache_page_for(struct icache *c, uint64_t frame,
                                     const struct icache_page **evicted)
 {
     struct icache_page **b = &c->bucket[(frame >> PAGE_SHIFT) & (ICACHE_BUCKETS - 1)];
     struct icache_page *p = *b;
     *evicted = NULL;
-    if (p && p->frame == frame)
+    if (p && p->frame == frame) {
+        if (p->unchecked)
+            sync_page(c, p);
         return p;
+    }
     if (p) {
         *evicted = p;
         c->stats.pages_evicted++;
+        memset(p->slot, 0, sizeof p->slot);
     } else {
-        p = malloc(sizeof *p);
+        p = calloc(1, sizeof *p);
         if (!p)
             return NULL;
         *b = p;
@@ -87,6 +95,7 @@ static void refresh_word(struct icache_page *p, unsigned i, uint64_t now, uint64
 
 static void sync_page(struct icache *c, struct icache_page *p)
 {
+    p->unchecked = false;
     const _Atomic uint64_t *w = guest_words(c->mem, p->frame);
     for (unsigned i = 0; i < PAGE_SIZE / 8; i++) {
         uint64_t now = atomic_load_explicit(&w[i], memory_order_relaxed);
@@ -96,7 +105,7 @@ static void sync_page(struct icache *c, struct icache_page *p)
 }
 
 /* The acquire load pairs with the writer's increment of the epoch, so the
- * comparison below sees every write the epoch counted. */
+ * comparisons after it see every write the epoch counted. */
 void icache_sync(struct icache *c)
 {
     if (!c->mem)
@@ -105,5 +114,5 @@ void icache_sync(struct icache *c)
     c->stats.syncs++;
     for (unsigned i = 0; i < ICACHE_BUCKETS; i++)
         if (c->bucket[i])
-            sync_page(c, c->bucket[i]);
+            c->bucket[i]->unchecked = true;
 }

@@ -41,6 +41,7 @@
 
 struct icache_page {
     uint64_t frame;                     /* guest-physical address of the page */
+    bool unchecked;                     /* a sync happened since the snapshot was compared */
     /* slot[(pc & 0xfff) >> 1]; len == 0 means "not decoded yet" (a
      * decoded instruction, even an illegal one, has len 2 or 4). */
     struct insn slot[ICACHE_SLOTS];
@@ -79,15 +80,18 @@ struct icache_page *icache_page_for(struct icache *c, uint64_t frame,
  * could not follow. */
 bool icache_decode_slot(struct icache_page *p, unsigned index);
 
-/* The coherency event for fetched code (FENCE.I, hart reset): bring every
- * snapshot up to date with memory and drop the slots that changed. */
+/* The coherency event for fetched code (FENCE.I, hart reset): every
+ * snapshot is compared with memory, and the slots whose bytes changed are
+ * dropped, before the page is next handed out by icache_page_for (not at
+ * once: a hart may hold a thousand pages and use a few dozen between two
+ * fences). Callers must drop the pointers to pages they keep (the fast
+ * cache's), so that every later fetch goes through icache_page_for. */
 void icache_sync(struct icache *c);
 
-/* Sync if a device or the loader wrote code since the last sync: one
- * relaxed load when nothing happened. */
-static inline void icache_check_code_writes(struct icache *c)
+/* Did a device or the loader write code since the last sync? One relaxed
+ * load when nothing happened. */
+static inline bool icache_code_written(const struct icache *c)
 {
-    if (c->mem && mem_code_epoch(c->mem) != c->seen_epoch)
-        icache_sync(c);
+    return c->mem && mem_code_epoch(c->mem) != c->seen_epoch;
 }
 #endif

@@ -154,7 +154,8 @@ static inline struct tlb_entry *tlb_entry_of(struct tlb *t, enum tlb_ctx ctx,
     return &t->e[ctx][access][(va >> PAGE_SHIFT) & (TLB_SIZE - 1)];
 }
 
-/* Clear every exec entry's pointer to decoded page p (which is going away). */
+/* Clear every exec entry's pointer to decoded page p (which is going
+ * away), or, with p = NULL, every pointer to any decoded page. */
 void tlb_forget_code(struct tlb *t, const struct icache_page *p);
 
 /* Host pointer for va, or NULL on a miss. The caller checks that the access

@@ -42,6 +42,6 @@ void tlb_forget_code(struct tlb *t, const struct icache_page *p)
 {
     for (unsigned c = 0; c < TLB_NCTX; c++)
         for (unsigned i = 0; i < TLB_SIZE; i++)
-            if (t->e[c][ACCESS_EXEC][i].code == p)
+            if (!p || t->e[c][ACCESS_EXEC][i].code == p)
                 t->e[c][ACCESS_EXEC][i].code = NULL;
 }
