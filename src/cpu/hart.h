@@ -141,6 +141,7 @@ struct hart {
 
     /* ---- running ---- */
     bool poll_now;              /* re-check interrupts before the next instruction */
+    unsigned polls_since_timer; /* trap_poll_interrupts: host clock read every few polls */
     /* Spin-loop detection: a hart that keeps re-running a short loop with
      * no store and no register changing is waiting for another hart, and
      * gives its host core away (DESIGN.md section 3, "Idle"). */

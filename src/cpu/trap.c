@@ -20,6 +20,8 @@
  * that was set without a kick. 100 ms of mtime. */
 #define WFI_MAX_SLEEP_TICKS (TIMEBASE_HZ / 10)
 
+#define TIMER_REFRESH_POLLS 4
+
 /* Interrupts in decreasing priority (3.1.9): MEI, MSI, MTI, SEI, SSI, STI. */
 static const unsigned irq_priority[] = { IRQ_MEI, IRQ_MSI, IRQ_MTI, IRQ_SEI, IRQ_SSI, IRQ_STI };
 
@@ -116,9 +118,20 @@ bool trap_poll_interrupts(struct hart *h)
     /* A kick asks the hart to look at mip again, which is what this does:
      * consume it here (before reading mip) so that the next WFI does not
      * return at once for a change that has already been seen. */
-    if (atomic_load_explicit(&h->kicked, memory_order_relaxed))
+    bool kicked = atomic_load_explicit(&h->kicked, memory_order_relaxed);
+    if (kicked)
         atomic_store(&h->kicked, false);
-    trap_update_timer_irqs(h);
+    /* Only time passing can move a timer line between polls: every write
+     * of a deadline (CLINT mtimecmp, stimecmp, menvcfg) and WFI recompute
+     * the lines themselves. Reading the host clock at every poll (every
+     * trap return) is the largest per-poll cost, so it is read at every
+     * TIMER_REFRESH_POLLS-th poll: a timer interrupt is then at most a few
+     * poll intervals (microseconds) late, which a guest cannot tell from
+     * the host being busy. */
+    if (kicked || ++h->polls_since_timer >= TIMER_REFRESH_POLLS) {
+        h->polls_since_timer = 0;
+        trap_update_timer_irqs(h);
+    }
     uint64_t pending = atomic_load(&h->mip) & h->mie;
     if (!pending)
         return false;
