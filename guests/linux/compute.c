@@ -36,6 +36,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "guest_init.h"
+
 #define CRC_BYTES (256u << 10)
 #define CRC_PASSES 4
 #define SORT_WORDS (64u << 10)
@@ -318,15 +320,8 @@ static double kernel_fp(int scale)
 /* ---------------------------------------------------------------- driver */
 static int read_scale(void)
 {
-    char cmdline[1024] = "";
-    int fd = open("/proc/cmdline", O_RDONLY);
-    if (fd >= 0) {
-        ssize_t n = read(fd, cmdline, sizeof cmdline - 1);
-        cmdline[n > 0 ? n : 0] = 0;
-        close(fd);
-    }
-    const char *arg = strstr(cmdline, "umbra.scale=");
-    int s = arg ? atoi(arg + strlen("umbra.scale=")) : 1;
+    const char *arg = guest_cmdline_value("umbra.scale");
+    int s = arg ? atoi(arg) : 1;
     return s > 0 && s <= 1000 ? s : 1;
 }
 
@@ -349,29 +344,12 @@ static int run_all(void)
     return 0;
 }
 
-static void become_init(void)
-{
-    mkdir("/proc", 0755);
-    mkdir("/dev", 0755);
-    mount("proc", "/proc", "proc", 0, NULL);
-    mount("devtmpfs", "/dev", "devtmpfs", 0, NULL);
-    if (fcntl(1, F_GETFD) == -1) {
-        int fd = open("/dev/console", O_RDWR);
-        if (fd >= 0) {
-            dup2(fd, 0);
-            dup2(fd, 1);
-            dup2(fd, 2);
-            if (fd > 2)
-                close(fd);
-        }
-    }
-}
 
 int main(void)
 {
     int pid1 = getpid() == 1;
     if (pid1)
-        become_init();
+        guest_become_init();
     setvbuf(stdout, NULL, _IONBF, 0);
     pid_t pid = fork();     /* a crash of a kernel still gives a result line */
     if (pid == 0)

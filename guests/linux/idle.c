@@ -18,17 +18,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "guest_init.h"
+
 static int idle_seconds(void)
 {
-    char cmdline[1024] = "";
-    int fd = open("/proc/cmdline", O_RDONLY);
-    if (fd >= 0) {
-        ssize_t n = read(fd, cmdline, sizeof cmdline - 1);
-        cmdline[n > 0 ? n : 0] = 0;
-        close(fd);
-    }
-    const char *arg = strstr(cmdline, "umbra.idle=");
-    return arg ? atoi(arg + strlen("umbra.idle=")) : 10;
+    const char *arg = guest_cmdline_value("umbra.idle");
+    return arg ? atoi(arg) : 10;
 }
 
 int main(void)

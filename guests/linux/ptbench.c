@@ -59,6 +59,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "guest_init.h"
+
 #define MAX_THREADS 8
 #define SLOT_PAGES 8
 /* Slots live far below the kernel's top-down mmap area and far above the
@@ -437,15 +439,8 @@ static double seconds_since(const struct timespec *t0)
 
 static int read_seconds(void)
 {
-    char cmdline[1024] = "";
-    int fd = open("/proc/cmdline", O_RDONLY);
-    if (fd >= 0) {
-        ssize_t n = read(fd, cmdline, sizeof cmdline - 1);
-        cmdline[n > 0 ? n : 0] = 0;
-        close(fd);
-    }
-    const char *arg = strstr(cmdline, "umbra.seconds=");
-    int s = arg ? atoi(arg + strlen("umbra.seconds=")) : 10;
+    const char *arg = guest_cmdline_value("umbra.seconds");
+    int s = arg ? atoi(arg) : 10;
     return s > 0 ? s : 10;
 }
 
@@ -499,23 +494,6 @@ static int run_bench(void)
     return 0;
 }
 
-static void become_init(void)
-{
-    mkdir("/proc", 0755);
-    mkdir("/dev", 0755);
-    mount("proc", "/proc", "proc", 0, NULL);
-    mount("devtmpfs", "/dev", "devtmpfs", 0, NULL);
-    if (fcntl(1, F_GETFD) == -1) {
-        int fd = open("/dev/console", O_RDWR);
-        if (fd >= 0) {
-            dup2(fd, 0);
-            dup2(fd, 1);
-            dup2(fd, 2);
-            if (fd > 2)
-                close(fd);
-        }
-    }
-}
 
 int main(int argc, char **argv)
 {
@@ -523,7 +501,7 @@ int main(int argc, char **argv)
         return exec_child(argv[2]);
     int pid1 = getpid() == 1;
     if (pid1)
-        become_init();
+        guest_become_init();
     else if (argc > 0 && access("/proc/self/exe", X_OK) != 0)
         snprintf(self_path, sizeof self_path, "%s", argv[0]);
     setvbuf(stdout, NULL, _IONBF, 0);

@@ -32,6 +32,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "guest_init.h"
+
 #define CHUNK (64 * 1024)
 
 static uint32_t crc_table[256];
@@ -67,15 +69,8 @@ static uint32_t crc_finish(uint32_t crc, uint64_t len)
 
 static uint64_t seed_from_cmdline(void)
 {
-    char line[1024] = "";
-    int fd = open("/proc/cmdline", O_RDONLY);
-    if (fd >= 0) {
-        ssize_t n = read(fd, line, sizeof line - 1);
-        line[n > 0 ? n : 0] = '\0';
-        close(fd);
-    }
-    const char *s = strstr(line, "umbra.seed=");
-    return s ? strtoull(s + strlen("umbra.seed="), NULL, 10) : 1;
+    const char *s = guest_cmdline_value("umbra.seed");
+    return s ? strtoull(s, NULL, 10) : 1;
 }
 
 /* xorshift64*: a stream nobody else writes, different for every seed. */

@@ -43,6 +43,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "guest_init.h"
+
 #define MAX_WORKERS 8
 #define ROUNDS 60
 
@@ -352,15 +354,8 @@ static void check_cow(void)
 /* umbra.seconds=N from the kernel command line; 0 when absent. */
 static long seconds_from_cmdline(void)
 {
-    char line[1024] = "";
-    int fd = open("/proc/cmdline", O_RDONLY);
-    if (fd >= 0) {
-        ssize_t n = read(fd, line, sizeof line - 1);
-        line[n > 0 ? n : 0] = '\0';
-        close(fd);
-    }
-    const char *s = strstr(line, "umbra.seconds=");
-    return s ? strtol(s + strlen("umbra.seconds="), NULL, 10) : 0;
+    const char *s = guest_cmdline_value("umbra.seconds");
+    return s ? strtol(s, NULL, 10) : 0;
 }
 
 static double now_seconds(void)
@@ -396,29 +391,12 @@ static int run_all(void)
     return 0;
 }
 
-static void become_init(void)
-{
-    mkdir("/proc", 0755);
-    mkdir("/dev", 0755);
-    mount("proc", "/proc", "proc", 0, NULL);
-    mount("devtmpfs", "/dev", "devtmpfs", 0, NULL);
-    if (fcntl(1, F_GETFD) == -1) {
-        int fd = open("/dev/console", O_RDWR);
-        if (fd >= 0) {
-            dup2(fd, 0);
-            dup2(fd, 1);
-            dup2(fd, 2);
-            if (fd > 2)
-                close(fd);
-        }
-    }
-}
 
 int main(void)
 {
     int pid1 = getpid() == 1;
     if (pid1)
-        become_init();
+        guest_become_init();
     setvbuf(stdout, NULL, _IONBF, 0);
     pid_t pid = fork();     /* a crash of the checks still gives a result line */
     if (pid == 0)
