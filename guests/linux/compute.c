@@ -65,7 +65,7 @@ static void __attribute__((format(printf, 1, 2))) fail(const char *fmt, ...)
 static double now_ms(void)
 {
     struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
+    guest_clock_monotonic(&t);
     return (double)t.tv_sec * 1e3 + (double)t.tv_nsec * 1e-6;
 }
 
@@ -347,24 +347,5 @@ static int run_all(void)
 
 int main(void)
 {
-    int pid1 = getpid() == 1;
-    if (pid1)
-        guest_become_init();
-    setvbuf(stdout, NULL, _IONBF, 0);
-    pid_t pid = fork();     /* a crash of a kernel still gives a result line */
-    if (pid == 0)
-        _exit(run_all());
-    int st = 0;
-    while (pid > 0 && waitpid(pid, &st, 0) < 0 && errno == EINTR)
-        ;
-    if (pid < 0)
-        printf("UMBRA-COMPUTE FAIL fork: %s\n", strerror(errno));
-    else if (WIFSIGNALED(st))
-        printf("UMBRA-COMPUTE FAIL a kernel was killed by signal %d\n", WTERMSIG(st));
-    if (!pid1)
-        return pid > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : 1;
-    sync();
-    reboot(RB_POWER_OFF);
-    for (;;)
-        pause();
+    return guest_main("UMBRA-COMPUTE", run_all);
 }

@@ -33,7 +33,7 @@
  *
  * Prints "UMBRA-PTBENCH PASS ops=<N> ops_per_s=<X>" or "UMBRA-PTBENCH FAIL
  * <reason>", then (as PID 1) powers the machine off. ops_per_s is measured
- * with CLOCK_MONOTONIC in the guest.
+ * with CLOCK_MONOTONIC in the guest (read by system call: see guest_init.h).
  *
  * Build: riscv64-linux-gnu-gcc -O2 -static -pthread -o ptbench ptbench.c
  */
@@ -60,6 +60,7 @@
 #include <unistd.h>
 
 #include "guest_init.h"
+#include "guest_probe.h"
 
 #define MAX_THREADS 8
 #define SLOT_PAGES 8
@@ -91,65 +92,6 @@ static void __attribute__((format(printf, 1, 2))) record_fail(const char *fmt, .
         va_end(ap);
     }
     atomic_store(&stop, 1);
-}
-
-/* ---------------------------------------------------------- fault probes */
-/* A probe touches an address and reports whether it faulted: SIGSEGV jumps
- * back through the probing thread's own buffer. */
-static __thread sigjmp_buf probe_env;
-static __thread volatile int probing;
-
-/* A fault outside a probe is a failure of its own: name the address. */
-static void on_fault(int sig, siginfo_t *info, void *context)
-{
-    (void)context;
-    if (probing)
-        siglongjmp(probe_env, sig);
-    unsigned long pc = 0;
-#if defined(__riscv)
-    pc = ((ucontext_t *)context)->uc_mcontext.__gregs[REG_PC];
-#endif
-    char line[160];
-    int n = snprintf(line, sizeof line,
-                     "UMBRA-PTBENCH FAIL unexpected signal %d at %p (pc 0x%lx) on hart %d\n",
-                     sig, info->si_addr, pc, sched_getcpu());
-    if (write(1, line, (size_t)n) < 0)
-        _exit(2);
-    _exit(1);
-}
-
-static int probe_read(volatile uint64_t *p, uint64_t *value)
-{
-    if (sigsetjmp(probe_env, 1)) {
-        probing = 0;
-        return 0;
-    }
-    probing = 1;
-    *value = *p;
-    probing = 0;
-    return 1;
-}
-
-static int probe_write(volatile uint64_t *p, uint64_t value)
-{
-    if (sigsetjmp(probe_env, 1)) {
-        probing = 0;
-        return 0;
-    }
-    probing = 1;
-    *p = value;
-    probing = 0;
-    return 1;
-}
-
-static void install_fault_handlers(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_sigaction = on_fault;
-    sa.sa_flags = SA_SIGINFO;
-    sigaction(SIGSEGV, &sa, NULL);
-    sigaction(SIGBUS, &sa, NULL);
 }
 
 /* ---------------------------------------------------------------- slots */
@@ -403,7 +345,7 @@ static struct timespec deadline;
 static int past_deadline(void)
 {
     struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
+    guest_clock_monotonic(&t);
     return t.tv_sec > deadline.tv_sec ||
            (t.tv_sec == deadline.tv_sec && t.tv_nsec >= deadline.tv_nsec);
 }
@@ -420,7 +362,7 @@ static void *thread_main(void *arg)
 {
     int me = (int)(intptr_t)arg;
     pin_to(me);
-    install_fault_handlers();
+    guest_probe_install("UMBRA-PTBENCH");
     for (uint64_t gen = 1; !atomic_load(&stop) && !past_deadline(); gen++) {
         if (!own_cycle(me, gen, visit_others))
             break;
@@ -433,7 +375,7 @@ static void *thread_main(void *arg)
 static double seconds_since(const struct timespec *t0)
 {
     struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
+    guest_clock_monotonic(&t);
     return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) * 1e-9;
 }
 
@@ -453,7 +395,7 @@ static int run_bench(void)
     printf("ptbench: %ld online hart(s), %d thread(s), %d s\n", cpus, nthreads, seconds);
 
     struct timespec t0;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    guest_clock_monotonic(&t0);
     deadline = t0;
     deadline.tv_sec += seconds;
     pthread_t th[MAX_THREADS];
@@ -499,26 +441,7 @@ int main(int argc, char **argv)
 {
     if (argc == 3 && strcmp(argv[1], EXEC_ARG) == 0)
         return exec_child(argv[2]);
-    int pid1 = getpid() == 1;
-    if (pid1)
-        guest_become_init();
-    else if (argc > 0 && access("/proc/self/exe", X_OK) != 0)
+    if (getpid() != 1 && argc > 0 && access("/proc/self/exe", X_OK) != 0)
         snprintf(self_path, sizeof self_path, "%s", argv[0]);
-    setvbuf(stdout, NULL, _IONBF, 0);
-    pid_t pid = fork();     /* a crash of the benchmark still gives a result line */
-    if (pid == 0)
-        _exit(run_bench());
-    int st = 0;
-    while (pid > 0 && waitpid(pid, &st, 0) < 0 && errno == EINTR)
-        ;
-    if (pid < 0)
-        printf("UMBRA-PTBENCH FAIL fork: %s\n", strerror(errno));
-    else if (WIFSIGNALED(st))
-        printf("UMBRA-PTBENCH FAIL benchmark killed by signal %d\n", WTERMSIG(st));
-    if (!pid1)
-        return pid > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : 1;
-    sync();
-    reboot(RB_POWER_OFF);
-    for (;;)
-        pause();
+    return guest_main("UMBRA-PTBENCH", run_bench);
 }

@@ -44,6 +44,7 @@
 #include <unistd.h>
 
 #include "guest_init.h"
+#include "guest_probe.h"
 
 #define MAX_WORKERS 8
 #define ROUNDS 60
@@ -61,54 +62,6 @@ static void __attribute__((noreturn, format(printf, 1, 2))) fail(const char *fmt
     printf("UMBRA-TORTURE FAIL %s\n", msg);
     fflush(stdout);
     _exit(1);
-}
-
-/* ---------------------------------------------------------- fault probes */
-/* A probe touches an address and reports whether it faulted. Each thread
- * has its own jump buffer; SIGSEGV/SIGBUS jump back to the probe. */
-static __thread sigjmp_buf probe_env;
-static __thread volatile int probing;
-
-static void on_fault(int sig)
-{
-    if (probing)
-        siglongjmp(probe_env, sig);
-    signal(sig, SIG_DFL);
-    raise(sig);
-}
-
-static int probe_read(volatile uint64_t *p, uint64_t *value)
-{
-    if (sigsetjmp(probe_env, 1)) {
-        probing = 0;
-        return 0;       /* faulted */
-    }
-    probing = 1;
-    *value = *p;
-    probing = 0;
-    return 1;
-}
-
-static int probe_write(volatile uint64_t *p, uint64_t value)
-{
-    if (sigsetjmp(probe_env, 1)) {
-        probing = 0;
-        return 0;
-    }
-    probing = 1;
-    *p = value;
-    probing = 0;
-    return 1;
-}
-
-static void install_fault_handlers(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_fault;
-    sa.sa_flags = SA_NODEFER;
-    sigaction(SIGSEGV, &sa, NULL);
-    sigaction(SIGBUS, &sa, NULL);
 }
 
 static void pin_to(int cpu)
@@ -180,7 +133,7 @@ static void *worker(void *arg)
 {
     int id = (int)(intptr_t)arg;
     pin_to(id + 1);
-    install_fault_handlers();
+    guest_probe_install("UMBRA-TORTURE");
     int done = 0;
     while (!atomic_load(&workers_exit)) {
         int rid = atomic_load(&round_state.id);
@@ -361,7 +314,7 @@ static long seconds_from_cmdline(void)
 static double now_seconds(void)
 {
     struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
+    guest_clock_monotonic(&t);
     return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
@@ -374,7 +327,7 @@ static int run_all(void)
         nworkers = MAX_WORKERS;
     printf("torture: %ld online hart(s), %d worker thread(s)\n", cpus, nworkers);
     pin_to(0);
-    install_fault_handlers();
+    guest_probe_install("UMBRA-TORTURE");
     long seconds = seconds_from_cmdline();
     double start = now_seconds();
     for (int loop = 1;; loop++) {
@@ -394,24 +347,5 @@ static int run_all(void)
 
 int main(void)
 {
-    int pid1 = getpid() == 1;
-    if (pid1)
-        guest_become_init();
-    setvbuf(stdout, NULL, _IONBF, 0);
-    pid_t pid = fork();     /* a crash of the checks still gives a result line */
-    if (pid == 0)
-        _exit(run_all());
-    int st = 0;
-    while (pid > 0 && waitpid(pid, &st, 0) < 0 && errno == EINTR)
-        ;
-    if (pid < 0)
-        printf("UMBRA-TORTURE FAIL fork: %s\n", strerror(errno));
-    else if (WIFSIGNALED(st))
-        printf("UMBRA-TORTURE FAIL checks killed by signal %d\n", WTERMSIG(st));
-    if (!pid1)
-        return pid > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : 1;
-    sync();
-    reboot(RB_POWER_OFF);
-    for (;;)
-        pause();
+    return guest_main("UMBRA-TORTURE", run_all);
 }
