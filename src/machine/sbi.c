@@ -10,6 +10,7 @@
 #include "coherence/coherence.h"
 #include "cpu/access.h"
 #include "cpu/csr.h"
+#include "cpu/debug.h"
 #include "cpu/trap.h"
 
 /* Exceptions S-mode handles itself, delegated as firmware does for Linux:
@@ -398,12 +399,17 @@ static void hsm_start(struct call *c)
     c->error = SBI_SUCCESS;
 }
 
-/* The caller stops until a hart_start; it then runs from there. */
+/* The caller stops until a hart_start; it then runs from there. Meanwhile
+ * it runs no guest code, like a hart never started, so it leaves the
+ * debugger's set of harts: an all-stop must not wait for a hart that cannot
+ * reach a boundary to park at. */
 static enum outcome hsm_stop(struct call *c)
 {
     struct hart *h = c->h;
     hsm_set(c->s, (unsigned)h->mhartid, SBI_HSM_STOPPED);
+    debug_hart_leave(h);
     wait_for_start(c->s, h);
+    debug_hart_enter(h);
     return RET_DONE;
 }
 

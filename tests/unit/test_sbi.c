@@ -20,6 +20,7 @@
 #include "check.h"
 #include "base/timebase.h"
 #include "coherence/coherence.h"
+#include "cpu/debug.h"
 #include "cpu/hart.h"
 #include "machine/options.h"
 #include "machine/sbi.h"
@@ -272,6 +273,47 @@ static void test_hsm(void)
     CHECK_EQ(harts[2].x[11], 0x55);
 }
 
+/* Hart 2's thread as the board runs it: inside the debugger's set while it
+ * runs, and it stops itself. */
+static void *stop_hart2_debugged(void *arg)
+{
+    debug_hart_enter(&harts[2]);
+    stop_hart2(arg);
+    debug_hart_leave(&harts[2]);
+    return NULL;
+}
+
+/* A hart in hart_stop runs no guest code and never reaches a boundary: a
+ * debugger's all-stop (gdb attaching, Ctrl-C) must not wait for it. */
+static void test_hsm_stop_under_debugger(void)
+{
+    setup();
+    struct debug_hub hub;
+    CHECK(debug_hub_init(&hub, harts, NHARTS, &halt, false));
+    struct hart *h = &harts[0];
+    call(h, SBI_EXT_HSM, 0, 2, 0x80250000, 0);
+    CHECK(sbi_hart_await_start(&sbi, &harts[2]));
+    pthread_t t;
+    pthread_create(&t, NULL, stop_hart2_debugged, NULL);
+    while (sbi_hsm_state(&sbi, 2) != SBI_HSM_STOPPED)
+        sched_yield();
+    debug_request_stop(&hub, DEBUG_SIGINT);
+    struct debug_stop why;
+    CHECK(debug_wait_stopped(&hub, 5000, &why));
+    CHECK_EQ(why.signal, DEBUG_SIGINT);
+    enum debug_action go[NHARTS];
+    for (unsigned i = 0; i < NHARTS; i++)
+        go[i] = DEBUG_CONTINUE;
+    CHECK(debug_resume(&hub, go));
+    call(h, SBI_EXT_HSM, 0, 2, 0x80260000, 0);      /* and it starts again */
+    CHECK_EQ(ERR(h), SBI_SUCCESS);
+    pthread_join(t, NULL);
+    CHECK_EQ(harts[2].pc, 0x80260000);
+    debug_hub_destroy(&hub);
+    for (unsigned i = 0; i < NHARTS; i++)
+        harts[i].debug = NULL;
+}
+
 static void test_suspend(void)
 {
     setup();
@@ -462,6 +504,7 @@ int main(void)
     test_timer();
     test_ipi();
     test_hsm();
+    test_hsm_stop_under_debugger();
     test_suspend();
     test_rfence();
     test_srst();
