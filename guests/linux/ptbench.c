@@ -25,6 +25,12 @@
  * No thread ever waits for another, so a hart that the host deschedules
  * slows the others down only through the kernel's shoot-downs.
  *
+ * With umbra.wss=N on the command line each thread also owns a private
+ * working set of N pages, filled once, and reads every page of it (checking
+ * its contents) after each step: the memory a real program keeps using while
+ * its mappings change. A shoot-down that throws away every translation of a
+ * hart makes that hart walk the page tables again for all of it.
+ *
  * Every 8th cycle, the first included, the thread forks (op: fork; the
  * child checks a copy-on-write word, writes it, and the parent must not see
  * the write); every 4th fork, the first included, the child instead re-executes this program with an argument
@@ -76,6 +82,7 @@
 
 static long page_size;
 static int nthreads;
+static long wss_pages;          /* umbra.wss: working-set pages per thread */
 static char self_path[256] = "/proc/self/exe";
 
 /* ----------------------------------------------------------- failure */
@@ -256,6 +263,43 @@ static void visit_slot(int me, int s, int p)
 }
 
 static __thread unsigned visit_round;
+static __thread volatile uint64_t *working_set;
+
+/* What word 0 of working-set page p of thread me holds. */
+static uint64_t ws_pattern(int me, long p)
+{
+    return 0x5753000000000000ull | (uint64_t)me << 32 | (uint64_t)p;
+}
+
+static int ws_fill(int me)
+{
+    if (wss_pages == 0)
+        return 1;
+    void *ws = mmap(NULL, (size_t)wss_pages * (size_t)page_size, PROT_READ | PROT_WRITE,
+                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (ws == MAP_FAILED) {
+        record_fail("mmap of a %ld-page working set: %s", wss_pages, strerror(errno));
+        return 0;
+    }
+    working_set = ws;
+    for (long p = 0; p < wss_pages; p++)
+        working_set[p * page_size / 8] = ws_pattern(me, p);
+    return 1;
+}
+
+/* Read one word of every working-set page; each must still hold its own. */
+static void ws_sweep(int me)
+{
+    for (long p = 0; p < wss_pages; p++) {
+        uint64_t v = working_set[p * page_size / 8];
+        if (v != ws_pattern(me, p)) {
+            record_fail("hart %d read 0x%llx from working-set page %ld, expected 0x%llx",
+                        sched_getcpu(), (unsigned long long)v, p,
+                        (unsigned long long)ws_pattern(me, p));
+            return;
+        }
+    }
+}
 
 static void visit_others(int me)
 {
@@ -263,6 +307,7 @@ static void visit_others(int me)
     for (int s = 0; s < nthreads; s++)
         if (s != me)
             visit_slot(me, s, p);
+    ws_sweep(me);
 }
 
 /* ------------------------------------------------------------ fork, exec */
@@ -363,6 +408,8 @@ static void *thread_main(void *arg)
     int me = (int)(intptr_t)arg;
     pin_to(me);
     guest_probe_install("UMBRA-PTBENCH");
+    if (!ws_fill(me))
+        return NULL;
     for (uint64_t gen = 1; !atomic_load(&stop) && !past_deadline(); gen++) {
         if (!own_cycle(me, gen, visit_others))
             break;
@@ -392,7 +439,14 @@ static int run_bench(void)
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     nthreads = cpus < 1 ? 1 : cpus > MAX_THREADS ? MAX_THREADS : (int)cpus;
     int seconds = read_seconds();
-    printf("ptbench: %ld online hart(s), %d thread(s), %d s\n", cpus, nthreads, seconds);
+    const char *wss = guest_cmdline_value("umbra.wss");
+    wss_pages = wss ? atol(wss) : 0;
+    if (wss_pages < 0 || wss_pages > 65536) {
+        printf("UMBRA-PTBENCH FAIL umbra.wss=%ld is not 0..65536 pages\n", wss_pages);
+        return 1;
+    }
+    printf("ptbench: %ld online hart(s), %d thread(s), %d s, working set %ld pages per thread\n",
+           cpus, nthreads, seconds, wss_pages);
 
     struct timespec t0;
     guest_clock_monotonic(&t0);

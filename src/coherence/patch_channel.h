@@ -25,7 +25,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define PATCH_CHANNEL_SLOTS 256     /* power of two */
+/* Power of two. A fork write-protects every writable page of the parent,
+ * one patch per page for every hart that holds it: with 256 slots a
+ * 4,096-page process overflowed the rings at each fork and every consumer
+ * resynced from scratch (4x the page walks of 4,096 slots in ptbench with
+ * umbra.wss=4096). 4,096 slots of 32 bytes are 128 KiB per channel, 2.5 MiB
+ * for the 4-hart matrix and 9 MiB for 8 harts. */
+#define PATCH_CHANNEL_SLOTS 4096
 
 struct patch {
     uint64_t pte_addr;      /* first/second information: the primary entry that changed */
