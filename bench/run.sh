@@ -7,6 +7,9 @@
 #   boot     the smoke initramfs to UMBRA-SMOKE PASS; wall seconds
 #   ptbench  guests/linux/ptbench.c for T guest seconds; ops/s (mmap,
 #            mprotect, munmap, fork, exec under TLB shoot-downs)
+#   ptbench-ws  the same with a W-page working set per thread, read back
+#            after every step (umbra.wss=W): what a shoot-down that drops
+#            every translation costs a program that keeps using memory
 #   compute  guests/linux/compute.c at work scale K on 1 hart; its score
 #            (integer, memory and floating-point kernels)
 #
@@ -16,15 +19,17 @@
 # wall time), then a table of medians and speed ratios; writes
 # OUT/runs.csv, OUT/summary.csv and OUT/bench.png (gnuplot).
 #
-#   bench/run.sh [-r RUNS] [-w "boot ptbench compute"] [-s "SMPS"] [-c "CONFIGS"]
-#                [-t SECONDS] [-k SCALE] [-o OUT] [-q]
+#   bench/run.sh [-r RUNS] [-w "boot ptbench ptbench-ws compute"] [-s "SMPS"]
+#                [-c "CONFIGS"] [-t SECONDS] [-W PAGES] [-k SCALE] [-o OUT] [-q]
 #     -r  runs per cell (default 3)
-#     -w  workloads (default all three)
+#     -w  workloads (default all four)
 #     -s  one -smp list for every workload (default: boot "1 2 4",
-#         ptbench "1 2 4 8", compute "1")
+#         ptbench "1 2 4 8", ptbench-ws "2 4", compute "1")
 #     -c  configurations (default "qemu patch flush eager", plus "builtin"
-#         when umbra has -bios builtin)
-#     -t  ptbench guest seconds (default 4)   -k  compute scale (default 2)
+#         and "builtin-flush" when umbra has -bios builtin: umbra's own SBI
+#         with --coherence=patch and =flush)
+#     -t  ptbench guest seconds (default 4)   -W  ptbench-ws pages (default 4096)
+#     -k  compute scale (default 2)
 #     -o  output folder (default bench/results; quick mode: /tmp/umbra-bench-quick)
 #     -q  quick mode: 1 run, -t 2, -k 1, boot and ptbench at -smp "1 2"
 # Environment: UMBRA (default build/umbra), GUEST (Image, smoke.cpio.gz;
@@ -40,11 +45,12 @@ fw=/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.bin
 
 usage() { sed -n '/^#   bench\/run.sh/,/^# Exit status/p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
-runs="" workloads="boot ptbench compute" smp_all="" configs="" seconds="" scale="" out="" quick=0
-while getopts "r:w:s:c:t:k:o:qh" opt; do
+runs="" workloads="boot ptbench ptbench-ws compute" smp_all="" configs="" seconds="" wss=""
+scale="" out="" quick=0
+while getopts "r:w:s:c:t:W:k:o:qh" opt; do
   case $opt in
     r) runs=$OPTARG ;; w) workloads=$OPTARG ;; s) smp_all=$OPTARG ;; c) configs=$OPTARG ;;
-    t) seconds=$OPTARG ;; k) scale=$OPTARG ;; o) out=$OPTARG ;; q) quick=1 ;;
+    t) seconds=$OPTARG ;; W) wss=$OPTARG ;; k) scale=$OPTARG ;; o) out=$OPTARG ;; q) quick=1 ;;
     *) usage ;;
   esac
 done
@@ -52,11 +58,13 @@ done
 if [ $quick = 1 ]; then
   : "${runs:=1}" "${seconds:=2}" "${scale:=1}" "${out:=${TMPDIR:-/tmp}/umbra-bench-quick}"
 fi
-: "${runs:=3}" "${seconds:=4}" "${scale:=2}" "${out:=$top/bench/results}"
+: "${runs:=3}" "${seconds:=4}" "${wss:=4096}" "${scale:=2}" "${out:=$top/bench/results}"
 is_count() { [[ $1 =~ ^[1-9][0-9]*$ ]]; }
-for n in "$runs" "$seconds" "$scale"; do is_count "$n" || usage; done
+for n in "$runs" "$seconds" "$wss" "$scale"; do is_count "$n" || usage; done
+[ "$wss" -le 65536 ] || { echo "run.sh: -W $wss is more than 65536 pages" >&2; exit 2; }
 for w in $workloads; do
-  case $w in boot | ptbench | compute) ;; *) echo "run.sh: unknown workload '$w'" >&2; exit 2 ;; esac
+  case $w in boot | ptbench | ptbench-ws | compute) ;;
+    *) echo "run.sh: unknown workload '$w'" >&2; exit 2 ;; esac
 done
 for s in $smp_all; do
   if ! is_count "$s" || [ "$s" -gt 8 ]; then echo "run.sh: -smp $s is not 1..8" >&2; exit 2; fi
@@ -66,10 +74,10 @@ has_builtin() { [[ $("$umbra" --help 2>&1 || true) == *"-bios builtin"* ]]; }
 [ -x "$umbra" ] || { echo "run.sh: no umbra binary at $umbra (set UMBRA)" >&2; exit 1; }
 if [ -z "$configs" ]; then
   configs="qemu patch flush eager"
-  if has_builtin; then configs+=" builtin"; fi
+  if has_builtin; then configs+=" builtin builtin-flush"; fi
 fi
 for c in $configs; do
-  case $c in qemu | patch | flush | eager | builtin) ;;
+  case $c in qemu | patch | flush | eager | builtin | builtin-flush) ;;
     *) echo "run.sh: unknown configuration '$c'" >&2; exit 2 ;;
   esac
 done
@@ -79,7 +87,7 @@ need "$guest/Image" "set GUEST"
 for w in $workloads; do
   case $w in
     boot) need "$guest/smoke.cpio.gz" "set GUEST" ;;
-    *) need "$initrds/$w.cpio.gz" "build the ${w}_initramfs target or set INITRDS" ;;
+    *) need "$initrds/${w%-ws}.cpio.gz" "build the ${w%-ws}_initramfs target or set INITRDS" ;;
   esac
 done
 case " $configs " in *" qemu "*) command -v qemu-system-riscv64 >/dev/null ||
@@ -94,10 +102,11 @@ smps_of() {
   case $1 in
     boot) [ $quick = 1 ] && echo "1 2" || echo "1 2 4" ;;
     ptbench) [ $quick = 1 ] && echo "1 2" || echo "1 2 4 8" ;;
+    ptbench-ws) [ $quick = 1 ] && echo "2" || echo "2 4" ;;
     compute) echo 1 ;;
   esac
 }
-unit_of() { case $1 in boot) echo s ;; ptbench) echo ops/s ;; compute) echo score ;; esac; }
+unit_of() { case $1 in boot) echo s ;; ptbench*) echo ops/s ;; compute) echo score ;; esac; }
 
 # ------------------------------------------------------------ one run
 # run_one WORKLOAD SMP CONFIG: sets $value (or "fail"), $wall, $mips (per
@@ -107,6 +116,8 @@ run_one() {
   case $w in
     boot) initrd=$guest/smoke.cpio.gz append="console=ttyS0" ;;
     ptbench) initrd=$initrds/ptbench.cpio.gz append="console=ttyS0 umbra.seconds=$seconds" ;;
+    ptbench-ws) initrd=$initrds/ptbench.cpio.gz
+                append="console=ttyS0 umbra.seconds=$seconds umbra.wss=$wss" ;;
     compute) initrd=$initrds/compute.cpio.gz append="console=ttyS0 umbra.scale=$scale" ;;
   esac
   local common=(-smp "$smp" -m 512M -kernel "$guest/Image" -initrd "$initrd" -append "$append")
@@ -114,6 +125,7 @@ run_one() {
   case $c in
     qemu) cmd=(qemu-system-riscv64 -machine virt -nographic -bios "$fw" "${common[@]}") ;;
     builtin) cmd=("$umbra" -bios builtin "${common[@]}" --stats-json "$json") ;;
+    builtin-flush) cmd=("$umbra" -bios builtin "${common[@]}" --coherence=flush --stats-json "$json") ;;
     *) cmd=("$umbra" -bios "$fw" "${common[@]}" --coherence="$c" --stats-json "$json") ;;
   esac
   rm -f "$json"
@@ -126,7 +138,7 @@ run_one() {
   value=fail detail=""
   case $w in
     boot) grep -q '^UMBRA-SMOKE PASS' "$log.txt" && value=$wall ;;
-    ptbench)
+    ptbench*)
       value=$(sed -n 's/^UMBRA-PTBENCH PASS ops=[0-9]* ops_per_s=\([0-9.]*\).*/\1/p' "$log.txt")
       detail=$(sed -n 's/^ptbench: \(mmap .*\) in .*/\1/p' "$log.txt") ;;
     compute)
@@ -160,7 +172,8 @@ mean() { tr ' ' '\n' | { grep -Ev '^(|-)$' || true; } | awk '{ s += $1 } END { i
 echo "host: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(uname -sr)"
 echo "peer: $(qemu-system-riscv64 --version 2>/dev/null | head -1 || echo none)"
 echo "umbra: $umbra ($("$umbra" --version | head -1))"
-echo "runs per cell: $runs; ptbench $seconds s; compute scale $scale; configurations: $configs"
+echo "runs per cell: $runs; ptbench $seconds s, ptbench-ws $wss pages per thread; compute scale $scale"
+echo "configurations: $configs"
 declare -A vals mipsv
 failures=0
 # ------------------------------------------------------------ the summary
@@ -182,17 +195,18 @@ summarize() {
   echo "Medians of $1 run(s). Speed ratios: >1 means the first is faster (boot: time ratio"
   echo "inverted). MIPS/hart: guest instructions per hart / wall time, median of runs."
   local header line
-  header=$(printf "%-8s %-4s %-6s" workload smp unit)
+  header=$(printf "%-10s %-4s %-6s" workload smp unit)
   for c in $configs; do header+=$(printf " %9s" "$c"); done
   for c in $configs; do [ "$c" = qemu ] || header+=$(printf " %9s" "$c/qemu"); done
   has patch && has flush && header+=$(printf " %11s" "patch/flush")
   has patch && has eager && header+=$(printf " %11s" "patch/eager")
+  has builtin && has builtin-flush && header+=$(printf " %13s" "builtin/b-fl")
   has patch && header+=$(printf " %10s" "patch MIPS")
   echo "$header"
   for w in $workloads; do
     for smp in $(smps_of "$w"); do
       local -A med=()
-      line=$(printf "%-8s %-4s %-6s" "$w" "$smp" "$(unit_of "$w")")
+      line=$(printf "%-10s %-4s %-6s" "$w" "$smp" "$(unit_of "$w")")
       for c in $configs; do
         med[$c]=$(median <<<"${vals[$w,$smp,$c]}")
         line+=$(printf " %9s" "${med[$c]}")
@@ -202,6 +216,8 @@ summarize() {
       done
       has patch && has flush && line+=$(printf " %11s" "$(speed "$w" "${med[patch]}" "${med[flush]}")")
       has patch && has eager && line+=$(printf " %11s" "$(speed "$w" "${med[patch]}" "${med[eager]}")")
+      has builtin && has builtin-flush &&
+        line+=$(printf " %13s" "$(speed "$w" "${med[builtin]}" "${med[builtin-flush]}")")
       has patch && line+=$(printf " %10s" "$(median <<<"${mipsv[$w,$smp,patch]}")")
       echo "$line"
       for c in $configs; do
@@ -214,12 +230,12 @@ summarize() {
 }
 
 # --------------------------------------------------------------- the plot
-# Boot time per smp per configuration (bars) and ptbench ops/s against smp
-# (lines, log scale), from summary.csv.
+# Boot time per smp per configuration (bars), ptbench and ptbench-ws ops/s
+# against smp (lines, log scale), from summary.csv.
 plot() {
-  local cols=() i=0 dat_boot=$work/boot.dat dat_pt=$work/ptbench.dat
+  local cols=() i=0 dat_boot=$work/boot.dat dat_pt=$work/ptbench.dat dat_ws=$work/ptbench-ws.dat
   for c in $configs; do cols+=("$c"); done
-  for w in boot ptbench; do
+  for w in boot ptbench ptbench-ws; do
     local dat=$work/$w.dat
     echo "# smp ${cols[*]}" >"$dat"
     for smp in $(smps_of "$w"); do
@@ -232,15 +248,17 @@ plot() {
       echo "$row" >>"$dat"
     done
   done
-  local boot_plot="" pt_plot=""
+  local boot_plot="" pt_plot="" ws_plot=""
   for c in "${cols[@]}"; do
     i=$((i + 1))
     boot_plot+="${boot_plot:+, }'$dat_boot' using $((i + 1)):xtic(1) title '$c'"
     pt_plot+="${pt_plot:+, }'$dat_pt' using 1:$((i + 1)) with linespoints title '$c'"
+    ws_plot+="${ws_plot:+, }'$dat_ws' using 1:$((i + 1)) with linespoints title '$c'"
   done
   local panels=()
   [[ " $workloads " == *" boot "* ]] && panels+=("set title 'Linux boot to PASS (lower is better)'; set xlabel 'harts (-smp)'; set ylabel 'seconds'; set style data histograms; set style histogram clustered gap 1; set style fill solid 0.8 border -1; set yrange [0:*]; unset logscale y; plot $boot_plot")
   [[ " $workloads " == *" ptbench "* ]] && panels+=("set title 'ptbench: page-table ops under shoot-downs (higher is better)'; set xlabel 'harts (-smp)'; set ylabel 'ops/s (guest clock)'; set key top right; set style data linespoints; set logscale y; set autoscale y; set logscale x 2; set xrange [0.8:10]; plot $pt_plot")
+  [[ " $workloads " == *" ptbench-ws "* ]] && panels+=("set title 'ptbench-ws: the same, $wss-page working set per thread'; set xlabel 'harts (-smp)'; set ylabel 'ops/s (guest clock)'; set key top right; set style data linespoints; set logscale y; set autoscale y; set logscale x 2; set xrange [1.5:6]; plot $ws_plot")
   [ ${#panels[@]} -gt 0 ] || return 0
   {
     echo "set terminal pngcairo size $((640 * ${#panels[@]})),480 font ',10'"

@@ -1,7 +1,8 @@
 #!/bin/sh
 # The benchmark guests of bench/run.sh, briefly, so that CI checks them:
-# ptbench (mmap/mprotect/munmap/fork/exec with cross-hart fault checks) for
-# a few guest seconds, then compute (integer, memory and floating-point
+# ptbench (mmap/mprotect/munmap/fork/exec with cross-hart fault checks, and a
+# 256-page working set per thread read back after every step) for a few
+# guest seconds, then compute (integer, memory and floating-point
 # kernels, each checked another way) at scale 1, each on HARTS harts; both
 # must print their PASS line with a positive rate and power off.
 #   boot_bench_guests.sh MACHINE GUEST_DIR INITRD_DIR HARTS SECONDS
@@ -23,10 +24,10 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
 run_linux "$log" "$machine" "$guest" "$harts" -initrd "$initrds/ptbench.cpio.gz" \
-    -append "console=ttyS0 umbra.seconds=$seconds"
+    -append "console=ttyS0 umbra.seconds=$seconds umbra.wss=256"
 [ "$status" -ne 124 ] || fail "ptbench timed out"
-grep -q "^ptbench: $harts online hart(s), $harts thread(s)" "$log" ||
-    fail "ptbench did not run one thread on each of $harts harts"
+grep -q "^ptbench: $harts online hart(s), $harts thread(s), .* working set 256 pages" "$log" ||
+    fail "ptbench did not run one thread with a 256-page working set on each of $harts harts"
 line=$(tr -d '\r' <"$log" | grep '^UMBRA-PTBENCH PASS') || fail "no 'UMBRA-PTBENCH PASS' line"
 echo "$line" | grep -Eq 'ops=[1-9][0-9]* ops_per_s=[0-9]*[1-9]' || fail "ptbench rate not positive: $line"
 tr -d '\r' <"$log" | grep -Eq '^ptbench: .*exec [1-9]' || fail "ptbench completed no exec"
