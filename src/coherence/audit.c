@@ -157,9 +157,9 @@ static bool audit_fast_cache(struct coherence_hart *ch, uint64_t satp, bool sum,
         for (unsigned a = 0; a < 3; a++)
             for (unsigned i = 0; i < TLB_SIZE; i++) {
                 const struct tlb_entry *e = &ch->fast->e[ctx][a][i];
-                if (e->vpn_tag == TLB_TAG_INVALID)
+                if (!tlb_entry_live(ch->fast, e))
                     continue;
-                uint64_t va = e->vpn_tag << PAGE_SHIFT, path[WALK_MAX_LEVELS];
+                uint64_t va = tlb_entry_va(e), path[WALK_MAX_LEVELS];
                 unsigned level = 0, depth;
                 uint64_t leaf = fresh_leaf(ch->co, satp, va, &level, path, &depth);
                 uint64_t span = 1ull << (PAGE_SHIFT + 9 * level);

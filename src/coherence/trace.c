@@ -137,7 +137,7 @@ static void purge_traced_write_entries(struct coherence_hart *ch)
     for (unsigned ctx = 0; ctx < TLB_NCTX; ctx++)
         for (unsigned i = 0; i < TLB_SIZE; i++) {
             struct tlb_entry *e = &fast->e[ctx][ACCESS_WRITE][i];
-            if (e->vpn_tag != TLB_TAG_INVALID && mem_frame_traced(ch->co->mem, e->pa_page))
+            if (tlb_entry_live(fast, e) && mem_frame_traced(ch->co->mem, e->pa_page))
                 e->vpn_tag = TLB_TAG_INVALID;
         }
 }

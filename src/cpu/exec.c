@@ -615,7 +615,7 @@ static bool open_window(struct hart *h, struct fetch_window *w, uint64_t pc)
     if (pc & 1)
         return false;
     struct tlb_entry *e = tlb_entry_of(&h->tlb, access_tlb_ctx(h->priv), ACCESS_EXEC, pc);
-    if (e->vpn_tag != pc >> PAGE_SHIFT)
+    if (e->vpn_tag != tlb_tag(&h->tlb, pc))
         return false;
     if (!e->code) {
         const struct icache_page *evicted;

@@ -119,12 +119,22 @@ void mmu_walk(struct guest_mem *mem, const struct walk_request *req, uint64_t va
               struct walk_result *out);
 
 /* ------------------------------------------------------- fast cache */
-#define TLB_BITS 8
+#define TLB_BITS 11
 #define TLB_SIZE (1u << TLB_BITS)
 /* Translation contexts that must not share entries: machine mode without
  * translation, supervisor, user. */
 enum tlb_ctx { TLB_CTX_M = 0, TLB_CTX_S = 1, TLB_CTX_U = 2, TLB_NCTX = 3 };
 
+/* An entry's tag is the virtual page number (va >> 12: at most 52 bits) with
+ * the cache's flush epoch in the 12 bits above it. Flushing everything is
+ * then one increment of the epoch, not a sweep of 18,432 entries, which is
+ * what lets the cache be this large although every SFENCE.VMA, satp write
+ * and coherency event flushes it; only when the epoch wraps are the tags
+ * really cleared. Epoch 0 means "never flushed" and TLB_TAG_INVALID's
+ * epoch (all ones) is never used, so neither ever matches. */
+#define TLB_EPOCH_SHIFT 52
+#define TLB_VPN_MASK ((1ull << TLB_EPOCH_SHIFT) - 1)
+#define TLB_EPOCH_LAST 0xffeu
 /* The decoded instructions of a page (cpu/icache.h); the fast cache only
  * carries the pointer for the fetch path and clears it on every fill. */
 struct icache_page;
@@ -138,8 +148,27 @@ struct tlb_entry {
 #define TLB_TAG_INVALID UINT64_MAX
 
 struct tlb {
+    uint64_t epoch_tag;         /* the current epoch << TLB_EPOCH_SHIFT */
     struct tlb_entry e[TLB_NCTX][3][TLB_SIZE];   /* [ctx][access][index] */
 };
+
+/* The tag a live entry for va carries. */
+static inline uint64_t tlb_tag(const struct tlb *t, uint64_t va)
+{
+    return (va >> PAGE_SHIFT) | t->epoch_tag;
+}
+
+/* Does e hold a translation (of the current epoch)? */
+static inline bool tlb_entry_live(const struct tlb *t, const struct tlb_entry *e)
+{
+    return (e->vpn_tag & ~TLB_VPN_MASK) == t->epoch_tag;
+}
+
+/* The virtual address of live entry e's page. */
+static inline uint64_t tlb_entry_va(const struct tlb_entry *e)
+{
+    return (e->vpn_tag & TLB_VPN_MASK) << PAGE_SHIFT;
+}
 
 void tlb_flush_all(struct tlb *t);
 /* Drop every entry for the page containing va, in all contexts. */
@@ -164,7 +193,7 @@ static inline uint8_t *tlb_lookup(const struct tlb *t, enum tlb_ctx ctx,
                                   enum access access, uint64_t va)
 {
     const struct tlb_entry *e = &t->e[ctx][access][(va >> PAGE_SHIFT) & (TLB_SIZE - 1)];
-    if (e->vpn_tag != va >> PAGE_SHIFT)
+    if (e->vpn_tag != tlb_tag(t, va))
         return NULL;
     return (uint8_t *)(uintptr_t)(va + e->addend);
 }

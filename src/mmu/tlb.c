@@ -8,21 +8,29 @@ static unsigned tlb_index(uint64_t va)
     return (unsigned)((va >> PAGE_SHIFT) & (TLB_SIZE - 1));
 }
 
+/* A new epoch kills every entry at once (mmu.h); the tags are swept only
+ * the first time and when the epoch wraps. */
 void tlb_flush_all(struct tlb *t)
 {
+    uint64_t epoch = t->epoch_tag >> TLB_EPOCH_SHIFT;
+    if (epoch != 0 && epoch < TLB_EPOCH_LAST) {
+        t->epoch_tag = (epoch + 1) << TLB_EPOCH_SHIFT;
+        return;
+    }
     for (unsigned c = 0; c < TLB_NCTX; c++)
         for (unsigned a = 0; a < 3; a++)
             for (unsigned i = 0; i < TLB_SIZE; i++)
                 t->e[c][a][i].vpn_tag = TLB_TAG_INVALID;
+    t->epoch_tag = 1ull << TLB_EPOCH_SHIFT;
 }
 
 void tlb_flush_va(struct tlb *t, uint64_t va)
 {
-    uint64_t vpn = va >> PAGE_SHIFT;
+    uint64_t tag = tlb_tag(t, va);
     unsigned i = tlb_index(va);
     for (unsigned c = 0; c < TLB_NCTX; c++)
         for (unsigned a = 0; a < 3; a++)
-            if (t->e[c][a][i].vpn_tag == vpn)
+            if (t->e[c][a][i].vpn_tag == tag)
                 t->e[c][a][i].vpn_tag = TLB_TAG_INVALID;
 }
 
@@ -32,7 +40,7 @@ void tlb_fill(struct tlb *t, enum tlb_ctx ctx, enum access access, uint64_t va,
               uint8_t *host_page, uint64_t pa_page)
 {
     struct tlb_entry *e = &t->e[ctx][access][tlb_index(va)];
-    e->vpn_tag = va >> PAGE_SHIFT;
+    e->vpn_tag = tlb_tag(t, va);
     e->addend = (uintptr_t)host_page - (uintptr_t)(va & PAGE_MASK);
     e->pa_page = pa_page & PAGE_MASK;
     e->code = NULL;
