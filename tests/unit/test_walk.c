@@ -717,6 +717,37 @@ static void test_tlb(void)
     CHECK(tlb_lookup(&t, TLB_CTX_S, ACCESS_READ, va + PAGE_SIZE) == NULL);
 }
 
+/* A flush is a new epoch (mmu.h). An entry filled in one epoch must miss in
+ * every later one, also across the wrap of the 12-bit epoch, when the same
+ * epoch number comes round again; and the highest page number of all (the
+ * top 4 KiB of the address space) must never match an unused tag. */
+static void test_tlb_epochs(void)
+{
+    static struct tlb t;
+    static uint8_t page[PAGE_SIZE];
+    uint64_t va = 0x3fffffd000ull, top = 0xfffffffffffff000ull;
+    tlb_flush_all(&t);
+    CHECK(tlb_lookup(&t, TLB_CTX_S, ACCESS_READ, top) == NULL);
+    tlb_fill(&t, TLB_CTX_S, ACCESS_READ, va, page, 0x80000000);
+    uint64_t filled_epoch = t.epoch_tag;
+    unsigned live_flushes = 0, sweeps = 0;
+    for (unsigned n = 0; n < 3 * TLB_EPOCH_LAST; n++) {
+        tlb_flush_all(&t);
+        sweeps += t.epoch_tag == (1ull << TLB_EPOCH_SHIFT);
+        live_flushes += tlb_lookup(&t, TLB_CTX_S, ACCESS_READ, va) != NULL;
+        CHECK(tlb_lookup(&t, TLB_CTX_S, ACCESS_READ, top) == NULL);
+    }
+    CHECK_EQ(live_flushes, 0);
+    CHECK(sweeps >= 2);                     /* the epoch did wrap, more than once */
+    /* Back at the epoch of the fill: the sweep at the wrap cleared it. */
+    while (t.epoch_tag != filled_epoch)
+        tlb_flush_all(&t);
+    CHECK(tlb_lookup(&t, TLB_CTX_S, ACCESS_READ, va) == NULL);
+    /* The top page itself is an ordinary page once filled. */
+    tlb_fill(&t, TLB_CTX_S, ACCESS_READ, top, page, 0x80000000);
+    CHECK(tlb_lookup(&t, TLB_CTX_S, ACCESS_READ, top + 8) == page + 8);
+}
+
 int main(void)
 {
     if (mem_init(&mem, RAM_BASE, RAM_SIZE) != 0) {
@@ -736,6 +767,7 @@ int main(void)
     test_pte_outside_ram();
     test_pte_pmp();
     test_tlb();
+    test_tlb_epochs();
     mem_destroy(&mem);
     return check_summary();
 }
