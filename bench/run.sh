@@ -290,7 +290,7 @@ for ((r = 1; r <= runs; r++)); do
         [ "$value" != fail ] || failures=$((failures + 1))
         vals[$w,$smp,$c]+="$value "
         mipsv[$w,$smp,$c]+="$(mean <<<"$mips") "
-        printf "run %d %-8s smp%-2s %-8s %10s %-6s wall %7.2f s  MIPS/hart %s  %s\n" \
+        printf "run %d %-10s smp%-2s %-13s %10s %-6s wall %7.2f s  MIPS/hart %s  %s\n" \
           "$r" "$w" "$smp" "$c" "$value" "$(unit_of "$w")" "$wall" "$mips" "$detail"
         echo "$w,$smp,$c,$r,$value,$(unit_of "$w"),$wall,$mips,\"$detail\"" >>"$runs_csv"
       done

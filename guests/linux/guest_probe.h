@@ -80,29 +80,29 @@ static inline void guest_probe_install(const char *tag)
     sigaction(SIGBUS, &sa, NULL);
 }
 
-/* Read *p into *value: 1, or 0 if the read faulted. */
-static inline int probe_read(volatile uint64_t *p, uint64_t *value)
+/* Read *p into *value, or write *value to *p: 1, or 0 if it faulted. */
+static inline int guest_probe(volatile uint64_t *p, uint64_t *value, int write)
 {
     if (sigsetjmp(guest_probe_env, 1)) {
         guest_probing = 0;
         return 0;
     }
     guest_probing = 1;
-    *value = *p;
+    if (write)
+        *p = *value;
+    else
+        *value = *p;
     guest_probing = 0;
     return 1;
 }
 
-/* Write value to *p: 1, or 0 if the write faulted. */
+static inline int probe_read(volatile uint64_t *p, uint64_t *value)
+{
+    return guest_probe(p, value, 0);
+}
+
 static inline int probe_write(volatile uint64_t *p, uint64_t value)
 {
-    if (sigsetjmp(guest_probe_env, 1)) {
-        guest_probing = 0;
-        return 0;
-    }
-    guest_probing = 1;
-    *p = value;
-    guest_probing = 0;
-    return 1;
+    return guest_probe(p, &value, 1);
 }
 #endif

@@ -227,6 +227,19 @@ static void *stop_hart2(void *arg)
     return NULL;
 }
 
+/* Hart 0 starts hart 2, whose thread (`body`) then stops it again;
+ * returns that thread once hart 2 is STOPPED. */
+static pthread_t start_then_stop_hart2(void *(*body)(void *))
+{
+    call(&harts[0], SBI_EXT_HSM, 0, 2, 0x80250000, 0);
+    CHECK(sbi_hart_await_start(&sbi, &harts[2]));
+    pthread_t t;
+    pthread_create(&t, NULL, body, NULL);
+    while (sbi_hsm_state(&sbi, 2) != SBI_HSM_STOPPED)
+        sched_yield();
+    return t;
+}
+
 static void test_hsm(void)
 {
     setup();
@@ -258,12 +271,7 @@ static void test_hsm(void)
     CHECK(!(harts[1].mstatus & MSTATUS_SIE));
 
     /* hart 2: started, then stops itself on its own thread, then restarted */
-    call(h, SBI_EXT_HSM, 0, 2, 0x80250000, 0);
-    CHECK(sbi_hart_await_start(&sbi, &harts[2]));
-    pthread_t t;
-    pthread_create(&t, NULL, stop_hart2, NULL);
-    while (sbi_hsm_state(&sbi, 2) != SBI_HSM_STOPPED)
-        sched_yield();
+    pthread_t t = start_then_stop_hart2(stop_hart2);
     call(h, SBI_EXT_HSM, 0, 2, 0x80260000, 0x55);
     CHECK_EQ(ERR(h), SBI_SUCCESS);
     pthread_join(t, NULL);
@@ -291,12 +299,7 @@ static void test_hsm_stop_under_debugger(void)
     struct debug_hub hub;
     CHECK(debug_hub_init(&hub, harts, NHARTS, &halt, false));
     struct hart *h = &harts[0];
-    call(h, SBI_EXT_HSM, 0, 2, 0x80250000, 0);
-    CHECK(sbi_hart_await_start(&sbi, &harts[2]));
-    pthread_t t;
-    pthread_create(&t, NULL, stop_hart2_debugged, NULL);
-    while (sbi_hsm_state(&sbi, 2) != SBI_HSM_STOPPED)
-        sched_yield();
+    pthread_t t = start_then_stop_hart2(stop_hart2_debugged);
     debug_request_stop(&hub, DEBUG_SIGINT);
     struct debug_stop why;
     CHECK(debug_wait_stopped(&hub, 5000, &why));
