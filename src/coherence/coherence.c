@@ -48,7 +48,7 @@ bool coherence_init(struct coherence *co, struct guest_mem *mem, unsigned nharts
     co->opt = *opt;
     co->hooks = hooks;
     size_t frames = mem->ram_size >> PAGE_SHIFT;
-    co->write_gen = calloc(frames, sizeof *co->write_gen);
+    co->write_gen = calloc(COHERENCE_WRITE_GENS, sizeof *co->write_gen);
     co->inflight = calloc(frames, sizeof *co->inflight);
     if (!co->write_gen || !co->inflight || !patch_matrix_init(&co->matrix, nharts))
         return false;

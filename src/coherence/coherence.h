@@ -141,13 +141,23 @@ struct coherence_hooks {
     void *ctx;
 };
 
+/* Validity tokens are write generations per PTE, folded: the generation of
+ * the entry at guest-physical address pa is write_gen[(pa >> 3) mod
+ * COHERENCE_WRITE_GENS], so entries 8 MiB apart share one. Sharing can
+ * only make a patch look stale (another entry's store moved the count on),
+ * never make a stale patch look valid, and stale is always safe (claims 50,
+ * 51). A generation per frame, which umbra used before, made every patch
+ * but the last of a burst of stores to one page-table page stale: a fork's
+ * write-protection of 512 entries invalidated 511 of them. */
+#define COHERENCE_WRITE_GENS (1u << 20)
+
 struct coherence {
     struct guest_mem *mem;
     unsigned nharts;
     struct coherence_options opt;
     struct coherence_hooks hooks;
     struct patch_matrix matrix;
-    _Atomic uint32_t *write_gen;        /* per RAM frame: validity tokens (claims 49, 52) */
+    _Atomic uint32_t *write_gen;        /* validity tokens (claims 49, 52): see below */
     _Atomic uint32_t *inflight;         /* per RAM frame: traced stores not yet posted */
     _Atomic uint64_t trace_epoch;       /* bumped by every trace placement */
     pthread_mutex_t dma_lock;           /* serialises the device-DMA producer row */

@@ -4,7 +4,7 @@
  *
  * A patch names a PTE by its guest-physical address. The hart finds the
  * shadow pages of that frame (one per level the frame is used at; usually
- * one) and looks at the frame's current write generation:
+ * one) and looks at the entry's current write generation (coherence.h):
  *  - equal to the patch's token: no store has taken a token since the
  *    producer derived the value, so the derived value is the PTE's current
  *    derivation; write it (claim 49);
@@ -53,7 +53,7 @@ static void apply_to_page(const struct drain *d, struct shadow_page *sp, const s
     unsigned index = (unsigned)(p->pte_addr & (PAGE_SIZE - 1)) >> 3;
     if (test_drops(ch, atomic_load_explicit(&sp->entry[index], memory_order_relaxed), p->derived))
         return;
-    uint64_t now = atomic_load(&co->write_gen[frame_index(co, p->pte_addr)]);
+    uint64_t now = atomic_load(&co->write_gen[write_gen_index(p->pte_addr)]);
     uint64_t value;
     if ((uint32_t)p->token == (uint32_t)now) {
         value = p->derived;

@@ -15,6 +15,12 @@ static inline uint64_t frame_index(const struct coherence *co, uint64_t pa)
     return (pa - co->mem->ram_base) >> PAGE_SHIFT;
 }
 
+/* Where the write generation of the PTE at pa lives (coherence.h). */
+static inline uint64_t write_gen_index(uint64_t pa)
+{
+    return (pa >> 3) & (COHERENCE_WRITE_GENS - 1);
+}
+
 /* coherence.c: a coherency event; s = NULL skips the audit. */
 void fence_event(struct coherence_hart *ch, const struct coherence_settings *s);
 

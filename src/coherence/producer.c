@@ -2,11 +2,11 @@
  * by any hart or by device DMA, ends here after the store is in memory.
  *
  * For each PTE the store touched, the producer takes a new write generation
- * of the frame (the validity token, claim 49's fourth information), then
+ * of the entry (the validity token, claim 49's fourth information), then
  * reads the PTE again and derives its value (the third information) from
  * what it reads. Reading after taking the token is what makes the token
- * honest: if two producers race on one frame, the later token belongs to a
- * read that saw the earlier store, and a consumer that finds the frame's
+ * honest: if two producers race on one entry, the later token belongs to a
+ * read that saw the earlier store, and a consumer that finds the entry's
  * generation equal to a patch's token knows no store has completed its
  * token since that read. Stores that have landed but not yet taken a token
  * are "in flight" — counted in `inflight`, so the audit can tell them apart.
@@ -80,12 +80,11 @@ static void shoot_down(struct coherence *co, unsigned producer, uint32_t consume
 
 static void produce_for_pte(struct coherence *co, unsigned producer, uint64_t pte_addr)
 {
-    uint64_t f = frame_index(co, pte_addr);
     uint32_t consumers = consumers_of(co, atomic_load(mem_trace_word(co->mem, pte_addr)));
     if (!consumers)
         return;
     struct patch p = { .pte_addr = pte_addr };
-    p.token = atomic_fetch_add(&co->write_gen[f], 1) + 1;
+    p.token = atomic_fetch_add(&co->write_gen[write_gen_index(pte_addr)], 1) + 1;
     p.derived = shadow_derive(pte_read(co, pte_addr));
     unsigned row = producer_row(co, producer);
     for (unsigned h = 0; h < co->nharts; h++)

@@ -156,6 +156,33 @@ static void test_stale_token(enum stale_policy stale)
     CHECK_EQ(violations, 0);
 }
 
+/* Tokens are per entry: stores to different entries of one page-table page
+ * (a fork write-protecting a range, munmap clearing one) leave each other's
+ * patches valid, so every one is applied and none re-walked. Entries
+ * COHERENCE_WRITE_GENS * 8 bytes apart share a generation: there a later
+ * store to one makes the other's patch stale, which is safe. */
+static void test_tokens_per_entry(void)
+{
+    setup(1, COHERENCE_PATCH, false, STALE_INVALIDATE, 0);
+    for (unsigned i = 0; i < 8; i++)
+        CHECK_EQ(xlate(0, i, ACCESS_READ), 0x80400000ull + i * PAGE_SIZE);
+    all_boundaries();
+    fence(0);
+    uint64_t walks = co.hart[0].stats.page_walks;
+    for (unsigned i = 0; i < 8; i++)                        /* write-protect 8 entries */
+        mem_write_by(&mem, 0, LEAF + 8 * i, 8,
+                     pte(0x80400000ull + i * PAGE_SIZE, LEAF_RWX & ~(unsigned)PTE_W));
+    fence(0);
+    CHECK_EQ(co.hart[0].stats.patches_applied, 8);
+    CHECK_EQ(co.hart[0].stats.patches_stale, 0);
+    for (unsigned i = 0; i < 8; i++)
+        CHECK_EQ(xlate(0, i, ACCESS_READ), 0x80400000ull + i * PAGE_SIZE);
+    CHECK_EQ(co.hart[0].stats.page_walks, walks);           /* all applied, none re-walked */
+    for (unsigned i = 0; i < 8; i++)
+        CHECK_EQ(xlate(0, i, ACCESS_WRITE), 0);             /* a page fault now */
+    CHECK_EQ(violations, 0);
+}
+
 static void test_non_leaf_change_is_one_patch(void)
 {
     setup(1, COHERENCE_PATCH, false, STALE_REWALK, 0);
@@ -339,6 +366,7 @@ int main(void)
     test_lazy_patch_per_hart();
     test_stale_token(STALE_INVALIDATE);
     test_stale_token(STALE_REWALK);
+    test_tokens_per_entry();
     test_non_leaf_change_is_one_patch();
     test_overflow_resync();
     test_audit_catches_skipped_patch();
