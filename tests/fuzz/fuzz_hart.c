@@ -5,7 +5,10 @@
  * bits, PMP, trap delegation and the shadow-table coherence strategy, then
  * the bytes of 64 KiB of guest RAM, executed from its first byte. mtvec and
  * stvec point back at the start of RAM, so every trap lands in the stream
- * again. The run is bounded by MAX_STEPS hart_step calls.
+ * again. The run is bounded by MAX_STEPS hart_step calls. The header's spare
+ * bytes plan interrupts: which lines rise at which step, which are enabled
+ * and delegated; the hart polls for them before every step, as hart_run
+ * does at its block boundaries (seeds with those bytes zero take none).
  *
  * What must hold: only guest traps, never a host fault or undefined
  * behaviour (ASan, UBSan), never a hang (libFuzzer's -timeout); x0 stays
@@ -13,7 +16,8 @@
  * --audit on, the coherence audit never reports a violation.
  *
  * Uses only the public hart API (hart_init, hart_reset, hart_step,
- * hart_kick) plus guest_mem and the coherence set-up the board does.
+ * hart_kick, hart_set_irq, trap_poll_interrupts) plus guest_mem and the
+ * coherence set-up the board does.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -22,6 +26,7 @@
 
 #include "coherence/coherence.h"
 #include "cpu/hart.h"
+#include "cpu/trap.h"
 #include "mem/guest_mem.h"
 
 #define RAM_BASE 0x80000000ull
@@ -63,7 +68,7 @@ struct extra_pte {
     uint8_t slot_lo, slot_hi;   /* index in the table, mod 512 */
     uint8_t target;             /* RAM page it points at; bit 7: outside RAM */
     uint8_t flags;              /* the low 8 PTE bits */
-    uint8_t pad;
+    uint8_t irq;                /* one byte of the interrupt plan (struct irq_plan) */
 };
 
 struct header {
@@ -101,6 +106,28 @@ static bool stub_write(void *dev, uint64_t offset, unsigned size, uint64_t value
 }
 
 static const struct mmio_ops stub_ops = { stub_read, stub_write };
+
+/* The interrupt plan, from the extra PTEs' spare bytes in order. Bit k of
+ * `lines`, `enable` and `delegate` is interrupt 2k+1 of mip (SSI, MSI, STI,
+ * MTI, SEI, MEI: privileged spec 3.1.9); `enable` bits 6 and 7 also set
+ * mstatus.MIE and SIE. The lines rise before step 8 x at_step. */
+struct irq_plan {
+    uint8_t lines, at_step, enable, delegate;
+};
+
+static uint64_t irq_bits(uint8_t byte)
+{
+    uint64_t bits = 0;
+    for (unsigned k = 0; k < 6; k++)
+        if (byte & (1u << k))
+            bits |= 1ull << (2 * k + 1);
+    return bits;
+}
+
+static struct irq_plan irq_plan_of(const struct header *hd)
+{
+    return (struct irq_plan){ hd->pte[0].irq, hd->pte[1].irq, hd->pte[2].irq, hd->pte[3].irq };
+}
 
 static void on_kick(void *ctx, unsigned hart) { (void)ctx; (void)hart; }
 
@@ -203,6 +230,13 @@ static void set_up_hart(struct hart *h, const struct header *hd)
         h->pmp.cfg[PMP_LAST] = PMP_NAPOT_RWX;
         h->pmp.addr[PMP_LAST] = (1ull << 54) - 1;
     }
+    struct irq_plan irq = irq_plan_of(hd);
+    h->mie = irq_bits(irq.enable);
+    h->mideleg = irq_bits(irq.delegate) & (MIP_SSIP | MIP_STIP | MIP_SEIP);  /* WARL */
+    if (irq.enable & 0x40)
+        h->mstatus |= MSTATUS_MIE;
+    if (irq.enable & 0x80)
+        h->mstatus |= MSTATUS_SIE;
     unsigned p = hd->flags & F_PRIV_MASK;
     h->priv = p == 0 ? PRIV_U : p == 1 ? PRIV_S : PRIV_M;
 }
@@ -250,8 +284,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* The hart is running (not parked) while it steps, as in hart_run. */
     if (with_co)
         coherence_unpark(hart.coherence);
+    struct irq_plan irq = irq_plan_of(&hd);
     for (unsigned i = 0; i < MAX_STEPS; i++) {
+        if (irq.lines && i == 8u * irq.at_step)
+            hart_set_irq(&hart, irq_bits(irq.lines), true);
         hart_kick(&hart);       /* a WFI returns at once instead of sleeping */
+        trap_poll_interrupts(&hart);
         hart_step(&hart);
         check_invariants(&hart);
     }
