@@ -7,13 +7,10 @@
 set -eu
 . "$(dirname "$0")/lib.sh"
 machine=$1
-need_cmd riscv64-unknown-elf-gcc gcc-riscv64-unknown-elf
 need_cmd timeout coreutils
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-riscv64-unknown-elf-gcc -march=rv64gc -mabi=lp64d -mcmodel=medany -nostdlib -nostartfiles \
-    -static -Wl,-N,--no-warn-rwx-segments,-Ttext=0x80000000 -o "$work/check.elf" "$(dirname "$0")/machine_check.S" ||
-    fail "cannot build machine_check.S"
+build_bare_check machine_check.S 0x80000000 "$work/check.elf"
 
 run_machine "$work/log" 60 "$machine" -machine virt -nographic -smp 2 -bios none \
     -kernel "$work/check.elf"

@@ -53,6 +53,15 @@ run_machine() {
     cat "$log"
 }
 
+# build_bare_check SOURCE TEXT_ADDRESS OUT: a bare-metal check program from
+# tests/integration (riscv64-unknown-elf-gcc, linked at TEXT_ADDRESS).
+build_bare_check() {
+    need_cmd riscv64-unknown-elf-gcc gcc-riscv64-unknown-elf
+    riscv64-unknown-elf-gcc -march=rv64gc -mabi=lp64d -mcmodel=medany -nostdlib -nostartfiles \
+        -static -Wl,-N,--no-warn-rwx-segments,-Ttext="$2" -o "$3" "$(dirname "$0")/$1" ||
+        fail "cannot build $1"
+}
+
 # run_linux LOG MACHINE GUEST_DIR HARTS ARGS...: $BIOS (OpenSBI's fw_jump by
 # default) + the guest's kernel on HARTS harts with 512 MiB, plus ARGS
 # (initrd, drives, -append, umbra options); sets $status like run_machine.

@@ -13,7 +13,7 @@
  */
 #define TEST_DEV 0x100000
 #define UART_THR 0x10000000
-#define BOOT_COUNTER 0x80100000
+#include "boot_count.h"
 
     .section .text
     .globl _start
@@ -49,16 +49,7 @@ _start:
     li t2, 1
     bne t1, t2, fail
 
-    li t0, BOOT_COUNTER
-    ld s0, 0(t0)
-    addi s0, s0, 1
-    sd s0, 0(t0)
-    la a0, banner
-    call puts
-    addi a0, s0, '0'
-    call putc
-    li a0, '\n'
-    call putc
+    COUNT_AND_ANNOUNCE_BOOT
 
     li t0, TEST_DEV
     li t1, 1

@@ -6,14 +6,11 @@
 set -eu
 . "$(dirname "$0")/lib.sh"
 machine=$1
-need_cmd riscv64-unknown-elf-gcc gcc-riscv64-unknown-elf
 need_cmd riscv64-unknown-elf-nm binutils-riscv64-unknown-elf
 need_cmd expect expect
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-riscv64-unknown-elf-gcc -march=rv64gc -mabi=lp64d -mcmodel=medany -nostdlib -nostartfiles \
-    -static -Wl,-N,--no-warn-rwx-segments,-Ttext=0x80000000 -o "$work/park.elf" \
-    "$(dirname "$0")/monitor_park.S" || fail "cannot build monitor_park.S"
+build_bare_check monitor_park.S 0x80000000 "$work/park.elf"
 # the root table's frame number, as the monitor prints it (0x...)
 root=$(riscv64-unknown-elf-nm "$work/park.elf" | sed -n 's/^0*\([0-9a-f]*\)[0-9a-f]\{3\} . root$/\1/p')
 [ -n "$root" ] || fail "no 'root' symbol in the guest"

@@ -22,7 +22,7 @@
  * check prints "sbi-check FAIL n" and shuts down with reason "system
  * failure", which umbra turns into exit status 1.
  */
-#define BOOT_COUNTER 0x80100000
+#include "boot_count.h"
 #define HART1_SEEN 0x80100008       /* hart 1 writes 0x100 + a0, then a1 */
 #define HART1_ARG 0x80100010
 
@@ -39,16 +39,7 @@
 _start:
     bnez a0, hang                   /* only hart 0 starts here */
     li sp, 0x80180000
-    li t0, BOOT_COUNTER
-    ld s0, 0(t0)
-    addi s0, s0, 1
-    sd s0, 0(t0)
-    la a0, banner
-    call puts
-    addi a0, s0, '0'
-    call putc
-    li a0, '\n'
-    call putc
+    COUNT_AND_ANNOUNCE_BOOT
 
     li s1, 20                       /* Base */
     li a7, EXT_BASE
