@@ -157,7 +157,7 @@ struct coherence {
     struct coherence_options opt;
     struct coherence_hooks hooks;
     struct patch_matrix matrix;
-    _Atomic uint32_t *write_gen;        /* validity tokens (claims 49, 52): see below */
+    _Atomic uint32_t *write_gen;        /* validity tokens (claims 49, 52): COHERENCE_WRITE_GENS */
     _Atomic uint32_t *inflight;         /* per RAM frame: traced stores not yet posted */
     _Atomic uint64_t trace_epoch;       /* bumped by every trace placement */
     pthread_mutex_t dma_lock;           /* serialises the device-DMA producer row */
