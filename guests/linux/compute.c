@@ -22,17 +22,11 @@
  * Build: riscv64-linux-gnu-gcc -O2 -static -o compute compute.c
  */
 #define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
-#include <sys/reboot.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -62,12 +56,7 @@ static void __attribute__((format(printf, 1, 2))) fail(const char *fmt, ...)
         printf("UMBRA-COMPUTE FAIL %s\n", msg);
 }
 
-static double now_ms(void)
-{
-    struct timespec t;
-    guest_clock_monotonic(&t);
-    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec * 1e-6;
-}
+static double now_ms(void) { return guest_now_seconds() * 1e3; }
 
 /* xorshift64*: the same inputs on every run and every machine */
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
@@ -320,9 +309,8 @@ static double kernel_fp(int scale)
 /* ---------------------------------------------------------------- driver */
 static int read_scale(void)
 {
-    const char *arg = guest_cmdline_value("umbra.scale");
-    int s = arg ? atoi(arg) : 1;
-    return s > 0 && s <= 1000 ? s : 1;
+    long s = guest_cmdline_long("umbra.scale", 1);
+    return s > 0 && s <= 1000 ? (int)s : 1;
 }
 
 static int run_all(void)

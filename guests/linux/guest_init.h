@@ -1,12 +1,14 @@
 /* guest_init: what every umbra Linux guest program needs as /init — the
  * pseudo file systems and a console, umbra.KEY=VALUE parameters from the
- * kernel command line, and a main that always ends in a result line. Header-only: each guest is one static program
- * built from one .c file (tests/linux/CMakeLists.txt). */
+ * kernel command line, a clock, and a main that always ends in a result
+ * line. Header-only: each guest is one static program built from one .c
+ * file (tests/linux/CMakeLists.txt). */
 #ifndef UMBRA_GUEST_INIT_H
 #define UMBRA_GUEST_INIT_H
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
@@ -52,17 +54,25 @@ static inline const char *guest_cmdline_value(const char *key)
     return arg && arg[strlen(key)] == '=' ? arg + strlen(key) + 1 : NULL;
 }
 
-/* clock_gettime(CLOCK_MONOTONIC) by system call, never through the vDSO.
+/* The number after "KEY=" on the kernel command line, or `absent`. */
+static inline long guest_cmdline_long(const char *key, long absent)
+{
+    const char *arg = guest_cmdline_value(key);
+    return arg ? strtol(arg, NULL, 10) : absent;
+}
+
+/* CLOCK_MONOTONIC in seconds, by system call, never through the vDSO.
  * Linux 6.1's riscv vDSO clock_gettime calls cpu_relax() when it races a
  * timekeeping update, and that cpu_relax tests the Zihintpause static key
  * (riscv_isa_ext_keys) through a GOT entry that nothing fills in inside
  * the vDSO: the load faults at address 0x4. A guest that reads the clock
  * in a tight loop on several harts hits it now and then, under umbra and
  * QEMU alike. */
-static inline void guest_clock_monotonic(struct timespec *t)
+static inline double guest_now_seconds(void)
 {
-    if (syscall(SYS_clock_gettime, CLOCK_MONOTONIC, t) != 0)
-        t->tv_sec = t->tv_nsec = 0;
+    struct timespec t = { 0, 0 };
+    syscall(SYS_clock_gettime, CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
 /* The whole main of a guest program. As PID 1 it first becomes init. It

@@ -22,8 +22,7 @@
 
 static int idle_seconds(void)
 {
-    const char *arg = guest_cmdline_value("umbra.idle");
-    return arg ? atoi(arg) : 10;
+    return (int)guest_cmdline_long("umbra.idle", 10);
 }
 
 int main(void)

@@ -46,11 +46,9 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <sched.h>
-#include <setjmp.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -58,11 +56,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/mount.h>
-#include <sys/reboot.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
-#include <ucontext.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -272,12 +266,18 @@ static uint64_t ws_pattern(int me, long p)
     return 0x5753000000000000ull | (uint64_t)me << 32 | (uint64_t)p;
 }
 
+/* Word 0 of working-set page p. */
+static volatile uint64_t *ws_word(long p)
+{
+    return working_set + p * page_size / 8;
+}
+
 static int ws_fill(int me)
 {
     if (wss_pages == 0)
         return 1;
-    void *ws = mmap(NULL, (size_t)wss_pages * (size_t)page_size, PROT_READ | PROT_WRITE,
-                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    size_t len = (size_t)wss_pages * (size_t)page_size;
+    void *ws = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (ws == MAP_FAILED) {
         record_fail("mmap of a %ld-page working set: %s", wss_pages, strerror(errno));
         return 0;
@@ -285,13 +285,13 @@ static int ws_fill(int me)
     /* Not copied into the forked children: what is measured is the
      * translations a shoot-down costs the threads, not the kernel's copy
      * and teardown of 4 x N page-table entries at every fork and exit. */
-    if (madvise(ws, (size_t)wss_pages * (size_t)page_size, MADV_DONTFORK) != 0) {
+    if (madvise(ws, len, MADV_DONTFORK) != 0) {
         record_fail("madvise(MADV_DONTFORK) on the working set: %s", strerror(errno));
         return 0;
     }
     working_set = ws;
     for (long p = 0; p < wss_pages; p++)
-        working_set[p * page_size / 8] = ws_pattern(me, p);
+        *ws_word(p) = ws_pattern(me, p);
     return 1;
 }
 
@@ -299,7 +299,7 @@ static int ws_fill(int me)
 static void ws_sweep(int me)
 {
     for (long p = 0; p < wss_pages; p++) {
-        uint64_t v = working_set[p * page_size / 8];
+        uint64_t v = *ws_word(p);
         if (v != ws_pattern(me, p)) {
             record_fail("hart %d read 0x%llx from working-set page %ld, expected 0x%llx",
                         sched_getcpu(), (unsigned long long)v, p,
@@ -393,15 +393,7 @@ static void fork_op(int me, uint64_t n)
 }
 
 /* ------------------------------------------------------------- threads */
-static struct timespec deadline;
-
-static int past_deadline(void)
-{
-    struct timespec t;
-    guest_clock_monotonic(&t);
-    return t.tv_sec > deadline.tv_sec ||
-           (t.tv_sec == deadline.tv_sec && t.tv_nsec >= deadline.tv_nsec);
-}
+static double deadline;         /* guest_now_seconds() at which threads stop */
 
 static void pin_to(int cpu)
 {
@@ -418,7 +410,7 @@ static void *thread_main(void *arg)
     guest_probe_install("UMBRA-PTBENCH");
     if (!ws_fill(me))
         return NULL;
-    for (uint64_t gen = 1; !atomic_load(&stop) && !past_deadline(); gen++) {
+    for (uint64_t gen = 1; !atomic_load(&stop) && guest_now_seconds() < deadline; gen++) {
         if (!own_cycle(me, gen, visit_others))
             break;
         if (gen % FORK_EVERY == 1)     /* the first fork of each thread execs */
@@ -427,18 +419,10 @@ static void *thread_main(void *arg)
     return NULL;
 }
 
-static double seconds_since(const struct timespec *t0)
-{
-    struct timespec t;
-    guest_clock_monotonic(&t);
-    return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) * 1e-9;
-}
-
 static int read_seconds(void)
 {
-    const char *arg = guest_cmdline_value("umbra.seconds");
-    int s = arg ? atoi(arg) : 10;
-    return s > 0 ? s : 10;
+    long s = guest_cmdline_long("umbra.seconds", 10);
+    return s > 0 && s <= INT_MAX ? (int)s : 10;
 }
 
 static int run_bench(void)
@@ -447,8 +431,7 @@ static int run_bench(void)
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     nthreads = cpus < 1 ? 1 : cpus > MAX_THREADS ? MAX_THREADS : (int)cpus;
     int seconds = read_seconds();
-    const char *wss = guest_cmdline_value("umbra.wss");
-    wss_pages = wss ? atol(wss) : 0;
+    wss_pages = guest_cmdline_long("umbra.wss", 0);
     if (wss_pages < 0 || wss_pages > 65536) {
         printf("UMBRA-PTBENCH FAIL umbra.wss=%ld is not 0..65536 pages\n", wss_pages);
         return 1;
@@ -456,10 +439,8 @@ static int run_bench(void)
     printf("ptbench: %ld online hart(s), %d thread(s), %d s, working set %ld pages per thread\n",
            cpus, nthreads, seconds, wss_pages);
 
-    struct timespec t0;
-    guest_clock_monotonic(&t0);
-    deadline = t0;
-    deadline.tv_sec += seconds;
+    double t0 = guest_now_seconds();
+    deadline = t0 + seconds;
     pthread_t th[MAX_THREADS];
     for (int i = 0; i < nthreads; i++)
         if (pthread_create(&th[i], NULL, thread_main, (void *)(intptr_t)i)) {
@@ -468,7 +449,7 @@ static int run_bench(void)
         }
     for (int i = 0; i < nthreads; i++)
         pthread_join(th[i], NULL);
-    double elapsed = seconds_since(&t0);
+    double elapsed = guest_now_seconds() - t0;
 
     if (atomic_load(&failed)) {
         printf("UMBRA-PTBENCH FAIL %s\n", fail_msg);
@@ -497,7 +478,6 @@ static int run_bench(void)
            (double)ops / elapsed);
     return 0;
 }
-
 
 int main(int argc, char **argv)
 {

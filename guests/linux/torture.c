@@ -24,11 +24,8 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
-#include <setjmp.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -36,9 +33,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/mount.h>
-#include <sys/reboot.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -304,19 +298,6 @@ static void check_cow(void)
 }
 
 /* ------------------------------------------------------------- driver */
-/* umbra.seconds=N from the kernel command line; 0 when absent. */
-static long seconds_from_cmdline(void)
-{
-    const char *s = guest_cmdline_value("umbra.seconds");
-    return s ? strtol(s, NULL, 10) : 0;
-}
-
-static double now_seconds(void)
-{
-    struct timespec t;
-    guest_clock_monotonic(&t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
 
 static int run_all(void)
 {
@@ -328,12 +309,12 @@ static int run_all(void)
     printf("torture: %ld online hart(s), %d worker thread(s)\n", cpus, nworkers);
     pin_to(0);
     guest_probe_install("UMBRA-TORTURE");
-    long seconds = seconds_from_cmdline();
-    double start = now_seconds();
+    long seconds = guest_cmdline_long("umbra.seconds", 0);
+    double start = guest_now_seconds();
     for (int loop = 1;; loop++) {
         check_shootdowns();
         check_cow();
-        double elapsed = now_seconds() - start;
+        double elapsed = guest_now_seconds() - start;
         if (seconds <= 0)
             break;
         printf("torture: loop %d ok at %.0f s\n", loop, elapsed);
