@@ -88,6 +88,16 @@ static void all_boundaries(void)
         coherence_boundary(&co.hart[h]);
 }
 
+/* Hart 0 translates the first n pages (each must map to its own target),
+ * then the new traces are confirmed and hart 0 passes a coherency event. */
+static void map_pages_and_fence(unsigned n)
+{
+    for (unsigned i = 0; i < n; i++)
+        CHECK_EQ(xlate(0, i, ACCESS_READ), 0x80400000ull + i * PAGE_SIZE);
+    all_boundaries();
+    fence(0);
+}
+
 static void test_lazy_patch_per_hart(void)
 {
     setup(2, COHERENCE_PATCH, false, STALE_REWALK, 0);
@@ -164,10 +174,7 @@ static void test_stale_token(enum stale_policy stale)
 static void test_tokens_per_entry(void)
 {
     setup(1, COHERENCE_PATCH, false, STALE_INVALIDATE, 0);
-    for (unsigned i = 0; i < 8; i++)
-        CHECK_EQ(xlate(0, i, ACCESS_READ), 0x80400000ull + i * PAGE_SIZE);
-    all_boundaries();
-    fence(0);
+    map_pages_and_fence(8);
     uint64_t walks = co.hart[0].stats.page_walks;
     for (unsigned i = 0; i < 8; i++)                        /* write-protect 8 entries */
         mem_write_by(&mem, 0, LEAF + 8 * i, 8,
@@ -186,10 +193,7 @@ static void test_tokens_per_entry(void)
 static void test_non_leaf_change_is_one_patch(void)
 {
     setup(1, COHERENCE_PATCH, false, STALE_REWALK, 0);
-    for (unsigned i = 0; i < 16; i++)
-        CHECK_EQ(xlate(0, i, ACCESS_READ), 0x80400000ull + i * PAGE_SIZE);
-    all_boundaries();
-    fence(0);
+    map_pages_and_fence(16);
     mem_write_by(&mem, 0, MID + 0, 8, pte(LEAF2, PTE_V));  /* swap the whole leaf table */
     CHECK_EQ(co.hart[0].stats.patches_produced, 1);
     fence(0);
