@@ -16,5 +16,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 # -timeout: one input that runs this long is a hang; -rss_limit_mb: a leak
 # or a runaway allocation. Leak checking stays on (ASan's default).
-"$fuzzer" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+# -seed: the same mutations on every run, so a failure reproduces with the
+# same command; UMBRA_FUZZ_SEED=0 lets libFuzzer pick one (longer hunts).
+"$fuzzer" -seed="${UMBRA_FUZZ_SEED:-1}" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
     -print_final_stats=1 -artifact_prefix="$artifacts/" "$@" "$work" "$seeds"
