@@ -76,27 +76,54 @@ static void apply_to_page(const struct drain *d, struct shadow_page *sp, const s
     }
 }
 
+/* Unshadow every page of the frame (the trace is one bit per table, shared
+ * by the levels the frame is used at). */
+static void unshadow_frame(struct coherence_hart *ch, uint64_t gfn)
+{
+    for (unsigned level = 0; level < WALK_MAX_LEVELS; level++) {
+        struct shadow_page *sp = shadow_find(ch->table, gfn, level);
+        if (sp && !sp->dormant)
+            shadow_page_unshadow(ch->table, sp);
+    }
+    ch->fast_stale = true;
+    ch->stats.unshadowed++;
+}
+
+/* A dormant page takes no patch: its frame is no longer traced for this
+ * table, and one still in a channel from before must not derive anything.
+ * A per-hart page that floods is unshadowed (shadow.h). */
 static void apply_patch(void *ctx, const struct patch *p)
 {
     const struct drain *d = ctx;
+    struct shadow_table *t = d->ch->table;
     uint64_t gfn = p->pte_addr >> PAGE_SHIFT;
+    bool flooded = false;
     for (unsigned level = 0; level < WALK_MAX_LEVELS; level++) {
-        struct shadow_page *sp = shadow_find(d->ch->table, gfn, level);
-        if (sp)
-            apply_to_page(d, sp, p);
+        struct shadow_page *sp = shadow_find(t, gfn, level);
+        if (!sp || sp->dormant)
+            continue;
+        apply_to_page(d, sp, p);
+        if (!t->shared && ++sp->patches_unwalked >= SHADOW_FLOOD_PATCHES)
+            flooded = true;
     }
+    if (flooded)
+        unshadow_frame(d->ch, gfn);
+}
+
+void consumer_drain_row(struct coherence_hart *ch, unsigned row)
+{
+    struct coherence *co = ch->co;
+    struct drain d = { ch, row };
+    unsigned n = patch_channel_drain(patch_matrix_channel(&co->matrix, row, ch->id),
+                                     apply_patch, &d);
+    if (n && tracelog_on(TRACE_COHERENCE))
+        tracelog_drain(ch->id, row, row >= co->nharts, n);
 }
 
 void consumer_drain(struct coherence_hart *ch)
 {
-    struct coherence *co = ch->co;
-    for (unsigned row = 0; row < co->matrix.nproducers; row++) {
-        struct drain d = { ch, row };
-        unsigned n = patch_channel_drain(patch_matrix_channel(&co->matrix, row, ch->id),
-                                         apply_patch, &d);
-        if (n && tracelog_on(TRACE_COHERENCE))
-            tracelog_drain(ch->id, row, row >= co->nharts, n);
-    }
+    for (unsigned row = 0; row < ch->co->matrix.nproducers; row++)
+        consumer_drain_row(ch, row);
 }
 
 static void discard_patch(void *ctx, const struct patch *p)

@@ -38,6 +38,8 @@ void producer_serve_shootdown(struct coherence_hart *ch);
 /* consumer.c */
 unsigned consumer_rederive_page(struct coherence_hart *ch, struct shadow_page *sp);
 void consumer_drain(struct coherence_hart *ch);
+/* Only the channel from producer row `row` (the diagonal, when full). */
+void consumer_drain_row(struct coherence_hart *ch, unsigned row);
 void consumer_resync(struct coherence_hart *ch);
 
 /* remote.c */

@@ -9,6 +9,12 @@ void patch_channel_init(struct patch_channel *c)
         atomic_init(&c->slot[i].in_use, 0);
 }
 
+bool patch_channel_full(const struct patch_channel *c)
+{
+    const struct patch_slot *s = &c->slot[c->head & (PATCH_CHANNEL_SLOTS - 1)];
+    return atomic_load_explicit(&s->in_use, memory_order_acquire) != 0;
+}
+
 bool patch_channel_post(struct patch_channel *c, const struct patch *p)
 {
     struct patch_slot *s = &c->slot[c->head & (PATCH_CHANNEL_SLOTS - 1)];

@@ -61,6 +61,10 @@ void patch_channel_init(struct patch_channel *c);
  * the ring is full; the producer must then make the consumer resync. */
 bool patch_channel_post(struct patch_channel *c, const struct patch *p);
 
+/* Producer: would a post fail now? (The diagonal's producer is also its
+ * consumer, and drains instead.) */
+bool patch_channel_full(const struct patch_channel *c);
+
 /* Consumer: take the oldest patch. Returns false when none is waiting. */
 bool patch_channel_take(struct patch_channel *c, struct patch *out);
 

@@ -14,7 +14,13 @@
  * One patch goes into the channel (producer, h) of every hart h whose
  * shadow depends on the frame (claim 61); under --shadow=shared that is
  * every hart, since any of them may be using the one table. A full ring
- * never makes the producer wait: it asks that consumer to resync.
+ * never makes the producer wait: it asks that consumer to resync -- except
+ * on the diagonal, where the consumer is the producer's own hart, on its
+ * own thread: it applies its channel there and then, which is only earlier
+ * than its next coherency event would have (a hart may take a page-table
+ * change into its translations at any moment before the SFENCE.VMA that
+ * obliges it to; privileged spec 4.2.1). One process tearing down its own
+ * page tables posts a patch per entry to its own hart, more than a ring.
  */
 #include "base/tracelog.h"
 #include "coherence/coherence.h"
@@ -43,7 +49,10 @@ static uint32_t consumers_of(const struct coherence *co, uint32_t trace_word)
 static void post_to(struct coherence *co, unsigned row, unsigned consumer,
                     const struct patch *p)
 {
-    bool posted = patch_channel_post(patch_matrix_channel(&co->matrix, row, consumer), p);
+    struct patch_channel *c = patch_matrix_channel(&co->matrix, row, consumer);
+    if (row == consumer && patch_channel_full(c))
+        consumer_drain_row(&co->hart[consumer], row);
+    bool posted = patch_channel_post(c, p);
     if (tracelog_on(TRACE_PATCHES))
         tracelog_patch(row, row >= co->nharts, consumer, p->pte_addr, p->derived, p->token,
                        posted ? TRACE_PATCH_POSTED : TRACE_PATCH_OVERFLOW);

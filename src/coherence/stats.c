@@ -19,6 +19,7 @@ FIELD(revalidated, r->s.revalidated)
 FIELD(ring_high_water, r->ring_high_water)
 FIELD(ring_overflows, r->ring_overflows)
 FIELD(resyncs, r->s.resyncs)
+FIELD(unshadowed, r->s.unshadowed)
 FIELD(page_walks, r->s.page_walks)
 FIELD(shadow_entries, r->shadow_entries)
 FIELD(shadow_pages, r->shadow_pages)
@@ -32,7 +33,7 @@ static const struct stat_field fields[] = {
 #define F(n) { #n, get_##n }
     F(coherency_events), F(patches_produced), F(patches_applied), F(patches_stale),
     F(invalidated), F(rewalked), F(revalidated), F(ring_high_water), F(ring_overflows),
-    F(resyncs), F(page_walks), F(shadow_entries), F(shadow_pages), F(shootdowns),
+    F(resyncs), F(unshadowed), F(page_walks), F(shadow_entries), F(shadow_pages), F(shootdowns),
     F(remote_fences_queued), F(remote_fences_waited), F(remote_fences_served),
 #undef F
 };

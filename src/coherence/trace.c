@@ -84,6 +84,8 @@ void trace_place(struct coherence *co, struct shadow_table *t, struct shadow_pag
         return;
     atomic_fetch_or(word, bit);
     sp->trace_epoch = atomic_fetch_add(&co->trace_epoch, 1) + 1;
+    if (sp->unconfirmed)
+        return;     /* a revived page still on the list: it now waits for the new epoch */
     sp->unconfirmed = true;
     sp->unconfirmed_next = t->unconfirmed;
     t->unconfirmed = sp;

@@ -129,11 +129,35 @@ static struct shadow_page *create_page(struct shadow_table *t, uint64_t gfn, uns
     return sp;
 }
 
+void shadow_page_unshadow(struct shadow_table *t, struct shadow_page *sp)
+{
+    for (unsigned i = 0; i < SHADOW_ENTRIES; i++)
+        if (atomic_load_explicit(&sp->entry[i], memory_order_relaxed))
+            shadow_set_entry(t, sp, i, 0);
+    if (t->hooks.page_freed)
+        t->hooks.page_freed(t->hooks.ctx, t, sp);
+    sp->dormant = true;
+    sp->patches_unwalked = 0;
+}
+
+/* A walk goes through a dormant page again: trace it as a new page (the
+ * trace first, then the entries the walk derives). */
+static void revive(struct shadow_table *t, struct shadow_page *sp)
+{
+    sp->dormant = false;
+    if (t->hooks.page_created)
+        t->hooks.page_created(t->hooks.ctx, t, sp);
+}
+
 struct shadow_page *shadow_get(struct shadow_table *t, uint64_t gfn, unsigned level,
                                bool *created)
 {
     *created = false;
     struct shadow_page *sp = shadow_find(t, gfn, level);
+    if (sp && sp->dormant) {
+        revive(t, sp);
+        *created = true;
+    }
     if (sp)
         return sp;
     if (t->shared)
@@ -239,6 +263,8 @@ bool shadow_fill_path(struct shadow_table *t, struct guest_mem *mem, uint64_t sa
     bool created;
     struct shadow_page *sp = shadow_get(t, satp & SATP_PPN_MASK, level, &created);
     for (unsigned d = 0; sp && d < w->depth; d++, level--) {
+        if (!t->shared)
+            sp->patches_unwalked = 0;       /* in use: not flooded */
         if (!mem_in_ram(mem, w->path[d], 8))
             return true;
         uint64_t pte = ram_load(mem_ram_ptr(mem, w->path[d]), 8);

@@ -63,6 +63,11 @@ struct shadow_page {
     bool unconfirmed;
     uint64_t trace_epoch;
     struct shadow_page *unconfirmed_next;
+    /* Per-hart tables only (the owner's thread): patches applied to the
+     * page since a walk last went through it, and whether it was unshadowed
+     * for that (shadow_page_unshadow). */
+    unsigned patches_unwalked;
+    bool dormant;
     _Atomic uint64_t entry[SHADOW_ENTRIES];
     struct shadow_page *_Atomic child[SHADOW_ENTRIES];
 };
@@ -114,9 +119,25 @@ unsigned shadow_page_live_entries(const struct shadow_page *sp);
 
 /* The shadow page of (gfn, level), or NULL. Lock-free. */
 struct shadow_page *shadow_find(struct shadow_table *t, uint64_t gfn, unsigned level);
-/* Find or create it; *created tells which. NULL only when out of memory. */
+/* Find or create it; *created tells which (a dormant page found in a
+ * per-hart table is revived and counts as created). NULL only when out of
+ * memory. */
 struct shadow_page *shadow_get(struct shadow_table *t, uint64_t gfn, unsigned level,
                                bool *created);
+
+/* Write flooding (KVM's name for it): a per-hart page that takes this many
+ * patches with no walk through it in between is most likely no longer a
+ * page table the hart uses -- the guest freed it and now writes it as data,
+ * or is tearing it down -- and every store to it still costs a patch to
+ * every hart that traces it, enough to overflow their channels. */
+#define SHADOW_FLOOD_PATCHES 32
+
+/* Unshadow a page of a per-hart table: empty every entry, remove the write
+ * trace (page_freed hook) and mark it dormant. It stays in the index, so
+ * the child pointers that parents cached stay valid (lookups through it
+ * miss); the next walk through the frame revives it in shadow_get, which
+ * places the trace again as for a new page. Owner thread only. */
+void shadow_page_unshadow(struct shadow_table *t, struct shadow_page *sp);
 
 /* Set one derived entry; the child pointer of a non-leaf entry is dropped
  * and resolved again on the next lookup. */

@@ -6,7 +6,8 @@
  * coherency event, claim 48); one patch per affected hart (claim 61); valid
  * tokens apply the derived value (claim 49); stale tokens invalidate (claim
  * 50) or re-walk (claim 51); a non-leaf change is one patch; a full ring
- * becomes a resync; the audit catches a consumer that skips a patch; the
+ * becomes a resync, except a hart's own, which it applies at once; a page
+ * flooded with patches is unshadowed and revived by a walk; the audit catches a consumer that skips a patch; the
  * flush and eager strategies; the shared table (claim 62); and, on real
  * threads, the trace-placement race of DESIGN.md 4.1. */
 #include <pthread.h>
@@ -220,6 +221,54 @@ static void test_overflow_resync(void)
     CHECK_EQ(violations, 0);
 }
 
+/* A hart that floods its own channel applies it on the spot: no overflow,
+ * no resync, and its translations still follow the last store. */
+static void test_own_channel_never_overflows(void)
+{
+    setup(1, COHERENCE_PATCH, false, STALE_INVALIDATE, 0);
+    map_pages_and_fence(1);
+    for (unsigned n = 0; n < PATCH_CHANNEL_SLOTS + 10; n++)
+        mem_write_by(&mem, 0, LEAF + 8 * 1, 8, pte(0x80400000ull + (n % 7) * PAGE_SIZE, LEAF_RWX));
+    struct coherence_report r;
+    coherence_report(&co, 0, &r);
+    CHECK_EQ(r.ring_overflows, 0);
+    fence(0);
+    CHECK_EQ(co.hart[0].stats.resyncs, 0);
+    CHECK_EQ(xlate(0, 1, ACCESS_READ), 0x80400000ull + ((PATCH_CHANNEL_SLOTS + 9) % 7) * PAGE_SIZE);
+    CHECK_EQ(violations, 0);
+}
+
+/* Write flooding: hart 1 rewrites hart 0's leaf table SHADOW_FLOOD_PATCHES
+ * times while hart 0 never walks through it. At its fence hart 0 unshadows
+ * the frame: its trace bit goes, so later stores post nothing to it; a walk
+ * through the frame revives the page, traced again, and patches flow. */
+static void test_write_flood_unshadows(void)
+{
+    setup(2, COHERENCE_PATCH, false, STALE_INVALIDATE, 0);
+    map_pages_and_fence(4);
+    _Atomic uint32_t *trace = mem_trace_word(&mem, LEAF);
+    CHECK(atomic_load(trace) & 1u);
+    for (unsigned n = 0; n < SHADOW_FLOOD_PATCHES; n++)
+        mem_write_by(&mem, 1, LEAF + 8 * (100 + n), 8, n);     /* the page is now data */
+    fence(0);
+    CHECK_EQ(co.hart[0].stats.unshadowed, 1);
+    CHECK_EQ(atomic_load(trace) & 1u, 0);
+    uint64_t posted = co.hart[1].stats.patches_produced;
+    mem_write_by(&mem, 1, LEAF + 8 * 200, 8, 1);
+    CHECK_EQ(co.hart[1].stats.patches_produced, posted);    /* no consumer any more */
+    uint64_t walks = co.hart[0].stats.page_walks;
+    CHECK_EQ(xlate(0, 2, ACCESS_READ), 0x80402000ull);       /* walks, revives */
+    CHECK_EQ(co.hart[0].stats.page_walks, walks + 1);
+    CHECK(atomic_load(trace) & 1u);
+    all_boundaries();
+    fence(0);
+    mem_write_by(&mem, 1, LEAF + 8 * 2, 8, 0);              /* unmap page 2 */
+    CHECK_EQ(co.hart[1].stats.patches_produced, posted + 1);
+    fence(0);
+    CHECK_EQ(xlate(0, 2, ACCESS_READ), 0);
+    CHECK_EQ(violations, 0);
+}
+
 static void test_audit_catches_skipped_patch(void)
 {
     setup(1, COHERENCE_PATCH, false, STALE_REWALK, 1);     /* drop the first patch */
@@ -373,6 +422,8 @@ int main(void)
     test_tokens_per_entry();
     test_non_leaf_change_is_one_patch();
     test_overflow_resync();
+    test_own_channel_never_overflows();
+    test_write_flood_unshadows();
     test_audit_catches_skipped_patch();
     test_flush_strategy();
     test_shared_table();
