@@ -203,22 +203,29 @@ static void test_non_leaf_change_is_one_patch(void)
     CHECK_EQ(violations, 0);
 }
 
+/* Hart `producer` rewrites page 1's PTE ten more times than a channel
+ * holds, with hart 0 tracing it; then hart 0 fences. Checks hart 0's
+ * overflows and resyncs, and that page 1 then maps where the last store
+ * said. */
+static void overfill_page_1(unsigned producer, uint64_t overflows, uint64_t resyncs)
+{
+    for (unsigned n = 0; n < PATCH_CHANNEL_SLOTS + 10; n++)
+        mem_write_by(&mem, producer, LEAF + 8 * 1, 8,
+                     pte(0x80400000ull + (n % 7) * PAGE_SIZE, LEAF_RWX));
+    struct coherence_report r;
+    coherence_report(&co, 0, &r);
+    CHECK_EQ(r.ring_overflows, overflows);
+    fence(0);
+    CHECK_EQ(co.hart[0].stats.resyncs, resyncs);
+    CHECK_EQ(xlate(0, 1, ACCESS_READ), 0x80400000ull + ((PATCH_CHANNEL_SLOTS + 9) % 7) * PAGE_SIZE);
+    CHECK_EQ(violations, 0);
+}
+
 static void test_overflow_resync(void)
 {
     setup(2, COHERENCE_PATCH, false, STALE_REWALK, 0);
-    CHECK_EQ(xlate(0, 1, ACCESS_READ), 0x80401000ull);
-    all_boundaries();
-    fence(0);
-    for (unsigned n = 0; n < PATCH_CHANNEL_SLOTS + 10; n++)
-        mem_write_by(&mem, 1, LEAF + 8 * 1, 8, pte(0x80400000ull + (n % 7) * PAGE_SIZE, LEAF_RWX));
-    struct coherence_report r;
-    coherence_report(&co, 0, &r);
-    CHECK_EQ(r.ring_overflows, 10);
-    fence(0);
-    CHECK_EQ(co.hart[0].stats.resyncs, 1);
-    uint64_t expect = 0x80400000ull + ((PATCH_CHANNEL_SLOTS + 9) % 7) * PAGE_SIZE;
-    CHECK_EQ(xlate(0, 1, ACCESS_READ), expect);
-    CHECK_EQ(violations, 0);
+    map_pages_and_fence(2);
+    overfill_page_1(1, 10, 1);
 }
 
 /* A hart that floods its own channel applies it on the spot: no overflow,
@@ -226,16 +233,8 @@ static void test_overflow_resync(void)
 static void test_own_channel_never_overflows(void)
 {
     setup(1, COHERENCE_PATCH, false, STALE_INVALIDATE, 0);
-    map_pages_and_fence(1);
-    for (unsigned n = 0; n < PATCH_CHANNEL_SLOTS + 10; n++)
-        mem_write_by(&mem, 0, LEAF + 8 * 1, 8, pte(0x80400000ull + (n % 7) * PAGE_SIZE, LEAF_RWX));
-    struct coherence_report r;
-    coherence_report(&co, 0, &r);
-    CHECK_EQ(r.ring_overflows, 0);
-    fence(0);
-    CHECK_EQ(co.hart[0].stats.resyncs, 0);
-    CHECK_EQ(xlate(0, 1, ACCESS_READ), 0x80400000ull + ((PATCH_CHANNEL_SLOTS + 9) % 7) * PAGE_SIZE);
-    CHECK_EQ(violations, 0);
+    map_pages_and_fence(2);
+    overfill_page_1(0, 0, 0);
 }
 
 /* Write flooding: hart 1 rewrites hart 0's leaf table SHADOW_FLOOD_PATCHES
