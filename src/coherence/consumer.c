@@ -97,9 +97,11 @@ static void apply_patch(void *ctx, const struct patch *p)
     const struct drain *d = ctx;
     struct shadow_table *t = d->ch->table;
     uint64_t gfn = p->pte_addr >> PAGE_SHIFT;
-    bool flooded = false;
+    bool flooded = false, dormant = false;
     for (unsigned level = 0; level < WALK_MAX_LEVELS; level++) {
         struct shadow_page *sp = shadow_find(t, gfn, level);
+        if (sp && sp->dormant)
+            dormant = true;
         if (!sp || sp->dormant)
             continue;
         apply_to_page(d, sp, p);
@@ -108,6 +110,8 @@ static void apply_patch(void *ctx, const struct patch *p)
     }
     if (flooded)
         unshadow_frame(d->ch, gfn);
+    else if (dormant)
+        d->ch->stats.patches_dormant++;
 }
 
 void consumer_drain_row(struct coherence_hart *ch, unsigned row)
