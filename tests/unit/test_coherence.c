@@ -237,9 +237,10 @@ static void test_own_channel_never_overflows(void)
     overfill_page_1(0, 0, 0);
 }
 
-/* Write flooding: hart 1 rewrites hart 0's leaf table SHADOW_FLOOD_PATCHES
- * times while hart 0 never walks through it. At its fence hart 0 unshadows
- * the frame: its trace bit goes, so later stores post nothing to it; a walk
+/* Write flooding: hart 1 rewrites hart 0's leaf table 8 more times than
+ * SHADOW_FLOOD_PATCHES while hart 0 never walks through it. At its fence
+ * hart 0 unshadows the frame after the 32nd patch and ignores the last 8;
+ * its trace bit goes, so later stores post nothing to it; a walk
  * through the frame revives the page, traced again, and patches flow. */
 static void test_write_flood_unshadows(void)
 {
@@ -247,10 +248,11 @@ static void test_write_flood_unshadows(void)
     map_pages_and_fence(4);
     _Atomic uint32_t *trace = mem_trace_word(&mem, LEAF);
     CHECK(atomic_load(trace) & 1u);
-    for (unsigned n = 0; n < SHADOW_FLOOD_PATCHES; n++)
+    for (unsigned n = 0; n < SHADOW_FLOOD_PATCHES + 8; n++)
         mem_write_by(&mem, 1, LEAF + 8 * (100 + n), 8, n);     /* the page is now data */
     fence(0);
     CHECK_EQ(co.hart[0].stats.unshadowed, 1);
+    CHECK_EQ(co.hart[0].stats.patches_dormant, 8);          /* the rest of the burst */
     CHECK_EQ(atomic_load(trace) & 1u, 0);
     uint64_t posted = co.hart[1].stats.patches_produced;
     mem_write_by(&mem, 1, LEAF + 8 * 200, 8, 1);
