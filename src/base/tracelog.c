@@ -262,6 +262,11 @@ void tracelog_drop_all(unsigned hart)
     emit("drop-all hart=%u", hart);
 }
 
+void tracelog_unshadow(unsigned hart, uint64_t frame)
+{
+    emit("unshadow hart=%u frame=0x%" PRIx64, hart, frame);
+}
+
 void tracelog_patch(unsigned producer, bool dma, unsigned consumer, uint64_t pte_addr,
                     uint64_t derived, uint64_t token, enum tracelog_patch_outcome outcome)
 {

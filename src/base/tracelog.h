@@ -83,6 +83,8 @@ void tracelog_sbi_sfence(unsigned hart, uint64_t satp);
 void tracelog_drain(unsigned hart, unsigned producer, bool dma, unsigned patches);
 void tracelog_resync(unsigned hart);
 void tracelog_drop_all(unsigned hart);
+/* hart's table unshadowed the page-table frame at `frame` (write flooding) */
+void tracelog_unshadow(unsigned hart, uint64_t frame);
 
 enum tracelog_patch_outcome {
     TRACE_PATCH_POSTED,

@@ -87,6 +87,8 @@ static void unshadow_frame(struct coherence_hart *ch, uint64_t gfn)
     }
     ch->fast_stale = true;
     ch->stats.unshadowed++;
+    if (tracelog_on(TRACE_COHERENCE))
+        tracelog_unshadow(ch->id, gfn << PAGE_SHIFT);
 }
 
 /* A dormant page takes no patch: its frame is no longer traced for this

@@ -67,6 +67,7 @@ static void sink(void)
         pthread_join(t[i], NULL);
     tracelog_trap(0, 2, 0x201b, 0x80000010, 3, 3);
     tracelog_sfence(1, true, 0x4000, false, 0, 0x8000000000080100ull);
+    tracelog_unshadow(2, 0x80357000);
     tracelog_close();
     CHECK(!tracelog_on(TRACE_ALL));
 
@@ -76,7 +77,7 @@ static void sink(void)
         return;
     char line[512];
     unsigned per_hart[3] = { 0 }, others = 0;
-    bool in_order = true, trap_ok = false, sfence_ok = false;
+    bool in_order = true, trap_ok = false, sfence_ok = false, unshadow_ok = false;
     while (fgets(line, sizeof line, f)) {
         unsigned long long when, token;
         unsigned producer;
@@ -91,15 +92,17 @@ static void sink(void)
                                 "pc=0x80000010 priv=M->M\n") != NULL;
         sfence_ok |= strstr(line, " sfence.vma hart=1 addr=0x4000 asid=all "
                                   "satp=0x8000000000080100\n") != NULL;
+        unshadow_ok |= strstr(line, " unshadow hart=2 frame=0x80357000\n") != NULL;
     }
     fclose(f);
     unlink(path);
     for (unsigned i = 0; i < 3; i++)
         CHECK_EQ(per_hart[i], LINES_PER_THREAD);
     CHECK(in_order);
-    CHECK_EQ(others, 2);
+    CHECK_EQ(others, 3);
     CHECK(trap_ok);
     CHECK(sfence_ok);
+    CHECK(unshadow_ok);
 }
 
 static void bad_file(void)
