@@ -108,6 +108,10 @@ static void fence_body(struct coherence_hart *ch, const struct coherence_setting
     if (atomic_exchange(&ch->resync, false))
         consumer_resync(ch);
     consumer_drain(ch);
+    if (!ch->table->shared && ch->table->ndormant > SHADOW_DORMANT_MAX) {
+        coherence_drop_all(ch);         /* shadow.h: bounds the dormant pages */
+        ch->stats.dormant_drops++;
+    }
     trace_confirm(ch);
     flush_fast_cache_if_stale(ch);
     if (ch->co->opt.audit && s)

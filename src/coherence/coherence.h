@@ -74,6 +74,7 @@ struct coherence_stats {
     uint64_t resyncs;           /* full resyncs after a ring overflow */
     uint64_t unshadowed;        /* frames unshadowed for write flooding (per-hart tables) */
     uint64_t patches_dormant;   /* taken for a frame unshadowed after they were posted */
+    uint64_t dormant_drops;     /* tables dropped for holding too many dormant pages */
     uint64_t page_walks;        /* guest page-table walks */
     uint64_t shootdowns;        /* eager: synchronous updates this hart waited for */
     uint64_t remote_fences_queued;  /* asked by this hart of a parked hart: not waited for */

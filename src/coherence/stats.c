@@ -21,6 +21,7 @@ FIELD(ring_overflows, r->ring_overflows)
 FIELD(resyncs, r->s.resyncs)
 FIELD(unshadowed, r->s.unshadowed)
 FIELD(patches_dormant, r->s.patches_dormant)
+FIELD(dormant_drops, r->s.dormant_drops)
 FIELD(page_walks, r->s.page_walks)
 FIELD(shadow_entries, r->shadow_entries)
 FIELD(shadow_pages, r->shadow_pages)
@@ -34,9 +35,9 @@ static const struct stat_field fields[] = {
 #define F(n) { #n, get_##n }
     F(coherency_events), F(patches_produced), F(patches_applied), F(patches_stale),
     F(invalidated), F(rewalked), F(revalidated), F(ring_high_water), F(ring_overflows),
-    F(resyncs), F(unshadowed), F(patches_dormant), F(page_walks), F(shadow_entries),
-    F(shadow_pages), F(shootdowns), F(remote_fences_queued), F(remote_fences_waited),
-    F(remote_fences_served),
+    F(resyncs), F(unshadowed), F(patches_dormant), F(dormant_drops), F(page_walks),
+    F(shadow_entries), F(shadow_pages), F(shootdowns), F(remote_fences_queued),
+    F(remote_fences_waited), F(remote_fences_served),
 #undef F
 };
 #define NFIELDS (sizeof fields / sizeof fields[0])

@@ -60,6 +60,7 @@ void shadow_table_clear(struct shadow_table *t)
         atomic_store_explicit(&t->bucket[i], NULL, memory_order_relaxed);
     t->all = NULL;
     t->unconfirmed = NULL;
+    t->ndormant = 0;
     atomic_store(&t->npages, 0);
     atomic_store(&t->live_entries, 0);
 }
@@ -138,6 +139,7 @@ void shadow_page_unshadow(struct shadow_table *t, struct shadow_page *sp)
         t->hooks.page_freed(t->hooks.ctx, t, sp);
     sp->dormant = true;
     sp->patches_unwalked = 0;
+    t->ndormant++;
 }
 
 /* A walk goes through a dormant page again: trace it as a new page (the
@@ -145,6 +147,7 @@ void shadow_page_unshadow(struct shadow_table *t, struct shadow_page *sp)
 static void revive(struct shadow_table *t, struct shadow_page *sp)
 {
     sp->dormant = false;
+    t->ndormant--;
     if (t->hooks.page_created)
         t->hooks.page_created(t->hooks.ctx, t, sp);
 }

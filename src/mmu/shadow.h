@@ -93,6 +93,7 @@ struct shadow_table {
     struct shadow_page *unconfirmed;    /* pages whose trace is unconfirmed */
     _Atomic uint64_t npages;
     _Atomic int64_t live_entries;       /* valid derived entries */
+    uint64_t ndormant;                  /* per-hart: pages unshadowed and not revived */
 };
 
 void shadow_table_init(struct shadow_table *t, bool shared, struct shadow_hooks hooks);
@@ -138,6 +139,12 @@ struct shadow_page *shadow_get(struct shadow_table *t, uint64_t gfn, unsigned le
  * miss); the next walk through the frame revives it in shadow_get, which
  * places the trace again as for a new page. Owner thread only. */
 void shadow_page_unshadow(struct shadow_table *t, struct shadow_page *sp);
+
+/* Dormant pages are freed only with the whole table: past this many, the
+ * coherence layer drops the table at the hart's next coherency event, so
+ * a guest that cycles page tables through ever new frames cannot make
+ * umbra's memory grow without bound (512 pages: 4 MiB per hart). */
+#define SHADOW_DORMANT_MAX 512
 
 /* Set one derived entry; the child pointer of a non-leaf entry is dropped
  * and resolved again on the next lookup. */

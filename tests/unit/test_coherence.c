@@ -270,6 +270,31 @@ static void test_write_flood_unshadows(void)
     CHECK_EQ(violations, 0);
 }
 
+/* A guest that keeps moving a page table to new frames, each flooded once
+ * it is left behind: hart 0's dormant pages stay bounded, because past
+ * SHADOW_DORMANT_MAX its next fence drops the whole table. */
+static void test_dormant_pages_bounded(void)
+{
+    setup(2, COHERENCE_PATCH, false, STALE_INVALIDATE, 0);
+    map_pages_and_fence(1);
+    for (unsigned k = 0; k <= SHADOW_DORMANT_MAX; k++) {
+        uint64_t table = 0x80200000ull + k * PAGE_SIZE;
+        poke(table, pte(0x80400000ull, LEAF_RWX));
+        mem_write_by(&mem, 1, MID + 8, 8, pte(table, PTE_V));  /* VA + 512 pages -> table */
+        all_boundaries();
+        fence(0);
+        CHECK_EQ(xlate(0, 512, ACCESS_READ), 0x80400000ull);
+        for (unsigned n = 0; n < SHADOW_FLOOD_PATCHES; n++)
+            mem_write_by(&mem, 1, table + 8 * (100 + n), 8, n);
+        fence(0);
+    }
+    CHECK_EQ(co.hart[0].stats.unshadowed, SHADOW_DORMANT_MAX + 1);
+    CHECK_EQ(co.hart[0].stats.dormant_drops, 1);
+    CHECK_EQ(co.hart[0].own.ndormant, 0);
+    CHECK_EQ(xlate(0, 0, ACCESS_READ), 0x80400000ull);      /* walks again after the drop */
+    CHECK_EQ(violations, 0);
+}
+
 static void test_audit_catches_skipped_patch(void)
 {
     setup(1, COHERENCE_PATCH, false, STALE_REWALK, 1);     /* drop the first patch */
@@ -425,6 +450,7 @@ int main(void)
     test_overflow_resync();
     test_own_channel_never_overflows();
     test_write_flood_unshadows();
+    test_dormant_pages_bounded();
     test_audit_catches_skipped_patch();
     test_flush_strategy();
     test_shared_table();
