@@ -65,12 +65,18 @@ void shadow_table_clear(struct shadow_table *t)
     atomic_store(&t->live_entries, 0);
 }
 
+/* Set every derived entry of sp to "nothing derived". */
+static void empty_page(struct shadow_table *t, struct shadow_page *sp)
+{
+    for (unsigned i = 0; i < SHADOW_ENTRIES; i++)
+        if (atomic_load_explicit(&sp->entry[i], memory_order_relaxed))
+            shadow_set_entry(t, sp, i, 0);
+}
+
 void shadow_table_invalidate_all(struct shadow_table *t)
 {
     for (struct shadow_page *sp = t->all; sp; sp = sp->all_next)
-        for (unsigned i = 0; i < SHADOW_ENTRIES; i++)
-            if (atomic_load_explicit(&sp->entry[i], memory_order_relaxed))
-                shadow_set_entry(t, sp, i, 0);
+        empty_page(t, sp);
 }
 
 void shadow_table_destroy(struct shadow_table *t)
@@ -132,9 +138,7 @@ static struct shadow_page *create_page(struct shadow_table *t, uint64_t gfn, uns
 
 void shadow_page_unshadow(struct shadow_table *t, struct shadow_page *sp)
 {
-    for (unsigned i = 0; i < SHADOW_ENTRIES; i++)
-        if (atomic_load_explicit(&sp->entry[i], memory_order_relaxed))
-            shadow_set_entry(t, sp, i, 0);
+    empty_page(t, sp);
     if (t->hooks.page_freed)
         t->hooks.page_freed(t->hooks.ctx, t, sp);
     sp->dormant = true;
