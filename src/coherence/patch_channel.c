@@ -9,6 +9,9 @@ void patch_channel_init(struct patch_channel *c)
         atomic_init(&c->slot[i].in_use, 0);
 }
 
+/* Acquire pairs with the consumer's release in take: once we see the slot
+ * free, the consumer's reads of the old patch are complete, so overwriting
+ * it cannot tear what the consumer is reading. */
 bool patch_channel_full(const struct patch_channel *c)
 {
     const struct patch_slot *s = &c->slot[c->head & (PATCH_CHANNEL_SLOTS - 1)];
@@ -17,14 +20,11 @@ bool patch_channel_full(const struct patch_channel *c)
 
 bool patch_channel_post(struct patch_channel *c, const struct patch *p)
 {
-    struct patch_slot *s = &c->slot[c->head & (PATCH_CHANNEL_SLOTS - 1)];
-    /* Acquire pairs with the consumer's release in take: once we see the
-     * slot free, the consumer's reads of the old patch are complete, so
-     * overwriting it cannot tear what the consumer is reading. */
-    if (atomic_load_explicit(&s->in_use, memory_order_acquire)) {
+    if (patch_channel_full(c)) {
         c->overflowed++;
         return false;
     }
+    struct patch_slot *s = &c->slot[c->head & (PATCH_CHANNEL_SLOTS - 1)];
     s->patch = *p;
     /* Release: the patch is visible before the flag says so (claim 56). */
     atomic_store_explicit(&s->in_use, 1, memory_order_release);
