@@ -102,10 +102,12 @@ static void apply_patch(void *ctx, const struct patch *p)
     bool flooded = false, dormant = false;
     for (unsigned level = 0; level < WALK_MAX_LEVELS; level++) {
         struct shadow_page *sp = shadow_find(t, gfn, level);
-        if (sp && sp->dormant)
-            dormant = true;
-        if (!sp || sp->dormant)
+        if (!sp)
             continue;
+        if (sp->dormant) {
+            dormant = true;
+            continue;
+        }
         apply_to_page(d, sp, p);
         if (!t->shared && ++sp->patches_unwalked >= SHADOW_FLOOD_PATCHES)
             flooded = true;

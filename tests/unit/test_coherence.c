@@ -7,7 +7,8 @@
  * tokens apply the derived value (claim 49); stale tokens invalidate (claim
  * 50) or re-walk (claim 51); a non-leaf change is one patch; a full ring
  * becomes a resync, except a hart's own, which it applies at once; a page
- * flooded with patches is unshadowed and revived by a walk; the audit catches a consumer that skips a patch; the
+ * flooded with patches is unshadowed and revived by a walk, and dormant
+ * pages stay bounded; the audit catches a consumer that skips a patch; the
  * flush and eager strategies; the shared table (claim 62); and, on real
  * threads, the trace-placement race of DESIGN.md 4.1. */
 #include <pthread.h>
