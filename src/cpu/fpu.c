@@ -22,6 +22,7 @@
 #include "cpu/fpu.h"
 
 #include <float.h>
+#include <math.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -705,6 +706,19 @@ static uint64_t fp_sgnj(const struct fp_format *f, uint64_t x, uint64_t y, enum 
 
 enum fast_op { FAST_ADD, FAST_SUB, FAST_MUL, FAST_DIV };
 
+/* Tests turn the host path off to compare it with the integer path. */
+static bool host_fast_enabled = true;
+
+void fpu_set_host_fast(bool on)
+{
+    host_fast_enabled = on;
+}
+
+static inline bool host_fast(void)
+{
+    return FPU_HOST_FAST && host_fast_enabled;
+}
+
 /* Significand with its hidden bit, trailing zeros removed. */
 static inline uint64_t odd_significand(uint64_t v, int frac_bits)
 {
@@ -724,7 +738,7 @@ static inline bool fast_exact(enum fast_op op, uint64_t x, uint64_t y, int frac_
 static bool fast_d(enum fast_op op, uint64_t x, uint64_t y, uint64_t *out, uint8_t *flags)
 {
     /* biased exponents 1023 +- 500: sums, products and quotients stay normal */
-    if (!FPU_HOST_FAST || ((x >> 52) & 0x7ff) - 523u > 1000u || ((y >> 52) & 0x7ff) - 523u > 1000u)
+    if (!host_fast() || ((x >> 52) & 0x7ff) - 523u > 1000u || ((y >> 52) & 0x7ff) - 523u > 1000u)
         return false;
     double a, b, r;
     bool inexact;
@@ -749,7 +763,7 @@ static bool fast_d(enum fast_op op, uint64_t x, uint64_t y, uint64_t *out, uint8
 static bool fast_s(enum fast_op op, uint64_t x, uint64_t y, uint64_t *out, uint8_t *flags)
 {
     /* biased exponents 127 +- 60 */
-    if (!FPU_HOST_FAST || ((x >> 23) & 0xff) - 67u > 120u || ((y >> 23) & 0xff) - 67u > 120u)
+    if (!host_fast() || ((x >> 23) & 0xff) - 67u > 120u || ((y >> 23) & 0xff) - 67u > 120u)
         return false;
     uint32_t xs = (uint32_t)x, ys = (uint32_t)y, rs;
     float a, b, r;
@@ -771,6 +785,98 @@ static bool fast_s(enum fast_op op, uint64_t x, uint64_t y, uint64_t *out, uint8
     memcpy(&rs, &r, sizeof rs);
     *out = rs;
     return true;
+}
+
+/* Fused multiply-add by the host's fma()/fmaf() (C11 F.10.10.1: one
+ * rounding, here RNE). All three operands lie in a window that keeps every
+ * term and the exact result E = x*y + z normal, so NX is the only flag.
+ * Whether E was exact follows from its lowest and highest set bits:
+ *  - lowest: a finite x is odd * 2^lsb(x), so x*y's lowest set bit is
+ *    lsb(x) + lsb(y); if that differs from lsb(z), E's lowest set bit is the
+ *    smaller of the two (nothing below it can cancel). Equal: undecided.
+ *  - highest: r = RN(E) has exponent e; RN is monotone and powers of two
+ *    are representable, so E's leading bit is at e or e - 1.
+ * E has (e - lowest) or (e - lowest + 1) significant bits: at most prec
+ * means exact, more than prec inexact; the one undecided span goes to the
+ * integer path. */
+struct fast_fma_format {
+    int frac_bits;      /* 52 or 23 */
+    unsigned exp_mask;  /* 0x7ff or 0xff */
+    int exp_bias_lsb;   /* bias + frac_bits: lsb(x) = exp - this + ctz(sig) */
+    unsigned window_lo, window_len;   /* biased exponents allowed */
+};
+
+/* Windows: |x|, |y|, |z| within 2^+-400 (D) or 2^+-40 (S), so every set
+ * bit of E lies between 2^-904 and 2^803 (2^-126 and 2^83 for S). */
+static const struct fast_fma_format FAST_FMA_D = { 52, 0x7ff, 1075, 623, 800 };
+static const struct fast_fma_format FAST_FMA_S = { 23, 0xff, 150, 87, 80 };
+
+static inline unsigned biased_exp(const struct fast_fma_format *f, uint64_t v)
+{
+    return (unsigned)(v >> f->frac_bits) & f->exp_mask;
+}
+
+static inline int lowest_bit(const struct fast_fma_format *f, uint64_t v)
+{
+    uint64_t sig = (v & ((1ull << f->frac_bits) - 1)) | (1ull << f->frac_bits);
+    return (int)biased_exp(f, v) - f->exp_bias_lsb + __builtin_ctzll(sig);
+}
+
+static inline bool in_window(const struct fast_fma_format *f, uint64_t v)
+{
+    return biased_exp(f, v) - f->window_lo <= f->window_len;
+}
+
+/* x*y + z rounded (RNE) in *out, NX accrued; false: take the integer path. */
+static bool fast_fma(const struct fast_fma_format *f, uint64_t x, uint64_t y, uint64_t z,
+                     uint64_t *out, uint8_t *flags)
+{
+    if (!host_fast() || !in_window(f, x) || !in_window(f, y) || !in_window(f, z))
+        return false;
+    int low_xy = lowest_bit(f, x) + lowest_bit(f, y), low_z = lowest_bit(f, z);
+    if (low_xy == low_z)
+        return false;
+    uint64_t r;
+    if (f->frac_bits == 52) {
+        double a, b, c, d;
+        memcpy(&a, &x, sizeof a);
+        memcpy(&b, &y, sizeof b);
+        memcpy(&c, &z, sizeof c);
+        d = fma(a, b, c);
+        memcpy(&r, &d, sizeof r);
+    } else {
+        uint32_t xs = (uint32_t)x, ys = (uint32_t)y, zs = (uint32_t)z, rs;
+        float a, b, c, d;
+        memcpy(&a, &xs, sizeof a);
+        memcpy(&b, &ys, sizeof b);
+        memcpy(&c, &zs, sizeof c);
+        d = fmaf(a, b, c);
+        memcpy(&rs, &d, sizeof rs);
+        r = rs;
+    }
+    /* E = 0 would need x*y = -z, hence equal lowest bits: r is not zero. */
+    int low = low_xy < low_z ? low_xy : low_z;
+    int top = (int)biased_exp(f, r) - f->exp_bias_lsb + f->frac_bits;   /* r's leading bit */
+    int span = top - low;       /* E has span or span + 1 significant bits */
+    if (span == f->frac_bits + 1)
+        return false;
+    if (span > f->frac_bits + 1)
+        *flags |= FFLAG_NX;
+    *out = r;
+    return true;
+}
+
+/* The four FMA forms: negating an operand's sign bit is exact. */
+static uint64_t fma_op(const struct fp_format *f, uint64_t x, uint64_t y, uint64_t z,
+                       bool negate_product, bool negate_addend, int rm, uint8_t *flags)
+{
+    uint64_t r;
+    const struct fast_fma_format *ff = f->width == 64 ? &FAST_FMA_D : &FAST_FMA_S;
+    if (rm == RM_RNE &&
+        fast_fma(ff, negate_product ? x ^ sign_bit(f) : x, y,
+                 negate_addend ? z ^ sign_bit(f) : z, &r, flags))
+        return r;
+    return fp_fma(f, x, y, z, negate_product, negate_addend, rm, flags);
 }
 
 /* ---- dispatch ----------------------------------------------------------- */
@@ -817,10 +923,10 @@ static bool exec_s(struct hart *h, const struct insn *in, int rm, uint8_t *fl)
     uint64_t r;
 
     switch ((enum insn_op)in->op) {
-    case OP_FMADD_S:  r = fp_fma(f, a, b, c, false, false, rm, fl); break;
-    case OP_FMSUB_S:  r = fp_fma(f, a, b, c, false, true, rm, fl); break;
-    case OP_FNMSUB_S: r = fp_fma(f, a, b, c, true, false, rm, fl); break;
-    case OP_FNMADD_S: r = fp_fma(f, a, b, c, true, true, rm, fl); break;
+    case OP_FMADD_S:  r = fma_op(f, a, b, c, false, false, rm, fl); break;
+    case OP_FMSUB_S:  r = fma_op(f, a, b, c, false, true, rm, fl); break;
+    case OP_FNMSUB_S: r = fma_op(f, a, b, c, true, false, rm, fl); break;
+    case OP_FNMADD_S: r = fma_op(f, a, b, c, true, true, rm, fl); break;
     case OP_FADD_S:
         if (rm != RM_RNE || !fast_s(FAST_ADD, a, b, &r, fl))
             r = fp_add(f, a, b, false, rm, fl);
@@ -874,10 +980,10 @@ static bool exec_d(struct hart *h, const struct insn *in, int rm, uint8_t *fl)
     uint64_t r;
 
     switch ((enum insn_op)in->op) {
-    case OP_FMADD_D:  r = fp_fma(f, a, b, c, false, false, rm, fl); break;
-    case OP_FMSUB_D:  r = fp_fma(f, a, b, c, false, true, rm, fl); break;
-    case OP_FNMSUB_D: r = fp_fma(f, a, b, c, true, false, rm, fl); break;
-    case OP_FNMADD_D: r = fp_fma(f, a, b, c, true, true, rm, fl); break;
+    case OP_FMADD_D:  r = fma_op(f, a, b, c, false, false, rm, fl); break;
+    case OP_FMSUB_D:  r = fma_op(f, a, b, c, false, true, rm, fl); break;
+    case OP_FNMSUB_D: r = fma_op(f, a, b, c, true, false, rm, fl); break;
+    case OP_FNMADD_D: r = fma_op(f, a, b, c, true, true, rm, fl); break;
     case OP_FADD_D:
         if (rm != RM_RNE || !fast_d(FAST_ADD, a, b, &r, fl))
             r = fp_add(f, a, b, false, rm, fl);

@@ -39,6 +39,10 @@
  * state has changed. */
 bool fpu_execute(struct hart *h, const struct insn *in);
 
+/* Tests only: false makes every operation take the exact integer path, so
+ * the host fast path can be compared with it. Not thread-safe; default on. */
+void fpu_set_host_fast(bool on);
+
 /* NaN-boxing helpers (section 13.2). */
 static inline uint64_t fpu_box_s(uint32_t v) { return 0xffffffff00000000ull | v; }
 /* A single read from a register that is not a valid NaN-box is the canonical NaN. */

@@ -5,8 +5,11 @@
  * derivation in the comment next to it: ties in each rounding mode, overflow,
  * underflow with tininess after rounding, fused multiply-add, NaN-boxing,
  * canonical NaNs, min/max, compares, saturating conversions, FCLASS and the
- * reserved rounding modes.
+ * reserved rounding modes. Last, the host fast paths (add, subtract,
+ * multiply, divide, the four FMAs under RNE) are compared bit for bit, flags
+ * included, with the integer path on random and deliberately exact operands.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "check.h"
@@ -693,6 +696,98 @@ static void test_rounding_mode_field(void)
     CHECK_EQ(H.x[0], 0);
 }
 
+/* ---- host fast path against the integer path ---- */
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
+
+static uint64_t rng(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+/* An operand the fast paths must judge right: a random significand near 1
+ * (inexact results), a small integer or an integer scaled by a power of two
+ * (exact sums and products), or 0 / the negated product of the other two
+ * (exact cancellation, same lowest bit). */
+static uint64_t operand_d(uint64_t x, uint64_t y)
+{
+    double v, a, b;
+    switch (rng() % 5) {
+    case 0: return (rng() >> 12) | (uint64_t)(1023 - 40 + rng() % 80) << 52 | (rng() & 1) << 63;
+    case 1: v = (double)((int64_t)(rng() % 8193) - 4096); break;
+    case 2: v = (double)((int64_t)(rng() % 1025) - 512) * (double)(1ull << (rng() % 40)) / 1048576.0; break;
+    case 3: memcpy(&a, &x, 8); memcpy(&b, &y, 8); v = -(a * b); break;
+    default: return 0;
+    }
+    uint64_t r;
+    memcpy(&r, &v, 8);
+    return r;
+}
+
+static uint32_t operand_s(uint32_t x, uint32_t y)
+{
+    float v, a, b;
+    switch (rng() % 5) {
+    case 0: return (uint32_t)(rng() >> 41) | (uint32_t)(127 - 20 + rng() % 40) << 23 | (uint32_t)(rng() & 1) << 31;
+    case 1: v = (float)((int)(rng() % 513) - 256); break;
+    case 2: v = (float)((int)(rng() % 65) - 32) * (float)(1u << (rng() % 20)) / 1024.0f; break;
+    case 3: memcpy(&a, &x, 4); memcpy(&b, &y, 4); v = -(a * b); break;
+    default: return 0;
+    }
+    uint32_t r;
+    memcpy(&r, &v, 4);
+    return r;
+}
+
+static const int fast_ops[] = {
+    OP_FADD_D, OP_FSUB_D, OP_FMUL_D, OP_FDIV_D, OP_FMADD_D, OP_FMSUB_D, OP_FNMSUB_D, OP_FNMADD_D,
+    OP_FADD_S, OP_FSUB_S, OP_FMUL_S, OP_FDIV_S, OP_FMADD_S, OP_FMSUB_S, OP_FNMSUB_S, OP_FNMADD_S,
+};
+
+static void test_host_fast_path(void)
+{
+    unsigned exact = 0, inexact = 0, mismatches = 0;
+    for (unsigned i = 0; i < 400000; i++) {
+        int op = fast_ops[i % (sizeof fast_ops / sizeof fast_ops[0])];
+        bool dbl = op >= OP_FMADD_D && op <= OP_FCLASS_D;
+        uint64_t a, b, c;
+        if (dbl) {
+            a = operand_d(D_ONE, D_ONE);
+            b = operand_d(a, D_ONE);
+            c = operand_d(a, b);
+        } else {
+            a = S(operand_s(S_ONE, S_ONE));
+            b = S(operand_s((uint32_t)a, S_ONE));
+            c = S(operand_s((uint32_t)a, (uint32_t)b));
+        }
+        fpu_set_host_fast(true);
+        CHECK(run(op, RNE, a, b, c));
+        uint64_t fast = H.f[RD];
+        uint32_t fast_flags = H.fflags;
+        fpu_set_host_fast(false);
+        CHECK(run(op, RNE, a, b, c));
+        if (fast != H.f[RD] || fast_flags != H.fflags) {
+            if (mismatches++ < 5)
+                fprintf(stderr, "%s %016llx %016llx %016llx: fast %016llx/%x, exact %016llx/%x\n",
+                        insn_name((enum insn_op)op), (unsigned long long)a, (unsigned long long)b,
+                        (unsigned long long)c, (unsigned long long)fast, fast_flags,
+                        (unsigned long long)H.f[RD], (unsigned)H.fflags);
+        }
+        if (H.fflags == 0)
+            exact++;
+        else if (H.fflags == NX)
+            inexact++;
+    }
+    fpu_set_host_fast(true);
+    CHECK_EQ(mismatches, 0);
+    /* both outcomes are well represented, or the comparison proves little */
+    CHECK(exact > 40000);
+    CHECK(inexact > 40000);
+}
+
 int main(void)
 {
     memset(&H, 0, sizeof H);
@@ -713,5 +808,6 @@ int main(void)
     test_from_int();
     test_float_float();
     test_rounding_mode_field();
+    test_host_fast_path();
     return check_summary();
 }
