@@ -337,7 +337,12 @@ static bool exec_wfi(struct hart *h, const struct insn *in)
 /* Backward jumps of at most this many bytes close a candidate spin loop. */
 #define SPIN_LOOP_BYTES 128
 /* Identical iterations before the hart yields its host core. */
-#define SPIN_YIELD_AFTER 16
+#define SPIN_YIELD_AFTER 16u
+/* A loop whose registers did change is looked at half as often each time,
+ * down to once in SPIN_YIELD_AFTER << SPIN_BACKOFF_MAX rounds: a store-free
+ * loop that computes (a checksum, a search) then hardly pays for the
+ * detector, and one that starts to wait is still found that soon. */
+#define SPIN_BACKOFF_MAX 6
 
 static uint64_t register_signature(const struct hart *h)
 {
@@ -355,20 +360,24 @@ static uint64_t register_signature(const struct hart *h)
  * OpenSBI's remote fence waits, Linux's csd waits). Loops that compute
  * change a register and never yield. The registers are hashed only at the
  * two ends of a run of store-free rounds, not at every round: a loop that
- * stores (most loops that do work) costs two compares per round. */
+ * stores (most loops that do work) costs two compares per round, and one
+ * that only computes in registers backs off (SPIN_BACKOFF_MAX). */
 static void note_backward_jump(struct hart *h, uint64_t target)
 {
     if (target != h->spin_pc || h->spin_wrote) {
         h->spin_pc = target;
         h->spin_count = 0;
+        h->spin_backoff = 0;
         h->spin_wrote = false;
         return;
     }
     if (++h->spin_count == 1) {
         h->spin_sig = register_signature(h);
-    } else if (h->spin_count > SPIN_YIELD_AFTER) {
+    } else if (h->spin_count > SPIN_YIELD_AFTER << h->spin_backoff) {
         if (register_signature(h) == h->spin_sig)
             sched_yield();
+        else if (h->spin_backoff < SPIN_BACKOFF_MAX)
+            h->spin_backoff++;
         h->spin_count = 0;
     }
 }

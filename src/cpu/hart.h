@@ -147,6 +147,7 @@ struct hart {
      * gives its host core away (DESIGN.md section 3, "Idle"). */
     uint64_t spin_pc, spin_sig;
     unsigned spin_count;
+    unsigned spin_backoff;      /* looks at the registers every 16 << this rounds */
     bool spin_wrote;
     _Atomic bool *halt;         /* shared: the machine's stop flag */
     pthread_mutex_t wait_lock;  /* WFI sleeps on wait_cond until kicked */
