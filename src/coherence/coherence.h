@@ -239,10 +239,16 @@ struct coherence_report {
 };
 void coherence_report(const struct coherence *co, unsigned hart, struct coherence_report *r);
 
+/* What each hart counts itself (the caller's, cpu/hart.h), shown first:
+ * instructions retired, and sleeps waiting for an IPI to be taken. */
+struct hart_counters {
+    uint64_t instret;
+    uint64_t ipi_waits;
+};
+
 /* The per-hart table of --stats, and the same as JSON (--stats-json): an
- * object with a "harts" array of one object per hart. instret[h] is hart h's
- * retired-instruction count, which the caller owns. Call after the harts
- * stopped. */
-void coherence_stats_text(FILE *out, const struct coherence *co, const uint64_t *instret);
-void coherence_stats_json(FILE *out, const struct coherence *co, const uint64_t *instret);
+ * object with a "harts" array of one object per hart. hc[h] is hart h's own
+ * counters. Call after the harts stopped. */
+void coherence_stats_text(FILE *out, const struct coherence *co, const struct hart_counters *hc);
+void coherence_stats_json(FILE *out, const struct coherence *co, const struct hart_counters *hc);
 #endif

@@ -42,7 +42,7 @@ static const struct stat_field fields[] = {
 };
 #define NFIELDS (sizeof fields / sizeof fields[0])
 
-void coherence_stats_text(FILE *out, const struct coherence *co, const uint64_t *instret)
+void coherence_stats_text(FILE *out, const struct coherence *co, const struct hart_counters *hc)
 {
     fprintf(out, "umbra stats: coherence=%s shadow=%s stale=%s\n",
             coherence_strategy_name(co->opt.strategy),
@@ -53,7 +53,10 @@ void coherence_stats_text(FILE *out, const struct coherence *co, const uint64_t 
         fprintf(out, " %14u", h);
     fprintf(out, "\n  %-20s", "instret");
     for (unsigned h = 0; h < co->nharts; h++)
-        fprintf(out, " %14" PRIu64, instret[h]);
+        fprintf(out, " %14" PRIu64, hc[h].instret);
+    fprintf(out, "\n  %-20s", "ipi_waits");
+    for (unsigned h = 0; h < co->nharts; h++)
+        fprintf(out, " %14" PRIu64, hc[h].ipi_waits);
     fputc('\n', out);
     struct coherence_report r[COHERENCE_MAX_HARTS];
     for (unsigned h = 0; h < co->nharts; h++)
@@ -66,7 +69,7 @@ void coherence_stats_text(FILE *out, const struct coherence *co, const uint64_t 
     }
 }
 
-void coherence_stats_json(FILE *out, const struct coherence *co, const uint64_t *instret)
+void coherence_stats_json(FILE *out, const struct coherence *co, const struct hart_counters *hc)
 {
     fprintf(out, "{\n  \"coherence\": \"%s\",\n  \"shadow\": \"%s\",\n  \"stale\": \"%s\",\n"
                  "  \"harts\": [\n",
@@ -76,7 +79,8 @@ void coherence_stats_json(FILE *out, const struct coherence *co, const uint64_t 
     for (unsigned h = 0; h < co->nharts; h++) {
         struct coherence_report r;
         coherence_report(co, h, &r);
-        fprintf(out, "    {\"hart\": %u, \"instret\": %" PRIu64, h, instret[h]);
+        fprintf(out, "    {\"hart\": %u, \"instret\": %" PRIu64 ", \"ipi_waits\": %" PRIu64,
+                h, hc[h].instret, hc[h].ipi_waits);
         for (size_t f = 0; f < NFIELDS; f++)
             fprintf(out, ", \"%s\": %" PRIu64, fields[f].name, fields[f].get(&r));
         fprintf(out, "}%s\n", h + 1 < co->nharts ? "," : "");

@@ -352,6 +352,45 @@ static uint64_t register_signature(const struct hart *h)
     return sig;
 }
 
+/* Short-loop rounds between two looks at the heartbeats of the harts an
+ * unanswered IPI went to (a running hart begins a block every 256
+ * instructions, so dozens of beats pass in this many rounds). */
+#define IPI_LOOK_ROUNDS 64u
+
+/* Whether a target of an unanswered IPI made no progress since the last
+ * look (it is not running: its thread waits for a host core), recording
+ * the heartbeats for the next look. */
+static bool ipi_target_stalled(struct hart *h, uint32_t unanswered)
+{
+    bool stalled = false;
+    for (unsigned t = 0; t < HART_MAX_PEERS; t++) {
+        if (!(unanswered >> t & 1))
+            continue;
+        uint64_t beats = atomic_load_explicit(&h->peers[t].heartbeat, memory_order_relaxed);
+        stalled |= beats == h->ipi_beats[t];
+        h->ipi_beats[t] = beats;
+    }
+    return stalled;
+}
+
+/* A loop round while IPIs this hart sent are unanswered: the hart is most
+ * likely waiting for their targets (OpenSBI's remote fences, Linux's
+ * cross-call waits), whose loops take locks and so never look idle to the
+ * spin detector below. Spinning is right while the targets run; when one
+ * has not moved since the last look, its thread is waiting for the host
+ * core this hart holds, so the hart sleeps at the end of the block until
+ * the targets answer (trap_await_ipi_answer). */
+static void note_ipi_wait_round(struct hart *h, uint32_t unanswered)
+{
+    if (++h->ipi_rounds < IPI_LOOK_ROUNDS)
+        return;
+    h->ipi_rounds = 0;
+    if (ipi_target_stalled(h, unanswered)) {
+        h->ipi_wait_wanted = true;
+        h->poll_now = true;
+    }
+}
+
 /* A taken backward jump to `target`. If the loop keeps coming round with no
  * store, and after SPIN_YIELD_AFTER rounds every integer register is as it
  * was, nothing the loop itself does can end it: only another hart (or an
@@ -364,6 +403,9 @@ static uint64_t register_signature(const struct hart *h)
  * that only computes in registers backs off (SPIN_BACKOFF_MAX). */
 static void note_backward_jump(struct hart *h, uint64_t target)
 {
+    uint32_t unanswered = atomic_load_explicit(&h->ipi_unanswered, memory_order_relaxed);
+    if (unanswered)
+        note_ipi_wait_round(h, unanswered);
     if (target != h->spin_pc || h->spin_wrote) {
         h->spin_pc = target;
         h->spin_count = 0;

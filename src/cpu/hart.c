@@ -100,11 +100,23 @@ static bool halted(const struct hart *h)
     return h->halt && atomic_load_explicit(h->halt, memory_order_relaxed);
 }
 
+/* Only the hart writes its heartbeat; IPI senders read it. */
+static void beat(struct hart *h)
+{
+    uint64_t n = atomic_load_explicit(&h->heartbeat, memory_order_relaxed);
+    atomic_store_explicit(&h->heartbeat, n + 1, memory_order_relaxed);
+}
+
 static uint64_t run_batches(struct hart *h, uint64_t max_insns)
 {
     uint64_t retired = 0;
     while (!halted(h)) {
+        beat(h);
         h->poll_now = false;
+        if (h->ipi_wait_wanted) {
+            h->ipi_wait_wanted = false;
+            trap_await_ipi_answer(h);
+        }
         if (h->coherence)
             coherence_boundary_fast(h->coherence);
         if (atomic_load_explicit(&h->debug_attention, memory_order_relaxed)) {
@@ -122,8 +134,37 @@ static uint64_t run_batches(struct hart *h, uint64_t max_insns)
     return retired;
 }
 
+static _Thread_local struct hart *current_hart;
+
+struct hart *hart_current(void)
+{
+    return current_hart;
+}
+
+void hart_note_ipi(struct hart *from, struct hart *all_harts, unsigned nharts,
+                   unsigned target, bool level)
+{
+    if (target >= HART_MAX_PEERS)
+        return;
+    uint32_t bit = 1u << target;
+    if (level) {
+        if (from && from != &all_harts[target]) {
+            from->peers = all_harts;
+            atomic_fetch_or(&from->ipi_unanswered, bit);
+        }
+        return;
+    }
+    for (unsigned i = 0; i < nharts; i++) {
+        struct hart *w = &all_harts[i];
+        if ((atomic_load(&w->ipi_unanswered) & bit) &&
+            (atomic_fetch_and(&w->ipi_unanswered, ~bit) & bit) && atomic_load(&w->ipi_waiting))
+            hart_kick(w);
+    }
+}
+
 uint64_t hart_run(struct hart *h, uint64_t max_insns)
 {
+    current_hart = h;
     if (h->coherence)
         coherence_unpark(h->coherence);
     uint64_t retired = run_batches(h, max_insns);

@@ -23,6 +23,9 @@
 struct coherence_hart;
 struct debug_hub;
 
+/* Harts an IPI can name (bits of ipi_unanswered). */
+#define HART_MAX_PEERS 32
+
 /* mip / mie bits (privileged spec 3.1.9). */
 #define IRQ_SSI 1
 #define IRQ_MSI 3
@@ -154,6 +157,17 @@ struct hart {
     pthread_cond_t wait_cond;
     _Atomic bool kicked;        /* shared: set by hart_kick, cleared by the hart */
 
+    /* ---- waiting for an IPI to be taken (hart_note_ipi) ---- */
+    _Atomic uint64_t heartbeat;         /* shared: blocks this hart has begun */
+    _Atomic uint32_t ipi_unanswered;    /* shared: harts whose msip this one
+                                           raised and that have not cleared it */
+    _Atomic bool ipi_waiting;           /* shared: asleep on the answer */
+    struct hart *peers;                 /* every hart (set at the first IPI) */
+    unsigned ipi_rounds;                /* short-loop rounds since ipi_beats */
+    uint64_t ipi_beats[HART_MAX_PEERS]; /* the targets' heartbeats then */
+    bool ipi_wait_wanted;               /* sleep at the next block boundary */
+    uint64_t ipi_waits;                 /* such sleeps (--stats) */
+
     /* ---- debugger (cpu/debug.h): with debug_attention set, run_batches
      * hands each poll interval to debug_hart_slice; debug_watching sends
      * every data access through the slow path. Both stay false, and cost
@@ -168,6 +182,18 @@ struct hart {
 void hart_init(struct hart *h, uint64_t hartid, struct guest_mem *mem, _Atomic bool *halt);
 void hart_reset(struct hart *h, uint64_t reset_pc);
 void hart_destroy(struct hart *h);
+
+/* The hart whose host thread calls this, or NULL on other threads. */
+struct hart *hart_current(void);
+
+/* Machine wiring, called by the CLINT's msip writes: hart `from` (NULL if
+ * no hart wrote) raised the msip of all_harts[target] (level 1), or the
+ * target cleared its own (level 0), which is how firmware acknowledges an
+ * IPI. A hart that goes round a short loop while an IPI it sent is
+ * unanswered and its target is not running sleeps until the answer comes
+ * (trap_await_ipi_answer; DESIGN.md section 3, "Idle"). */
+void hart_note_ipi(struct hart *from, struct hart *all_harts, unsigned nharts,
+                   unsigned target, bool level);
 
 /* Run until *halt becomes true (or `max_insns` retire, if non-zero).
  * Returns the number of instructions retired. */

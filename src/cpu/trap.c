@@ -10,6 +10,7 @@
  * miss a wake-up.
  */
 #include "cpu/trap.h"
+#include "coherence/coherence.h"
 
 #include <time.h>
 
@@ -248,6 +249,34 @@ bool trap_wfi(struct hart *h)
     pthread_mutex_unlock(&h->wait_lock);
     h->poll_now = true;
     return true;
+}
+
+/* ------------------------------------------------------------ IPI answers */
+
+/* Longest sleep for an IPI's answer: 200 us. */
+#define IPI_ANSWER_MAX_TICKS (TIMEBASE_HZ / 5000)
+
+/* The hart is parked meanwhile, as in WFI, so nobody waits on it. An IPI
+ * still unanswered when the time runs out is no longer waited for: each
+ * costs at most one sleep, even if its target never clears msip. */
+void trap_await_ipi_answer(struct hart *h)
+{
+    h->ipi_waits++;
+    if (h->coherence)
+        coherence_park(h->coherence);
+    pthread_mutex_lock(&h->wait_lock);
+    atomic_store(&h->ipi_waiting, true);
+    struct timespec deadline = timebase_deadline(timebase_now() + IPI_ANSWER_MAX_TICKS);
+    bool timed_out = false;
+    while (atomic_load(&h->ipi_unanswered) && !atomic_load(&h->kicked) && !halted(h) && !timed_out)
+        timed_out = pthread_cond_clockwait(&h->wait_cond, &h->wait_lock, CLOCK_MONOTONIC,
+                                           &deadline) != 0;
+    atomic_store(&h->ipi_waiting, false);
+    pthread_mutex_unlock(&h->wait_lock);
+    if (timed_out)
+        atomic_store(&h->ipi_unanswered, 0);
+    if (h->coherence)
+        coherence_unpark(h->coherence);
 }
 
 /* ------------------------------------------------------------ other threads */

@@ -35,4 +35,8 @@ bool trap_sret(struct hart *h);
  * an interrupt is pending in mip & mie (regardless of global enables), the
  * hart is kicked, or the machine halts; then returns true. */
 bool trap_wfi(struct hart *h);
+
+/* At a block boundary: sleep until every hart this one sent an IPI to has
+ * taken it (hart_note_ipi), the hart is kicked, or 200 us pass. */
+void trap_await_ipi_answer(struct hart *h);
 #endif

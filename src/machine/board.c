@@ -2,6 +2,7 @@
 #include "machine/board.h"
 #include <errno.h>
 #include <libfdt.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,8 +72,14 @@ uint64_t board_fdt_addr(uint64_t ram_base, uint64_t ram_size, uint64_t fdt_size)
 static void wire_msip(void *ctx, unsigned hart, bool level)
 {
     struct board *b = ctx;
-    if (hart < b->nharts)
+    if (hart < b->nharts) {
+        /* With a host CPU per hart every target runs and spinning is the
+         * fastest wait; only when harts outnumber CPUs may the sender hold
+         * the CPU its target needs (cpu/hart.h, hart_note_ipi). */
+        if (b->harts_outnumber_cpus)
+            hart_note_ipi(hart_current(), b->harts, b->nharts, hart, level);
         hart_set_irq(&b->harts[hart], MIP_MSIP, level);
+    }
 }
 
 static void wire_mtimecmp(void *ctx, unsigned hart, uint64_t value)
@@ -609,13 +616,13 @@ static int reset_machine(struct board *b)
 /* --stats and --stats-json, once the harts have stopped for good. */
 static void report_stats(struct board *b)
 {
-    uint64_t instret[OPT_MAX_HARTS];
+    struct hart_counters hc[OPT_MAX_HARTS];
     for (unsigned i = 0; i < b->nharts; i++)
-        instret[i] = b->harts[i].minstret;
+        hc[i] = (struct hart_counters){ b->harts[i].minstret, b->harts[i].ipi_waits };
     if (b->opts->stats)
-        coherence_stats_text(stderr, b->co, instret);
+        coherence_stats_text(stderr, b->co, hc);
     if (b->stats_json) {
-        coherence_stats_json(b->stats_json, b->co, instret);
+        coherence_stats_json(b->stats_json, b->co, hc);
         if (fclose(b->stats_json) != 0)
             report(0, "--stats-json %s: write failed", b->opts->stats_json);
         b->stats_json = NULL;
@@ -739,11 +746,22 @@ static int setup_coherence(struct board *b)
     return 0;
 }
 
+/* CPUs this process may run on (its affinity mask: taskset, cgroups). */
+static unsigned host_cpus(void)
+{
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0)
+        return (unsigned)CPU_COUNT(&set);
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (unsigned)n : 1;
+}
+
 int board_create(struct board *b, const struct umbra_options *o)
 {
     memset(b, 0, sizeof *b);
     b->opts = o;
     b->nharts = o->nharts;
+    b->harts_outnumber_cpus = b->nharts > host_cpus();
     pthread_mutex_init(&b->stop_lock, NULL);
     pthread_cond_init(&b->pause_cond, NULL);
     for (unsigned k = 0; k < OPT_MAX_DRIVES; k++)

@@ -121,6 +121,7 @@ struct board {
     struct guest_mem mem;
     unsigned nharts;
     struct hart *harts;
+    bool harts_outnumber_cpus;  /* more harts than host CPUs this process may use */
     struct coherence *co;       /* the shadow-table coherence mechanism */
     struct sbi *sbi;            /* -bios builtin; NULL otherwise */
     FILE *stats_json;           /* --stats-json, opened before the guest runs */

@@ -89,10 +89,10 @@ static void info_stats(struct monitor *m, FILE *out)
         fprintf(out, "no coherence statistics on this machine\n");
         return;
     }
-    uint64_t instret[COHERENCE_MAX_HARTS];
+    struct hart_counters hc[COHERENCE_MAX_HARTS];
     for (unsigned i = 0; i < m->target.nharts && i < COHERENCE_MAX_HARTS; i++)
-        instret[i] = m->target.harts[i].minstret;
-    coherence_stats_text(out, m->target.co, instret);
+        hc[i] = (struct hart_counters){ m->target.harts[i].minstret, m->target.harts[i].ipi_waits };
+    coherence_stats_text(out, m->target.co, hc);
 }
 
 /* Frames whose write trace names this hart's table (or the shared one). */

@@ -254,8 +254,8 @@ static void test_stats_report_remote_fences(void)
     char *json = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&json, &len);
-    uint64_t instret[NHARTS] = { 1, 2, 3 };
-    coherence_stats_json(f, &co, instret);
+    struct hart_counters hc[NHARTS] = { { 1, 0 }, { 2, 0 }, { 3, 0 } };
+    coherence_stats_json(f, &co, hc);
     fclose(f);
     CHECK(strstr(json, "\"shootdowns\": 0, \"remote_fences_queued\": 2, "
                        "\"remote_fences_waited\": 0, \"remote_fences_served\": 0}") != NULL);

@@ -1,6 +1,7 @@
 /* test_trap: trap entry, delegation, interrupt priority and enables,
  * MRET/SRET, and WFI's sleep and wake-up (privileged spec 1.12, 3.1.6.1,
- * 3.1.7-3.1.9, 3.3.2, 3.3.3, 4.1.1). Expected values come from the spec. */
+ * 3.1.7-3.1.9, 3.3.2, 3.3.3, 4.1.1). Expected values come from the spec.
+ * Last, the bookkeeping of unanswered IPIs and the sleep on their answer. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <time.h>
@@ -472,6 +473,52 @@ static void test_wfi_wakeups(void)
     free_hart(h);
 }
 
+/* hart_note_ipi and trap_await_ipi_answer: a sender records each target
+ * whose msip it raised (never itself), the target's clearing of msip
+ * answers it and kicks a sender asleep on it, a sender with nothing
+ * unanswered does not sleep, and an answer that never comes is waited for
+ * once, 200 us, then given up. */
+static void test_ipi_answer(void)
+{
+    static _Atomic bool no_halt;
+    struct hart harts[3];
+    for (unsigned i = 0; i < 3; i++)
+        hart_init(&harts[i], i, NULL, &no_halt);
+    struct hart *h0 = &harts[0];
+
+    hart_note_ipi(h0, harts, 3, 1, true);
+    hart_note_ipi(h0, harts, 3, 2, true);
+    hart_note_ipi(h0, harts, 3, 0, true);       /* to itself: nothing to wait for */
+    hart_note_ipi(NULL, harts, 3, 1, true);     /* not from a hart (a debugger) */
+    CHECK_EQ(atomic_load(&h0->ipi_unanswered), 0x6u);
+    CHECK(h0->peers == harts);
+
+    /* hart 1 takes it while hart 0 sleeps on it: hart 0 is kicked */
+    atomic_store(&h0->ipi_waiting, true);
+    hart_note_ipi(&harts[1], harts, 3, 1, false);
+    CHECK_EQ(atomic_load(&h0->ipi_unanswered), 0x4u);
+    CHECK(atomic_load(&h0->kicked));
+    atomic_store(&h0->ipi_waiting, false);
+    atomic_store(&h0->kicked, false);
+
+    /* hart 2 never answers: one sleep of about 200 us, then given up */
+    double t0 = now_seconds();
+    trap_await_ipi_answer(h0);
+    double slept = now_seconds() - t0;
+    CHECK(slept >= 150e-6 && slept < 2.0);
+    CHECK_EQ(atomic_load(&h0->ipi_unanswered), 0u);
+    CHECK_EQ(h0->ipi_waits, 1u);
+
+    /* a kick ends the sleep before its time, so the IPI is still awaited */
+    hart_note_ipi(h0, harts, 3, 2, true);
+    hart_kick(h0);
+    trap_await_ipi_answer(h0);
+    CHECK_EQ(atomic_load(&h0->ipi_unanswered), 0x4u);
+    CHECK_EQ(h0->ipi_waits, 2u);
+    for (unsigned i = 0; i < 3; i++)
+        hart_destroy(&harts[i]);
+}
+
 int main(void)
 {
     test_exception_to_m();
@@ -483,5 +530,6 @@ int main(void)
     test_sret();
     test_wfi_legality_and_pending();
     test_wfi_wakeups();
+    test_ipi_answer();
     return check_summary();
 }
