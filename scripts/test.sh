@@ -9,7 +9,8 @@
 #   build-asan   umbra under AddressSanitizer + UBSan (UB is fatal): the
 #                bare-metal guest programs and a Linux smoke boot on 2 harts
 #   build-tsan   umbra under ThreadSanitizer: the guest programs (the smp
-#                program on 4 harts) and a Linux smoke boot on 2 harts
+#                program on 4 harts) and Linux smoke boots on 2 and 4 harts
+#                (4 harts on a 2-CPU host: the sleeps on an IPI's answer)
 # Extra arguments go to the first ctest run only (e.g. -L unit, -R smoke).
 # UMBRA_EXTRA_BUILDS=0 skips the three extra builds.
 set -euo pipefail
@@ -36,6 +37,7 @@ command -v riscv64-unknown-elf-gcc >/dev/null && guest_targets=(guest_programs)
 guest_label='^guest$'
 # One Linux boot: OpenSBI + the smoke initramfs on 2 harts.
 smoke_test='^boot/linux_smoke_smp2$'
+tsan_smoke_tests='^boot/linux_smoke(_smp2)?$'
 
 if command -v clang >/dev/null; then
   stage "clang build: unit, guest and fuzz tests"
@@ -55,11 +57,11 @@ cmake --build "$top/build-asan" -j"$jobs" --target umbra "${guest_targets[@]}"
  ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
  ctest --output-on-failure -R "$smoke_test")
 
-stage "TSan umbra: guest programs, Linux smoke on 2 harts"
+stage "TSan umbra: guest programs, Linux smoke on 2 and 4 harts"
 cmake -S "$top" -B "$top/build-tsan" -DUMBRA_WERROR=ON -DUMBRA_SANITIZE=thread >/dev/null
 cmake --build "$top/build-tsan" -j"$jobs" --target umbra "${guest_targets[@]}"
 # halt_on_error: the first data race ends umbra with a failing status.
 (cd "$top/build-tsan" &&
  TSAN_OPTIONS=halt_on_error=1 ctest -j"$jobs" --output-on-failure -L "$guest_label" &&
- TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -R "$smoke_test")
+ TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -R "$tsan_smoke_tests")
 stage ""
