@@ -822,6 +822,12 @@ static inline int lowest_bit(const struct fast_fma_format *f, uint64_t v)
     return (int)biased_exp(f, v) - f->exp_bias_lsb + __builtin_ctzll(sig);
 }
 
+/* Host values from register bits and back (memcpy: no aliasing games). */
+static inline double as_double(uint64_t v) { double d; memcpy(&d, &v, sizeof d); return d; }
+static inline float as_float(uint32_t v) { float f; memcpy(&f, &v, sizeof f); return f; }
+static inline uint64_t double_bits(double d) { uint64_t v; memcpy(&v, &d, sizeof v); return v; }
+static inline uint64_t float_bits(float f) { uint32_t v; memcpy(&v, &f, sizeof v); return v; }
+
 static inline bool in_window(const struct fast_fma_format *f, uint64_t v)
 {
     return biased_exp(f, v) - f->window_lo <= f->window_len;
@@ -836,24 +842,9 @@ static bool fast_fma(const struct fast_fma_format *f, uint64_t x, uint64_t y, ui
     int low_xy = lowest_bit(f, x) + lowest_bit(f, y), low_z = lowest_bit(f, z);
     if (low_xy == low_z)
         return false;
-    uint64_t r;
-    if (f->frac_bits == 52) {
-        double a, b, c, d;
-        memcpy(&a, &x, sizeof a);
-        memcpy(&b, &y, sizeof b);
-        memcpy(&c, &z, sizeof c);
-        d = fma(a, b, c);
-        memcpy(&r, &d, sizeof r);
-    } else {
-        uint32_t xs = (uint32_t)x, ys = (uint32_t)y, zs = (uint32_t)z, rs;
-        float a, b, c, d;
-        memcpy(&a, &xs, sizeof a);
-        memcpy(&b, &ys, sizeof b);
-        memcpy(&c, &zs, sizeof c);
-        d = fmaf(a, b, c);
-        memcpy(&rs, &d, sizeof rs);
-        r = rs;
-    }
+    uint64_t r = f->frac_bits == 52
+        ? double_bits(fma(as_double(x), as_double(y), as_double(z)))
+        : float_bits(fmaf(as_float((uint32_t)x), as_float((uint32_t)y), as_float((uint32_t)z)));
     /* E = 0 would need x*y = -z, hence equal lowest bits: r is not zero. */
     int low = low_xy < low_z ? low_xy : low_z;
     int top = (int)biased_exp(f, r) - f->exp_bias_lsb + f->frac_bits;   /* r's leading bit */
