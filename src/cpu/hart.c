@@ -100,11 +100,18 @@ static bool halted(const struct hart *h)
     return h->halt && atomic_load_explicit(h->halt, memory_order_relaxed);
 }
 
-/* Only the hart writes its heartbeat; IPI senders read it. */
+/* Only the hart writes its heartbeat; IPI senders read it. A sender asleep
+ * because this hart was not running is woken now that it is. */
 static void beat(struct hart *h)
 {
     uint64_t n = atomic_load_explicit(&h->heartbeat, memory_order_relaxed);
     atomic_store_explicit(&h->heartbeat, n + 1, memory_order_relaxed);
+    if (atomic_load_explicit(&h->watched_by, memory_order_relaxed)) {
+        uint32_t w = atomic_exchange(&h->watched_by, 0);
+        for (unsigned i = 0; w; i++, w >>= 1)
+            if (w & 1)
+                hart_kick(&h->peers[i]);
+    }
 }
 
 static uint64_t run_batches(struct hart *h, uint64_t max_insns)
@@ -148,18 +155,13 @@ void hart_note_ipi(struct hart *from, struct hart *all_harts, unsigned nharts,
         return;
     uint32_t bit = 1u << target;
     if (level) {
-        if (from && from != &all_harts[target]) {
-            from->peers = all_harts;
+        if (from && from != &all_harts[target])
             atomic_fetch_or(&from->ipi_unanswered, bit);
-        }
         return;
     }
-    for (unsigned i = 0; i < nharts; i++) {
-        struct hart *w = &all_harts[i];
-        if ((atomic_load(&w->ipi_unanswered) & bit) &&
-            (atomic_fetch_and(&w->ipi_unanswered, ~bit) & bit) && atomic_load(&w->ipi_waiting))
-            hart_kick(w);
-    }
+    for (unsigned i = 0; i < nharts; i++)
+        if (atomic_load(&all_harts[i].ipi_unanswered) & bit)
+            atomic_fetch_and(&all_harts[i].ipi_unanswered, ~bit);
 }
 
 uint64_t hart_run(struct hart *h, uint64_t max_insns)

@@ -161,8 +161,9 @@ struct hart {
     _Atomic uint64_t heartbeat;         /* shared: blocks this hart has begun */
     _Atomic uint32_t ipi_unanswered;    /* shared: harts whose msip this one
                                            raised and that have not cleared it */
-    _Atomic bool ipi_waiting;           /* shared: asleep on the answer */
-    struct hart *peers;                 /* every hart (set at the first IPI) */
+    _Atomic uint32_t watched_by;        /* shared: harts asleep until this one
+                                           begins a block (bit = mhartid) */
+    struct hart *peers;                 /* every hart, indexed by mhartid */
     unsigned ipi_rounds;                /* short-loop rounds since ipi_beats */
     uint64_t ipi_beats[HART_MAX_PEERS]; /* the targets' heartbeats then */
     bool ipi_wait_wanted;               /* sleep at the next block boundary */
@@ -190,8 +191,8 @@ struct hart *hart_current(void);
  * no hart wrote) raised the msip of all_harts[target] (level 1), or the
  * target cleared its own (level 0), which is how firmware acknowledges an
  * IPI. A hart that goes round a short loop while an IPI it sent is
- * unanswered and its target is not running sleeps until the answer comes
- * (trap_await_ipi_answer; DESIGN.md section 3, "Idle"). */
+ * unanswered and its target is not running sleeps until the target runs
+ * again (trap_await_ipi_answer; DESIGN.md section 3, "Idle"). */
 void hart_note_ipi(struct hart *from, struct hart *all_harts, unsigned nharts,
                    unsigned target, bool level);
 

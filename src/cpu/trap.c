@@ -256,22 +256,29 @@ bool trap_wfi(struct hart *h)
 /* Longest sleep for an IPI's answer: 200 us. */
 #define IPI_ANSWER_MAX_TICKS (TIMEBASE_HZ / 5000)
 
-/* The hart is parked meanwhile, as in WFI, so nobody waits on it. An IPI
- * still unanswered when the time runs out is no longer waited for: each
- * costs at most one sleep, even if its target never clears msip. */
+/* The targets kick the hart when they begin their next block (watched_by,
+ * read at each heartbeat): once one runs, this hart spins again, and looks
+ * again 64 rounds later. Waiting for msip to clear instead would miss
+ * firmware that serves the request with interrupts off (OpenSBI's harts
+ * fencing each other at once each serve the other's queue in their own
+ * wait loop). The hart is parked meanwhile, as in WFI, so nobody waits on
+ * it. An IPI still unanswered when the time runs out is no longer waited
+ * for: each costs at most one sleep, even if its target never runs. */
 void trap_await_ipi_answer(struct hart *h)
 {
     h->ipi_waits++;
     if (h->coherence)
         coherence_park(h->coherence);
+    uint32_t targets = atomic_load(&h->ipi_unanswered);
+    for (unsigned t = 0; t < HART_MAX_PEERS; t++)
+        if (targets >> t & 1)
+            atomic_fetch_or(&h->peers[t].watched_by, 1u << h->mhartid);
     pthread_mutex_lock(&h->wait_lock);
-    atomic_store(&h->ipi_waiting, true);
     struct timespec deadline = timebase_deadline(timebase_now() + IPI_ANSWER_MAX_TICKS);
     bool timed_out = false;
     while (atomic_load(&h->ipi_unanswered) && !atomic_load(&h->kicked) && !halted(h) && !timed_out)
         timed_out = pthread_cond_clockwait(&h->wait_cond, &h->wait_lock, CLOCK_MONOTONIC,
                                            &deadline) != 0;
-    atomic_store(&h->ipi_waiting, false);
     pthread_mutex_unlock(&h->wait_lock);
     if (timed_out)
         atomic_store(&h->ipi_unanswered, 0);

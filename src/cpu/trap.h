@@ -37,6 +37,7 @@ bool trap_sret(struct hart *h);
 bool trap_wfi(struct hart *h);
 
 /* At a block boundary: sleep until every hart this one sent an IPI to has
- * taken it (hart_note_ipi), the hart is kicked, or 200 us pass. */
+ * taken it (hart_note_ipi), one of them runs again, the hart is kicked, or
+ * 200 us pass. */
 void trap_await_ipi_answer(struct hart *h);
 #endif

@@ -773,8 +773,10 @@ int board_create(struct board *b, const struct umbra_options *o)
     b->harts = calloc(b->nharts, sizeof *b->harts);
     if (!b->harts)
         return report(EXIT_STATUS_BAD_FILE, "out of memory");
-    for (unsigned i = 0; i < b->nharts; i++)
+    for (unsigned i = 0; i < b->nharts; i++) {
         hart_init(&b->harts[i], i, &b->mem, &b->halt);
+        b->harts[i].peers = b->harts;
+    }
     int rc = setup_coherence(b);
     if (!rc)
         rc = create_devices(b);
