@@ -735,15 +735,19 @@ static inline bool fast_exact(enum fast_op op, uint64_t x, uint64_t y, int frac_
     return ox % oy == 0;    /* the quotient of odd parts must be an integer */
 }
 
+/* Host values from register bits and back (memcpy: no aliasing games). */
+static inline double as_double(uint64_t v) { double d; memcpy(&d, &v, sizeof d); return d; }
+static inline float as_float(uint32_t v) { float f; memcpy(&f, &v, sizeof f); return f; }
+static inline uint64_t double_bits(double d) { uint64_t v; memcpy(&v, &d, sizeof v); return v; }
+static inline uint64_t float_bits(float f) { uint32_t v; memcpy(&v, &f, sizeof v); return v; }
+
 static bool fast_d(enum fast_op op, uint64_t x, uint64_t y, uint64_t *out, uint8_t *flags)
 {
     /* biased exponents 1023 +- 500: sums, products and quotients stay normal */
     if (!host_fast() || ((x >> 52) & 0x7ff) - 523u > 1000u || ((y >> 52) & 0x7ff) - 523u > 1000u)
         return false;
-    double a, b, r;
+    double a = as_double(x), b = as_double(y), r;
     bool inexact;
-    memcpy(&a, &x, sizeof a);
-    memcpy(&b, &y, sizeof b);
     if (op == FAST_ADD || op == FAST_SUB) {
         if (op == FAST_SUB)
             b = -b;
@@ -756,7 +760,7 @@ static bool fast_d(enum fast_op op, uint64_t x, uint64_t y, uint64_t *out, uint8
     }
     if (inexact)
         *flags |= FFLAG_NX;
-    memcpy(out, &r, sizeof r);
+    *out = double_bits(r);
     return true;
 }
 
@@ -765,11 +769,8 @@ static bool fast_s(enum fast_op op, uint64_t x, uint64_t y, uint64_t *out, uint8
     /* biased exponents 127 +- 60 */
     if (!host_fast() || ((x >> 23) & 0xff) - 67u > 120u || ((y >> 23) & 0xff) - 67u > 120u)
         return false;
-    uint32_t xs = (uint32_t)x, ys = (uint32_t)y, rs;
-    float a, b, r;
+    float a = as_float((uint32_t)x), b = as_float((uint32_t)y), r;
     bool inexact;
-    memcpy(&a, &xs, sizeof a);
-    memcpy(&b, &ys, sizeof b);
     if (op == FAST_ADD || op == FAST_SUB) {
         if (op == FAST_SUB)
             b = -b;
@@ -782,8 +783,7 @@ static bool fast_s(enum fast_op op, uint64_t x, uint64_t y, uint64_t *out, uint8
     }
     if (inexact)
         *flags |= FFLAG_NX;
-    memcpy(&rs, &r, sizeof rs);
-    *out = rs;
+    *out = float_bits(r);
     return true;
 }
 
@@ -821,12 +821,6 @@ static inline int lowest_bit(const struct fast_fma_format *f, uint64_t v)
     uint64_t sig = (v & ((1ull << f->frac_bits) - 1)) | (1ull << f->frac_bits);
     return (int)biased_exp(f, v) - f->exp_bias_lsb + __builtin_ctzll(sig);
 }
-
-/* Host values from register bits and back (memcpy: no aliasing games). */
-static inline double as_double(uint64_t v) { double d; memcpy(&d, &v, sizeof d); return d; }
-static inline float as_float(uint32_t v) { float f; memcpy(&f, &v, sizeof f); return f; }
-static inline uint64_t double_bits(double d) { uint64_t v; memcpy(&v, &d, sizeof v); return v; }
-static inline uint64_t float_bits(float f) { uint32_t v; memcpy(&v, &f, sizeof v); return v; }
 
 static inline bool in_window(const struct fast_fma_format *f, uint64_t v)
 {
