@@ -6,7 +6,10 @@
 #
 # Usage: guests/build-linux.sh [OUT]          (default OUT: guests/out)
 # Environment: WORK (scratch dir, default /tmp/umbra-kbuild), JOBS,
-#              SKIP_KERNEL=1 (initramfs only).
+#              SKIP_KERNEL=1 (initramfs only),
+#              VARIANT=tickless (the same kernel with a tickless idle,
+#              NO_HZ_IDLE, as distribution kernels are configured: the
+#              options in linux/options-tickless.txt go on top).
 # The build is pinned (build user/host/time, gzip -n) so it is reproducible.
 set -euo pipefail
 
@@ -33,12 +36,19 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
 fi
 
+option_files=("$here/linux/options.txt")
+case "${VARIANT:-}" in
+  "") ;;
+  tickless) option_files+=("$here/linux/options-tickless.txt") ;;
+  *) echo "build-linux.sh: unknown VARIANT '$VARIANT' (known: tickless)" >&2; exit 2 ;;
+esac
+
 mkdir -p "$work"
 [ -f "$ksrc/Makefile" ] || tar -C "$work" -xJf "$tarball"
 kmake() { make -C "$ksrc" ARCH=riscv CROSS_COMPILE="$cross" "$@"; }
 
 apply_options() {
-  local args=()
+  local file="$1" args=()
   while read -r line; do
     line="${line%%#*}"; line="${line// /}"
     [ -n "$line" ] || continue
@@ -47,14 +57,14 @@ apply_options() {
       -*) args+=(-d "${line#-}") ;;
       *=*) args+=(--set-val "${line%%=*}" "${line#*=}") ;;
     esac
-  done < "$here/linux/options.txt"
+  done < "$file"
   "$ksrc/scripts/config" --file "$ksrc/.config" "${args[@]}"
 }
 
 # Every "+NAME" option must survive olddefconfig's dependency resolution.
 verify_options() {
   local bad=0
-  for sym in $(sed -n 's/^+\([A-Z0-9_]*\).*/\1/p' "$here/linux/options.txt"); do
+  for sym in $(sed -n 's/^+\([A-Z0-9_]*\).*/\1/p' "${option_files[@]}"); do
     grep -q "^CONFIG_${sym}=y" "$ksrc/.config" || { echo "!! CONFIG_$sym did not stay enabled" >&2; bad=1; }
   done
   grep -q '^CONFIG_MODULES=y' "$ksrc/.config" && { echo "!! modules are enabled" >&2; bad=1; }
@@ -63,7 +73,7 @@ verify_options() {
 
 if [ "${SKIP_KERNEL:-0}" != 1 ]; then
   kmake tinyconfig
-  apply_options
+  for f in "${option_files[@]}"; do apply_options "$f"; done
   kmake olddefconfig
   verify_options
   kmake -j"$jobs" Image
