@@ -95,11 +95,6 @@ void hart_step(struct hart *h)
     hart_execute_one(h);
 }
 
-static bool halted(const struct hart *h)
-{
-    return h->halt && atomic_load_explicit(h->halt, memory_order_relaxed);
-}
-
 /* Only the hart writes its heartbeat; IPI senders read it. A sender asleep
  * because this hart was not running is woken now that it is. */
 static void beat(struct hart *h)
@@ -117,7 +112,7 @@ static void beat(struct hart *h)
 static uint64_t run_batches(struct hart *h, uint64_t max_insns)
 {
     uint64_t retired = 0;
-    while (!halted(h)) {
+    while (!hart_halted(h)) {
         beat(h);
         h->poll_now = false;
         if (h->ipi_wait_wanted) {

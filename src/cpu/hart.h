@@ -187,6 +187,13 @@ void hart_destroy(struct hart *h);
 /* The hart whose host thread calls this, or NULL on other threads. */
 struct hart *hart_current(void);
 
+/* Has the machine been told to stop? Any thread; the hart's run and sleep
+ * loops end on it. */
+static inline bool hart_halted(const struct hart *h)
+{
+    return h->halt && atomic_load(h->halt);
+}
+
 /* Machine wiring, called by the CLINT's msip writes: hart `from` (NULL if
  * no hart wrote) raised the msip of all_harts[target] (level 1), or the
  * target cleared its own (level 0), which is how firmware acknowledges an

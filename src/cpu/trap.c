@@ -202,14 +202,9 @@ bool trap_sret(struct hart *h)
 
 /* ------------------------------------------------------------ WFI */
 
-static bool halted(const struct hart *h)
-{
-    return h->halt && atomic_load(h->halt);
-}
-
 static bool wfi_should_wake(struct hart *h)
 {
-    return (atomic_load(&h->mip) & h->mie) != 0 || atomic_load(&h->kicked) || halted(h);
+    return (atomic_load(&h->mip) & h->mie) != 0 || atomic_load(&h->kicked) || hart_halted(h);
 }
 
 /* The mtime at which a timer line that is still low will rise, bounded by
@@ -276,7 +271,7 @@ void trap_await_ipi_answer(struct hart *h)
     pthread_mutex_lock(&h->wait_lock);
     struct timespec deadline = timebase_deadline(timebase_now() + IPI_ANSWER_MAX_TICKS);
     bool timed_out = false;
-    while (atomic_load(&h->ipi_unanswered) && !atomic_load(&h->kicked) && !halted(h) && !timed_out)
+    while (atomic_load(&h->ipi_unanswered) && !atomic_load(&h->kicked) && !hart_halted(h) && !timed_out)
         timed_out = pthread_cond_clockwait(&h->wait_cond, &h->wait_lock, CLOCK_MONOTONIC,
                                            &deadline) != 0;
     pthread_mutex_unlock(&h->wait_lock);
