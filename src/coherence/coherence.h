@@ -240,10 +240,12 @@ struct coherence_report {
 void coherence_report(const struct coherence *co, unsigned hart, struct coherence_report *r);
 
 /* What each hart counts itself (the caller's, cpu/hart.h), shown first:
- * instructions retired, and sleeps waiting for an IPI to be taken. */
+ * instructions retired, sleeps waiting for an IPI to be taken, and WFIs
+ * that polled and were made to sleep. */
 struct hart_counters {
     uint64_t instret;
     uint64_t ipi_waits;
+    uint64_t wfi_poll_sleeps;
 };
 
 /* The per-hart table of --stats, and the same as JSON (--stats-json): an

@@ -1,6 +1,23 @@
 /* --stats and --stats-json: the per-hart counters of DESIGN.md section 5. */
 #include "coherence/coherence.h"
 #include <inttypes.h>
+#include <stddef.h>
+
+/* The counters the hart keeps itself (struct hart_counters), shown first. */
+static const struct hart_field {
+    const char *name;
+    size_t offset;
+} hart_fields[] = {
+    { "instret", offsetof(struct hart_counters, instret) },
+    { "ipi_waits", offsetof(struct hart_counters, ipi_waits) },
+    { "wfi_poll_sleeps", offsetof(struct hart_counters, wfi_poll_sleeps) },
+};
+#define NHART_FIELDS (sizeof hart_fields / sizeof hart_fields[0])
+
+static uint64_t hart_field(const struct hart_counters *hc, size_t f)
+{
+    return *(const uint64_t *)(const void *)((const char *)hc + hart_fields[f].offset);
+}
 
 struct stat_field {
     const char *name;
@@ -51,13 +68,13 @@ void coherence_stats_text(FILE *out, const struct coherence *co, const struct ha
     fprintf(out, "  %-20s", "hart");
     for (unsigned h = 0; h < co->nharts; h++)
         fprintf(out, " %14u", h);
-    fprintf(out, "\n  %-20s", "instret");
-    for (unsigned h = 0; h < co->nharts; h++)
-        fprintf(out, " %14" PRIu64, hc[h].instret);
-    fprintf(out, "\n  %-20s", "ipi_waits");
-    for (unsigned h = 0; h < co->nharts; h++)
-        fprintf(out, " %14" PRIu64, hc[h].ipi_waits);
     fputc('\n', out);
+    for (size_t f = 0; f < NHART_FIELDS; f++) {
+        fprintf(out, "  %-20s", hart_fields[f].name);
+        for (unsigned h = 0; h < co->nharts; h++)
+            fprintf(out, " %14" PRIu64, hart_field(&hc[h], f));
+        fputc('\n', out);
+    }
     struct coherence_report r[COHERENCE_MAX_HARTS];
     for (unsigned h = 0; h < co->nharts; h++)
         coherence_report(co, h, &r[h]);
@@ -79,8 +96,9 @@ void coherence_stats_json(FILE *out, const struct coherence *co, const struct ha
     for (unsigned h = 0; h < co->nharts; h++) {
         struct coherence_report r;
         coherence_report(co, h, &r);
-        fprintf(out, "    {\"hart\": %u, \"instret\": %" PRIu64 ", \"ipi_waits\": %" PRIu64,
-                h, hc[h].instret, hc[h].ipi_waits);
+        fprintf(out, "    {\"hart\": %u", h);
+        for (size_t f = 0; f < NHART_FIELDS; f++)
+            fprintf(out, ", \"%s\": %" PRIu64, hart_fields[f].name, hart_field(&hc[h], f));
         for (size_t f = 0; f < NFIELDS; f++)
             fprintf(out, ", \"%s\": %" PRIu64, fields[f].name, fields[f].get(&r));
         fprintf(out, "}%s\n", h + 1 < co->nharts ? "," : "");

@@ -136,6 +136,11 @@ static uint64_t run_batches(struct hart *h, uint64_t max_insns)
     return retired;
 }
 
+struct hart_counters hart_own_counters(const struct hart *h)
+{
+    return (struct hart_counters){ h->minstret, h->ipi_waits, h->wfi_poll_sleeps };
+}
+
 static _Thread_local struct hart *current_hart;
 
 struct hart *hart_current(void)

@@ -21,6 +21,7 @@
 #include "cpu/icache.h"
 
 struct coherence_hart;
+struct hart_counters;
 struct debug_hub;
 
 /* Harts an IPI can name (bits of ipi_unanswered). */
@@ -156,6 +157,12 @@ struct hart {
     pthread_mutex_t wait_lock;  /* WFI sleeps on wait_cond until kicked */
     pthread_cond_t wait_cond;
     _Atomic bool kicked;        /* shared: set by hart_kick, cleared by the hart */
+    /* WFI polling (trap_wfi): the pc of the last WFI that returned at once
+     * because of an interrupt the hart did not then take, and how many did
+     * so in a row there; any trap clears it. */
+    uint64_t wfi_poll_pc;
+    unsigned wfi_polls;
+    uint64_t wfi_poll_sleeps;   /* such WFIs made to sleep (--stats) */
 
     /* ---- waiting for an IPI to be taken (hart_note_ipi) ---- */
     _Atomic uint64_t heartbeat;         /* shared: blocks this hart has begun */
@@ -186,6 +193,10 @@ void hart_destroy(struct hart *h);
 
 /* The hart whose host thread calls this, or NULL on other threads. */
 struct hart *hart_current(void);
+
+/* The counters this hart keeps itself, for --stats (coherence.h). Read
+ * them while the hart is stopped or its thread has ended. */
+struct hart_counters hart_own_counters(const struct hart *h);
 
 /* Has the machine been told to stop? Any thread; the hart's run and sleep
  * loops end on it. */

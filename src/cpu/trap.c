@@ -87,6 +87,7 @@ static void enter_trap(struct hart *h, enum priv to, uint64_t cause, uint64_t tv
     /* A trap may be a context switch: drop the reservation so an SC in the
      * interrupted code cannot pair with an LR from before. */
     h->lr_valid = false;
+    h->wfi_polls = 0;                   /* the WFI poll (trap_wfi) took its interrupt */
     /* Entering S leaves M-level interrupts enabled (they are always enabled
      * below M), so one may be takeable right away. */
     h->poll_now = true;
@@ -223,16 +224,57 @@ static uint64_t wfi_wake_tick(const struct hart *h)
     return wake;
 }
 
+/* WFIs at the same pc that return at once, with no trap between them,
+ * before the hart sleeps on the next one anyway. */
+#define WFI_POLLS_BEFORE_SLEEP 2u
+/* Longest such sleep: 1 ms. */
+#define WFI_POLL_SLEEP_TICKS (TIMEBASE_HZ / 1000)
+
+/* Is this WFI one more round of a loop that polls memory with an interrupt
+ * pending that the hart does not take (globally disabled), so that every
+ * WFI returns at once? OpenSBI 1.1's secondary harts wait so for
+ * sbi_hart_start: the IPI that released them from the cold-boot wait is
+ * still pending in the HSM wait, and on a 2-core host seven such loops
+ * took most of the CPU an 8-hart boot had. The round after a trap (the
+ * interrupt was taken, as in Linux's idle loop) never counts. */
+static bool wfi_is_polling(struct hart *h)
+{
+    if ((atomic_load(&h->mip) & h->mie) == 0)
+        return false;                   /* it will sleep anyway */
+    if (h->wfi_polls == 0 || h->wfi_poll_pc != h->pc) {
+        h->wfi_poll_pc = h->pc;
+        h->wfi_polls = 1;
+        return false;
+    }
+    return ++h->wfi_polls > WFI_POLLS_BEFORE_SLEEP;
+}
+
 /* WFI (3.3.3): U-mode may not execute it here, S-mode not when TW = 1.
  * Otherwise the host thread blocks until an interrupt is pending and
  * enabled in mie — whatever the global enables say — or the hart is kicked
  * or the machine halts. The wait is on CLOCK_MONOTONIC, the clock
- * timebase_deadline() speaks, whatever clock wait_cond was created with. */
+ * timebase_deadline() speaks, whatever clock wait_cond was created with.
+ *
+ * A WFI that polls (wfi_is_polling) sleeps even though an enabled
+ * interrupt is pending, until the hart is kicked (every msip, timer or
+ * external line change and every hart_kick does that: whatever would end
+ * such a wait comes with one in practice) or for WFI_POLL_SLEEP_TICKS.
+ * Nothing in 3.3.3 bounds how soon a hart resumes: to the guest this is a
+ * slow hart, and the loop finds the same state whenever it resumes. */
 bool trap_wfi(struct hart *h)
 {
     if (h->priv == PRIV_U || (h->priv == PRIV_S && (h->mstatus & MSTATUS_TW)))
         return false;
+    bool polling = wfi_is_polling(h);
     pthread_mutex_lock(&h->wait_lock);
+    if (polling) {
+        h->wfi_poll_sleeps++;
+        struct timespec deadline = timebase_deadline(timebase_now() + WFI_POLL_SLEEP_TICKS);
+        while (!atomic_load(&h->kicked) && !hart_halted(h) &&
+               pthread_cond_clockwait(&h->wait_cond, &h->wait_lock, CLOCK_MONOTONIC,
+                                      &deadline) == 0)
+            ;
+    }
     for (;;) {
         trap_update_timer_irqs(h);
         if (wfi_should_wake(h))

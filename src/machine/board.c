@@ -618,7 +618,7 @@ static void report_stats(struct board *b)
 {
     struct hart_counters hc[OPT_MAX_HARTS];
     for (unsigned i = 0; i < b->nharts; i++)
-        hc[i] = (struct hart_counters){ b->harts[i].minstret, b->harts[i].ipi_waits };
+        hc[i] = hart_own_counters(&b->harts[i]);
     if (b->opts->stats)
         coherence_stats_text(stderr, b->co, hc);
     if (b->stats_json) {

@@ -91,7 +91,7 @@ static void info_stats(struct monitor *m, FILE *out)
     }
     struct hart_counters hc[COHERENCE_MAX_HARTS];
     for (unsigned i = 0; i < m->target.nharts && i < COHERENCE_MAX_HARTS; i++)
-        hc[i] = (struct hart_counters){ m->target.harts[i].minstret, m->target.harts[i].ipi_waits };
+        hc[i] = hart_own_counters(&m->target.harts[i]);
     coherence_stats_text(out, m->target.co, hc);
 }
 

@@ -473,6 +473,60 @@ static void test_wfi_wakeups(void)
     free_hart(h);
 }
 
+/* A WFI that keeps returning at once at the same pc because the interrupt
+ * pending is never taken (M-mode, mstatus.MIE = 0: OpenSBI 1.1's HSM wait)
+ * polls memory: from the third such WFI on it sleeps, until kicked or for
+ * at most 1 ms. A trap taken between two WFIs, or another pc, starts the
+ * count again. */
+static void test_wfi_polling(void)
+{
+    struct hart *h = new_hart(NULL);
+    h->priv = PRIV_M;
+    h->pc = 0x80009a60;
+    h->mie = MIP_MSIP;
+    set_pending(h, MIP_MSIP);
+    trap_poll_interrupts(h);            /* not taken: MIE = 0 */
+    atomic_store(&h->kicked, false);
+    CHECK(trap_wfi(h));
+    CHECK(trap_wfi(h));
+    CHECK_EQ(h->wfi_poll_sleeps, 0u);
+
+    /* the third sleeps: no kick comes, so for the whole bound */
+    double t0 = now_seconds();
+    CHECK(trap_wfi(h));
+    CHECK_EQ(h->wfi_poll_sleeps, 1u);
+    CHECK(now_seconds() - t0 >= 0.0009);
+
+    /* a kick ends the sleep (here it came first: no sleep at all) */
+    hart_kick(h);
+    CHECK(trap_wfi(h));
+    CHECK_EQ(h->wfi_poll_sleeps, 2u);
+    CHECK(!atomic_load(&h->kicked));
+
+    /* a WFI elsewhere, and a trap in between, each start the count again */
+    h->pc += 4;
+    CHECK(trap_wfi(h));
+    CHECK(trap_wfi(h));
+    CHECK_EQ(h->wfi_poll_sleeps, 2u);
+    trap_exception(h, CAUSE_BREAKPOINT, h->pc);
+    h->pc = 0x80009a64;
+    CHECK(trap_wfi(h));
+    CHECK(trap_wfi(h));
+    CHECK_EQ(h->wfi_poll_sleeps, 2u);
+    CHECK(trap_wfi(h));
+    CHECK_EQ(h->wfi_poll_sleeps, 3u);
+
+    /* nothing pending: an ordinary WFI, which never counts as polling */
+    set_pending(h, 0);
+    hart_set_irq(h, MIP_MSIP, false);
+    h->mie = MIP_MTIP;
+    hart_set_mtimecmp(h, timebase_now() + TIMEBASE_HZ / 100);
+    trap_poll_interrupts(h);
+    CHECK(trap_wfi(h));
+    CHECK_EQ(h->wfi_poll_sleeps, 3u);
+    free_hart(h);
+}
+
 /* hart_note_ipi and trap_await_ipi_answer: a sender records each target
  * whose msip it raised (never itself), the target's clearing of msip
  * answers it, a sleeping sender asks its targets to kick it when they run
@@ -529,6 +583,7 @@ int main(void)
     test_sret();
     test_wfi_legality_and_pending();
     test_wfi_wakeups();
+    test_wfi_polling();
     test_ipi_answer();
     return check_summary();
 }
