@@ -65,14 +65,36 @@ build_bare_check() {
 # run_linux LOG MACHINE GUEST_DIR HARTS ARGS...: $BIOS (OpenSBI's fw_jump by
 # default) + the guest's kernel on HARTS harts with 512 MiB, plus ARGS
 # (initrd, drives, -append, umbra options); sets $status like run_machine.
+#
+# A boot whose user program died of the guest kernel's own vDSO bug runs
+# once more. Linux 6.1's riscv vDSO clock_gettime, when it races a
+# timekeeping update on another hart, calls cpu_relax(), which reads a
+# static key through a GOT entry that nothing relocates in the vDSO: a load
+# from address 0x4 and SIGSEGV. QEMU shows it too; a loaded host, which
+# stretches the update, makes it likelier. umbra's own guests read the
+# clock by system call instead (guests/linux/guest_init.h); the shared
+# smoke guest uses the vDSO. Any other failure, or the same fault twice,
+# stands.
 run_linux() {
     log=$1
     machine=$2
     guest=$3
     harts=$4
     shift 4
-    run_machine "$log" 540 "$machine" -machine virt -nographic -smp "$harts" -m 512M \
-        -bios "$BIOS" -kernel "$guest/Image" "$@"
+    for attempt in 1 2; do
+        run_machine "$log" 540 "$machine" -machine virt -nographic -smp "$harts" -m 512M \
+            -bios "$BIOS" -kernel "$guest/Image" "$@"
+        if [ "$attempt" = 2 ] || ! vdso_clock_fault "$log"; then
+            return 0
+        fi
+        echo "== the guest kernel's vDSO clock_gettime fault at address 0x4 (Linux 6.1 riscv): once more"
+    done
+}
+
+# vdso_clock_fault LOG: did a user program die of that fault?
+vdso_clock_fault() {
+    grep -q 'unhandled signal 11 code 0x1 at 0x0000000000000004' "$1" &&
+        grep -q 'badaddr: 0000000000000004 cause: 000000000000000d' "$1"
 }
 
 # expect_smoke_pass LOG: the smoke guest's result line and a clean exit
