@@ -224,6 +224,18 @@ static uint64_t wfi_wake_tick(const struct hart *h)
     return wake;
 }
 
+/* With wait_lock held: sleep until the hart is kicked, the machine halts,
+ * *until_zero (if given) becomes 0, or `ticks` of mtime pass. False if the
+ * time ran out. */
+static bool sleep_until_kicked(struct hart *h, uint64_t ticks, const _Atomic uint32_t *until_zero)
+{
+    struct timespec deadline = timebase_deadline(timebase_now() + ticks);
+    while ((!until_zero || atomic_load(until_zero)) && !atomic_load(&h->kicked) && !hart_halted(h))
+        if (pthread_cond_clockwait(&h->wait_cond, &h->wait_lock, CLOCK_MONOTONIC, &deadline) != 0)
+            return false;
+    return true;
+}
+
 /* WFIs at the same pc that return at once, with no trap between them,
  * before the hart sleeps on the next one anyway. */
 #define WFI_POLLS_BEFORE_SLEEP 2u
@@ -269,11 +281,7 @@ bool trap_wfi(struct hart *h)
     pthread_mutex_lock(&h->wait_lock);
     if (polling) {
         h->wfi_poll_sleeps++;
-        struct timespec deadline = timebase_deadline(timebase_now() + WFI_POLL_SLEEP_TICKS);
-        while (!atomic_load(&h->kicked) && !hart_halted(h) &&
-               pthread_cond_clockwait(&h->wait_cond, &h->wait_lock, CLOCK_MONOTONIC,
-                                      &deadline) == 0)
-            ;
+        sleep_until_kicked(h, WFI_POLL_SLEEP_TICKS, NULL);
     }
     for (;;) {
         trap_update_timer_irqs(h);
@@ -311,11 +319,7 @@ void trap_await_ipi_answer(struct hart *h)
         if (targets >> t & 1)
             atomic_fetch_or(&h->peers[t].watched_by, 1u << h->mhartid);
     pthread_mutex_lock(&h->wait_lock);
-    struct timespec deadline = timebase_deadline(timebase_now() + IPI_ANSWER_MAX_TICKS);
-    bool timed_out = false;
-    while (atomic_load(&h->ipi_unanswered) && !atomic_load(&h->kicked) && !hart_halted(h) && !timed_out)
-        timed_out = pthread_cond_clockwait(&h->wait_cond, &h->wait_lock, CLOCK_MONOTONIC,
-                                           &deadline) != 0;
+    bool timed_out = !sleep_until_kicked(h, IPI_ANSWER_MAX_TICKS, &h->ipi_unanswered);
     pthread_mutex_unlock(&h->wait_lock);
     if (timed_out)
         atomic_store(&h->ipi_unanswered, 0);
