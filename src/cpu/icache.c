@@ -13,9 +13,10 @@ void icache_init(struct icache *c, struct guest_mem *mem)
 
 void icache_destroy(struct icache *c)
 {
-    for (unsigned i = 0; i < ICACHE_BUCKETS; i++)
-        free(c->bucket[i]);
-    memset(c->bucket, 0, sizeof c->bucket);
+    for (unsigned s = 0; s < ICACHE_SETS; s++)
+        for (unsigned w = 0; w < ICACHE_WAYS; w++)
+            free(c->set[s][w]);
+    memset(c->set, 0, sizeof c->set);
 }
 
 static const _Atomic uint64_t *guest_words(const struct guest_mem *m, uint64_t frame)
@@ -38,30 +39,53 @@ static void take_snapshot(struct icache *c, struct icache_page *p, uint64_t fram
 
 static void sync_page(struct icache *c, struct icache_page *p);
 
-/* A new page comes from calloc: fresh memory is zero already, and the slot
- * array, of which code uses a fraction, is then only touched where used. */
-struct icache_page *icache_page_for(struct icache *c, uint64_t frame,
-                                    const struct icache_page **evicted)
+/* Way w of `ways` moves to the front, the ways before it one back. */
+static struct icache_page *to_front(struct icache_page **ways, unsigned w)
 {
-    struct icache_page **b = &c->bucket[(frame >> PAGE_SHIFT) & (ICACHE_BUCKETS - 1)];
-    struct icache_page *p = *b;
-    *evicted = NULL;
-    if (p && p->frame == frame) {
-        if (p->unchecked)
-            sync_page(c, p);
-        return p;
-    }
+    struct icache_page *p = ways[w];
+    memmove(&ways[1], &ways[0], w * sizeof *ways);
+    ways[0] = p;
+    return p;
+}
+
+/* The page in the set for a frame it does not hold: an unused way's new
+ * page, or the least recently used one emptied (*evicted). A new page
+ * comes from calloc: fresh memory is zero already, and the slot array, of
+ * which code uses a fraction, is then only touched where used. */
+static struct icache_page *page_to_fill(struct icache *c, struct icache_page **ways,
+                                        const struct icache_page **evicted)
+{
+    unsigned last = ICACHE_WAYS - 1;
+    struct icache_page *p = ways[last];
     if (p) {
         *evicted = p;
         c->stats.pages_evicted++;
         memset(p->slot, 0, sizeof p->slot);
-    } else {
-        p = calloc(1, sizeof *p);
-        if (!p)
-            return NULL;
-        *b = p;
+        return to_front(ways, last);
     }
-    take_snapshot(c, p, frame);
+    unsigned w = 0;
+    while (ways[w])
+        w++;
+    ways[w] = calloc(1, sizeof *p);
+    return ways[w] ? to_front(ways, w) : NULL;
+}
+
+struct icache_page *icache_page_for(struct icache *c, uint64_t frame,
+                                    const struct icache_page **evicted)
+{
+    struct icache_page **ways = c->set[(frame >> PAGE_SHIFT) & (ICACHE_SETS - 1)];
+    *evicted = NULL;
+    for (unsigned w = 0; w < ICACHE_WAYS && ways[w]; w++) {
+        if (ways[w]->frame != frame)
+            continue;
+        struct icache_page *p = to_front(ways, w);
+        if (p->unchecked)
+            sync_page(c, p);
+        return p;
+    }
+    struct icache_page *p = page_to_fill(c, ways, evicted);
+    if (p)
+        take_snapshot(c, p, frame);
     return p;
 }
 
@@ -112,7 +136,7 @@ void icache_sync(struct icache *c)
         return;
     c->seen_epoch = atomic_load_explicit(&c->mem->code_epoch, memory_order_acquire);
     c->stats.syncs++;
-    for (unsigned i = 0; i < ICACHE_BUCKETS; i++)
-        if (c->bucket[i])
-            c->bucket[i]->unchecked = true;
+    for (unsigned s = 0; s < ICACHE_SETS; s++)
+        for (unsigned w = 0; w < ICACHE_WAYS && c->set[s][w]; w++)
+            c->set[s][w]->unchecked = true;
 }

@@ -1,7 +1,7 @@
 /* icache: a hart's cache of decoded instructions, keyed by guest-physical
  * page (DESIGN.md section 3, "Instruction fetch").
  *
- * Owns, per hart, up to ICACHE_BUCKETS decoded pages. A page holds a
+ * Owns, per hart, up to ICACHE_SETS x ICACHE_WAYS decoded pages. A page holds a
  * snapshot of the guest frame's bytes as this hart last saw them and one
  * decoded-instruction slot per 2-byte offset, filled lazily from the
  * snapshot the first time the instruction at that offset runs. Because
@@ -37,7 +37,13 @@
 #include "mem/guest_mem.h"
 
 #define ICACHE_SLOTS (PAGE_SIZE / 2)    /* one per 2-byte offset (IALIGN = 16) */
-#define ICACHE_BUCKETS 1024             /* direct-mapped by frame number; power of two */
+/* Set-associative by frame number, least recently handed out first out. A
+ * direct-mapped cache of the same size thrashed: a Linux guest's kernel
+ * text and the user programs it loads often lie a multiple of the cache's
+ * span apart (ptbench under Linux: two frames 128 MiB apart swapped places
+ * 1,364 times in 4 s). */
+#define ICACHE_SETS 256                 /* power of two */
+#define ICACHE_WAYS 4
 
 struct icache_page {
     uint64_t frame;                     /* guest-physical address of the page */
@@ -50,7 +56,7 @@ struct icache_page {
 
 struct icache_stats {
     uint64_t pages_made;                /* snapshots taken */
-    uint64_t pages_evicted;             /* bucket reused for another frame */
+    uint64_t pages_evicted;             /* page reused for another frame */
     uint64_t syncs;                     /* FENCE.I and code-write epochs seen */
     uint64_t slots_dropped;             /* decoded slots whose bytes changed */
 };
@@ -58,7 +64,9 @@ struct icache_stats {
 struct icache {
     struct guest_mem *mem;
     uint64_t seen_epoch;                /* mem's code-write epoch at the last sync */
-    struct icache_page *bucket[ICACHE_BUCKETS];
+    /* set[s][0] is the page of set s handed out last, [ICACHE_WAYS - 1]
+     * the next to go; NULL ways are unused. */
+    struct icache_page *set[ICACHE_SETS][ICACHE_WAYS];
     struct icache_stats stats;
 };
 
@@ -67,8 +75,8 @@ void icache_init(struct icache *c, struct guest_mem *mem);
 void icache_destroy(struct icache *c);
 
 /* The decoded page of the RAM frame at `frame` (page-aligned, plain RAM),
- * made from a fresh snapshot if the cache has none. When that reuses a
- * bucket, *evicted is the page that was there (its memory now holds the new
+ * made from a fresh snapshot if the cache has none. When that reuses the
+ * least recently used page of a full set, *evicted is that page (its memory now holds the new
  * frame: callers must forget pointers to it), else NULL. NULL only if
  * memory for a page cannot be had. */
 struct icache_page *icache_page_for(struct icache *c, uint64_t frame,

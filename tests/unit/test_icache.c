@@ -10,7 +10,9 @@
  *  - the cache follows the physical page, so remapping a virtual page to
  *    another frame and executing SFENCE.VMA runs the other frame's code;
  *  - instructions that straddle a page, and counters read in the middle
- *    of a run of instructions, come out as they would one at a time.
+ *    of a run of instructions, come out as they would one at a time;
+ *  - frames that fall in one set of the cache share it: the least recently
+ *    used page of a full set is the one that goes.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -263,6 +265,42 @@ static void test_counters_in_a_block(void)
     free_hart(h);
 }
 
+/* Five frames one cache span apart all fall in one set. The first four
+ * fill it; after the first is used again, the fifth must replace the
+ * second (the least recently used), and the first must still be there with
+ * its decoded slot, not a fresh snapshot. */
+static void test_set_replacement(void)
+{
+    struct guest_mem big;
+    const uint64_t span = (uint64_t)ICACHE_SETS * PAGE_SIZE;
+    if (mem_init(&big, RAM_BASE, (ICACHE_WAYS + 1) * span) != 0)
+        exit(2);
+    struct icache c;
+    icache_init(&c, &big);
+    struct icache_page *page[ICACHE_WAYS + 1];
+    const struct icache_page *evicted;
+    for (unsigned k = 0; k <= ICACHE_WAYS; k++) {
+        uint32_t w = addi(5, 0, (int32_t)k + 1);
+        mem_copy_to_guest(&big, RAM_BASE + k * span, &w, 4);
+    }
+    for (unsigned k = 0; k < ICACHE_WAYS; k++) {
+        page[k] = icache_page_for(&c, RAM_BASE + k * span, &evicted);
+        CHECK(page[k] != NULL && evicted == NULL);
+        CHECK(page[k] && icache_decode_slot(page[k], 0) && page[k]->slot[0].imm == (int32_t)k + 1);
+    }
+    CHECK(icache_page_for(&c, RAM_BASE, &evicted) == page[0] && evicted == NULL);
+    page[ICACHE_WAYS] = icache_page_for(&c, RAM_BASE + ICACHE_WAYS * span, &evicted);
+    CHECK(evicted == page[1] && page[ICACHE_WAYS] == page[1]);
+    CHECK(page[1]->slot[0].len == 0);   /* emptied for the new frame */
+    CHECK(icache_decode_slot(page[1], 0) && page[1]->slot[0].imm == ICACHE_WAYS + 1);
+    CHECK(icache_page_for(&c, RAM_BASE, &evicted) == page[0] && evicted == NULL);
+    CHECK(page[0]->slot[0].len == 4 && page[0]->slot[0].imm == 1);
+    CHECK_EQ(c.stats.pages_made, ICACHE_WAYS + 1);
+    CHECK_EQ(c.stats.pages_evicted, 1);
+    icache_destroy(&c);
+    mem_destroy(&big);
+}
+
 int main(void)
 {
     test_own_store_then_fence_i();
@@ -271,6 +309,7 @@ int main(void)
     test_remap_then_sfence();
     test_straddle_in_a_block();
     test_counters_in_a_block();
+    test_set_replacement();
     mem_destroy(&mem);
     return check_summary();
 }
