@@ -246,6 +246,8 @@ struct hart_counters {
     uint64_t instret;
     uint64_t ipi_waits;
     uint64_t wfi_poll_sleeps;
+    uint64_t code_pages;        /* decoded pages made (cpu/icache.h) */
+    uint64_t code_evictions;    /* of those, made in place of another */
 };
 
 /* The per-hart table of --stats, and the same as JSON (--stats-json): an

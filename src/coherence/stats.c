@@ -11,6 +11,8 @@ static const struct hart_field {
     { "instret", offsetof(struct hart_counters, instret) },
     { "ipi_waits", offsetof(struct hart_counters, ipi_waits) },
     { "wfi_poll_sleeps", offsetof(struct hart_counters, wfi_poll_sleeps) },
+    { "code_pages", offsetof(struct hart_counters, code_pages) },
+    { "code_evictions", offsetof(struct hart_counters, code_evictions) },
 };
 #define NHART_FIELDS (sizeof hart_fields / sizeof hart_fields[0])
 
