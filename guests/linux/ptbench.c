@@ -12,7 +12,10 @@
  *   munmap, a read must fault                                (op: munmap)
  *
  * Between the steps it visits every other thread's slot, so that all harts
- * hold translations of every range that changes. A visit reads the slot's
+ * hold translations of every range that changes. With umbra.visits=N it
+ * visits only N of them per step, in turn: with N = 1 a step's own work
+ * no longer grows with the number of harts (only the shoot-downs do, as
+ * they must), so ops/s at -smp 2, 4 and 8 compare like with like. A visit reads the slot's
  * published state, probes one page and reads the state again; when the
  * state did not change around the probe, the probe's outcome is decided:
  *
@@ -78,6 +81,7 @@
 static long page_size;
 static int nthreads;
 static long wss_pages;          /* umbra.wss: working-set pages per thread */
+static int visits_per_step;     /* umbra.visits: other slots visited per step */
 static char self_path[256] = "/proc/self/exe";
 
 /* ----------------------------------------------------------- failure */
@@ -309,12 +313,17 @@ static void ws_sweep(int me)
     }
 }
 
+/* Visit visits_per_step of the other slots (all of them by default), taking
+ * them in turn from one step to the next. */
 static void visit_others(int me)
 {
-    int p = (int)(visit_round++ % SLOT_PAGES);
-    for (int s = 0; s < nthreads; s++)
-        if (s != me)
-            visit_slot(me, s, p);
+    unsigned round = visit_round++, others = (unsigned)nthreads - 1;
+    unsigned n = (unsigned)visits_per_step < others ? (unsigned)visits_per_step : others;
+    int p = (int)(round % SLOT_PAGES);
+    for (unsigned k = 0; k < n; k++) {
+        unsigned skip = (round * n + k) % others;      /* 0 .. others-1 after me */
+        visit_slot(me, (int)((unsigned)me + 1 + skip) % nthreads, p);
+    }
     ws_sweep(me);
 }
 
@@ -432,12 +441,19 @@ static int run_bench(void)
     nthreads = cpus < 1 ? 1 : cpus > MAX_THREADS ? MAX_THREADS : (int)cpus;
     int seconds = read_seconds();
     wss_pages = guest_cmdline_long("umbra.wss", 0);
+    long visits = guest_cmdline_long("umbra.visits", MAX_THREADS - 1);
     if (wss_pages < 0 || wss_pages > 65536) {
         printf("UMBRA-PTBENCH FAIL umbra.wss=%ld is not 0..65536 pages\n", wss_pages);
         return 1;
     }
-    printf("ptbench: %ld online hart(s), %d thread(s), %d s, working set %ld pages per thread\n",
-           cpus, nthreads, seconds, wss_pages);
+    if (visits < 1 || visits > MAX_THREADS - 1) {
+        printf("UMBRA-PTBENCH FAIL umbra.visits=%ld is not 1..%d\n", visits, MAX_THREADS - 1);
+        return 1;
+    }
+    visits_per_step = (int)visits;
+    printf("ptbench: %ld online hart(s), %d thread(s), %d s, working set %ld pages per thread, "
+           "%d visit(s) per step\n", cpus, nthreads, seconds, wss_pages,
+           visits_per_step < nthreads - 1 ? visits_per_step : nthreads - 1);
 
     double t0 = guest_now_seconds();
     deadline = t0 + seconds;
