@@ -275,6 +275,7 @@ scaling_table() {
 # against smp (lines, log scale), from summary.csv.
 plot() {
   local cols=() i=0 dat_boot=$work/boot.dat dat_pt=$work/ptbench.dat dat_ws=$work/ptbench-ws.dat
+  local dat_v1=$work/ptbench-1v.dat
   for c in $configs; do cols+=("$c"); done
   for w in boot ptbench ptbench-ws ptbench-1v; do
     local dat=$work/$w.dat
@@ -289,7 +290,7 @@ plot() {
       echo "$row" >>"$dat"
     done
   done
-  local boot_plot="" pt_plot="" ws_plot="" v1_plot="" dat_v1=$work/ptbench-1v.dat
+  local boot_plot="" pt_plot="" ws_plot="" v1_plot=""
   for c in "${cols[@]}"; do
     i=$((i + 1))
     boot_plot+="${boot_plot:+, }'$dat_boot' using $((i + 1)):xtic(1) title '$c'"

@@ -15,8 +15,8 @@
  * hold translations of every range that changes. With umbra.visits=N it
  * visits only N of them per step, in turn: with N = 1 a step's own work
  * no longer grows with the number of harts (only the shoot-downs do, as
- * they must), so ops/s at -smp 2, 4 and 8 compare like with like. A visit reads the slot's
- * published state, probes one page and reads the state again; when the
+ * they must), so ops/s at -smp 2, 4 and 8 compare like with like. A visit
+ * reads the slot's published state, probes one page and reads the state again; when the
  * state did not change around the probe, the probe's outcome is decided:
  *
  *   FULL       a read must succeed and see the owner's pattern (a write to
@@ -81,7 +81,8 @@
 static long page_size;
 static int nthreads;
 static long wss_pages;          /* umbra.wss: working-set pages per thread */
-static int visits_per_step;     /* umbra.visits: other slots visited per step */
+static int visits_per_step;     /* umbra.visits, at most nthreads - 1: other
+                                   slots visited per step */
 static char self_path[256] = "/proc/self/exe";
 
 /* ----------------------------------------------------------- failure */
@@ -317,8 +318,7 @@ static void ws_sweep(int me)
  * them in turn from one step to the next. */
 static void visit_others(int me)
 {
-    unsigned round = visit_round++, others = (unsigned)nthreads - 1;
-    unsigned n = (unsigned)visits_per_step < others ? (unsigned)visits_per_step : others;
+    unsigned round = visit_round++, others = (unsigned)nthreads - 1, n = (unsigned)visits_per_step;
     int p = (int)(round % SLOT_PAGES);
     for (unsigned k = 0; k < n; k++) {
         unsigned skip = (round * n + k) % others;      /* 0 .. others-1 after me */
@@ -450,10 +450,9 @@ static int run_bench(void)
         printf("UMBRA-PTBENCH FAIL umbra.visits=%ld is not 1..%d\n", visits, MAX_THREADS - 1);
         return 1;
     }
-    visits_per_step = (int)visits;
+    visits_per_step = visits < nthreads - 1 ? (int)visits : nthreads - 1;
     printf("ptbench: %ld online hart(s), %d thread(s), %d s, working set %ld pages per thread, "
-           "%d visit(s) per step\n", cpus, nthreads, seconds, wss_pages,
-           visits_per_step < nthreads - 1 ? visits_per_step : nthreads - 1);
+           "%d visit(s) per step\n", cpus, nthreads, seconds, wss_pages, visits_per_step);
 
     double t0 = guest_now_seconds();
     deadline = t0 + seconds;
