@@ -10,27 +10,38 @@ static size_t round_to_host_pages(uint64_t bytes)
     return (size_t)((bytes + page - 1) & ~(uint64_t)(page - 1));
 }
 
+/* Host huge pages: RAM starts on a 2 MiB boundary of the host's address
+ * space and is offered to transparent huge pages (MADV_HUGEPAGE), as QEMU
+ * does with its RAM. A guest that touches memory at random (a pointer
+ * chase, its own page-table walks) would otherwise miss the host TLB on
+ * most accesses wherever the host's policy is "madvise". */
+#define HOST_HUGE_PAGE (2ull << 20)
+
 /* Reserve guard + RAM + guard with no access at all, then map RAM over the
  * middle: the guards stay PROT_NONE for the life of the machine. Only the
- * RAM part is ever given pages (MAP_NORESERVE, filled on first touch). */
+ * RAM part is ever given pages (MAP_NORESERVE, filled on first touch). The
+ * reservation has one huge page to spare so that RAM can be aligned. */
 int mem_init(struct guest_mem *m, uint64_t ram_base, uint64_t ram_size)
 {
     memset(m, 0, sizeof *m);
     if (ram_size > SIZE_MAX / 4)
         return -ENOMEM;
     size_t ram_bytes = round_to_host_pages(ram_size);
-    size_t total = ram_bytes + 2 * MEM_GUARD_SIZE;
+    size_t total = ram_bytes + 2 * MEM_GUARD_SIZE + HOST_HUGE_PAGE;
     uint8_t *base = mmap(NULL, total, PROT_NONE,
                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (base == MAP_FAILED)
         return -errno;
-    void *p = mmap(base + MEM_GUARD_SIZE, ram_bytes, PROT_READ | PROT_WRITE,
+    uintptr_t start = ((uintptr_t)base + MEM_GUARD_SIZE + HOST_HUGE_PAGE - 1) & ~(uintptr_t)(HOST_HUGE_PAGE - 1);
+    void *p = mmap((void *)start, ram_bytes, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
     if (p == MAP_FAILED) {
         int e = errno;
         munmap(base, total);
         return -e;
     }
+    /* Only advice: a host without transparent huge pages keeps 4 KiB pages. */
+    (void)madvise(p, ram_bytes, MADV_HUGEPAGE);
     m->reservation = base;
     m->reservation_size = total;
     m->ram = p;
