@@ -245,6 +245,7 @@ void coherence_report(const struct coherence *co, unsigned hart, struct coherenc
 struct hart_counters {
     uint64_t instret;
     uint64_t ipi_waits;
+    uint64_t spin_yields;       /* host CPU given away in a detected spin loop */
     uint64_t wfi_poll_sleeps;
     uint64_t code_pages;        /* decoded pages made (cpu/icache.h) */
     uint64_t code_evictions;    /* of those, made in place of another */

@@ -10,6 +10,7 @@ static const struct hart_field {
 } hart_fields[] = {
     { "instret", offsetof(struct hart_counters, instret) },
     { "ipi_waits", offsetof(struct hart_counters, ipi_waits) },
+    { "spin_yields", offsetof(struct hart_counters, spin_yields) },
     { "wfi_poll_sleeps", offsetof(struct hart_counters, wfi_poll_sleeps) },
     { "code_pages", offsetof(struct hart_counters, code_pages) },
     { "code_evictions", offsetof(struct hart_counters, code_evictions) },

@@ -416,8 +416,10 @@ static void note_backward_jump(struct hart *h, uint64_t target)
     if (++h->spin_count == 1) {
         h->spin_sig = register_signature(h);
     } else if (h->spin_count > SPIN_YIELD_AFTER << h->spin_backoff) {
-        if (register_signature(h) == h->spin_sig)
+        if (register_signature(h) == h->spin_sig) {
+            h->spin_yields++;
             sched_yield();
+        }
         else if (h->spin_backoff < SPIN_BACKOFF_MAX)
             h->spin_backoff++;
         h->spin_count = 0;

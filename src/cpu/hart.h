@@ -153,6 +153,7 @@ struct hart {
     unsigned spin_count;
     unsigned spin_backoff;      /* looks at the registers every 16 << this rounds */
     bool spin_wrote;
+    uint64_t spin_yields;       /* host CPU given away so (--stats) */
     _Atomic bool *halt;         /* shared: the machine's stop flag */
     pthread_mutex_t wait_lock;  /* WFI sleeps on wait_cond until kicked */
     pthread_cond_t wait_cond;

@@ -6,7 +6,8 @@
  * division table (unprivileged spec 7.2), sign extension of W operations
  * and loads (4.2, 2.6), AMO semantics (8.4), LR/SC (8.2), the exception
  * causes and tval rules (privileged spec 3.1.15-3.1.16), Sv39 translation
- * (4.4) for page-crossing accesses and fetches.
+ * (4.4) for page-crossing accesses and fetches. Last, the spin-loop
+ * detector that gives a waiting hart's host CPU away.
  */
 #include <stdbool.h>
 #include <stdlib.h>
@@ -921,6 +922,49 @@ static void test_run(void)
     CHECK_EQ(hart_run(&h, 1000), 0);
 }
 
+/* Spin-loop detection (exec.c, note_backward_jump): a short loop that
+ * stores nothing and leaves every register as it was can only be ended by
+ * another hart, so the hart gives its host CPU away (spin_yields); a loop
+ * that stores, one whose registers change, and a loop too long to be a
+ * wait must never do that. Each loop polls a flag that stays 0. */
+static uint64_t spin_yields_of(const uint32_t *loop, unsigned n, uint64_t insns)
+{
+    _Atomic bool halt = false;
+    setup();
+    h.halt = &halt;
+    h.x[10] = DATA;
+    put64(DATA, 0);
+    for (unsigned i = 0; i < n; i++)
+        put32(RAM_BASE + 4 * i, loop[i]);
+    CHECK_EQ(hart_run(&h, insns), insns);
+    CHECK_EQ(h.minstret, insns);
+    CHECK_EQ(get64(DATA), 0);
+    return h.spin_yields;
+}
+
+static void test_spin_detection(void)
+{
+    const uint32_t lw_flag = enc_i(0, 10, 2, 5, LOAD);            /* lw t0, 0(a0) */
+    const uint32_t waiting[] = { lw_flag, enc_b(-4, 0, 5, 0) };    /* beq t0, zero, .-4 */
+    uint64_t yields = spin_yields_of(waiting, 2, 2000);            /* 1000 rounds */
+    CHECK(yields >= 1 && yields <= 1000 / 16);
+    CHECK(h.pc == RAM_BASE || h.pc == RAM_BASE + 4);
+
+    const uint32_t storing[] = { enc_s(8, 0, 10, 2, STORE), lw_flag, enc_b(-8, 0, 5, 0) };
+    CHECK_EQ(spin_yields_of(storing, 3, 30000), 0);
+
+    const uint32_t counting[] = { addi(6, 6, 1), lw_flag, enc_b(-8, 0, 5, 0) };
+    CHECK_EQ(spin_yields_of(counting, 3, 30000), 0);
+    CHECK_EQ(h.x[6], 10000);
+
+    uint32_t long_loop[36];                                        /* 140-byte jump back */
+    long_loop[0] = lw_flag;
+    for (unsigned i = 1; i < 35; i++)
+        long_loop[i] = addi(0, 0, 0);
+    long_loop[35] = enc_b(-4 * 35, 0, 5, 0);
+    CHECK_EQ(spin_yields_of(long_loop, 36, 36000), 0);
+}
+
 int main(void)
 {
     test_muldiv();
@@ -944,6 +988,7 @@ int main(void)
     test_csr();
     test_fp_memory();
     test_run();
+    test_spin_detection();
     hart_destroy(&h);
     mem_destroy(&mem);
     return check_summary();
