@@ -21,8 +21,9 @@
 # Runs are interleaved round-robin (run 1 of every cell and configuration,
 # then run 2, ...), so a change in host load spreads over all of them.
 # Prints every run (with guest MIPS per hart from --stats-json: instret /
-# wall time), then a table of medians and speed ratios; writes
-# OUT/runs.csv, OUT/summary.csv and OUT/bench.png (gnuplot).
+# wall time; for ptbench on umbra also guest instructions per operation,
+# all harts together, boot included), then a table of medians and speed
+# ratios; writes OUT/runs.csv, OUT/summary.csv and OUT/bench.png (gnuplot).
 #
 #   bench/run.sh [-r RUNS] [-w "boot ptbench ptbench-ws ptbench-1v compute"] [-s "SMPS"]
 #                [-c "CONFIGS"] [-t SECONDS] [-W PAGES] [-k SCALE] [-o OUT] [-q]
@@ -160,6 +161,15 @@ run_one() {
   if [ -f "$json" ]; then
     mips=$({ grep -o '"instret": [0-9]*' "$json" || true; } |
            awk -v t="$wall" '{ printf "%s%.1f", (NR > 1 ? " " : ""), $2 / t / 1e6 }')
+  fi
+  # ptbench on umbra: guest instructions per operation, all harts together,
+  # the boot's included (about 50 M, a tenth of a 4-s run): how the guest's
+  # own work per op grows with the harts it spreads over
+  if [[ $w == ptbench* && -f $json && $value != fail ]]; then
+    local ops
+    ops=$(sed -n 's/^UMBRA-PTBENCH PASS ops=\([0-9]*\).*/\1/p' "$log.txt")
+    detail+=$({ grep -o '"instret": [0-9]*' "$json" || true; } |
+              awk -v ops="$ops" '{ s += $2 } END { if (ops > 0) printf "; %.1f k insns/op with boot", s / ops / 1e3 }')
   fi
   if [ "$value" = fail ]; then
     local keep="$out/fail-$w-smp$smp-$c.log"
