@@ -419,9 +419,9 @@ static void note_backward_jump(struct hart *h, uint64_t target)
         if (register_signature(h) == h->spin_sig) {
             h->spin_yields++;
             sched_yield();
-        }
-        else if (h->spin_backoff < SPIN_BACKOFF_MAX)
+        } else if (h->spin_backoff < SPIN_BACKOFF_MAX) {
             h->spin_backoff++;
+        }
         h->spin_count = 0;
     }
 }

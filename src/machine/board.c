@@ -575,9 +575,9 @@ static void *hart_thread(void *arg)
  * hart runs at the next tick or when a running one sleeps or yields, which
  * is what the spin detection and WFI do. On 2 host CPUs this made a Linux
  * boot at -smp 4 take 1.45 s instead of 2.25, at -smp 8 1.77 instead of
- * 3.2 (README, "More harts than host CPUs"). With a CPU per hart a woken
- * hart has a CPU of its own and normal scheduling serves it best. Both are
- * hints: if the host refuses, the hart runs as it is. */
+ * 3.2 (README, "Where the time goes"). With a CPU per hart a woken hart has
+ * a CPU of its own and normal scheduling serves it best. Neither call is
+ * needed: if the host refuses one, the hart runs as it is. */
 static void setup_hart_thread(struct board *b, unsigned i)
 {
     char name[16];

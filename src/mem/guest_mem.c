@@ -32,7 +32,8 @@ int mem_init(struct guest_mem *m, uint64_t ram_base, uint64_t ram_size)
                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (base == MAP_FAILED)
         return -errno;
-    uintptr_t start = ((uintptr_t)base + MEM_GUARD_SIZE + HOST_HUGE_PAGE - 1) & ~(uintptr_t)(HOST_HUGE_PAGE - 1);
+    uintptr_t start = ((uintptr_t)base + MEM_GUARD_SIZE + HOST_HUGE_PAGE - 1) &
+                      ~(uintptr_t)(HOST_HUGE_PAGE - 1);
     void *p = mmap((void *)start, ram_bytes, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
     if (p == MAP_FAILED) {
