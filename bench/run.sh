@@ -157,19 +157,21 @@ run_one() {
       detail=$(sed -n 's/^UMBRA-COMPUTE PASS score=[0-9.]* //p' "$log.txt") ;;
   esac
   [ -n "$value" ] || value=fail
+  # guest instructions retired per hart, from --stats-json (none on QEMU)
+  local instret=""
+  [ -f "$json" ] && instret=$({ grep -o '"instret": [0-9]*' "$json" || true; } | awk '{ print $2 }')
   mips=-
-  if [ -f "$json" ]; then
-    mips=$({ grep -o '"instret": [0-9]*' "$json" || true; } |
-           awk -v t="$wall" '{ printf "%s%.1f", (NR > 1 ? " " : ""), $2 / t / 1e6 }')
+  if [ -n "$instret" ]; then
+    mips=$(awk -v t="$wall" '{ printf "%s%.1f", (NR > 1 ? " " : ""), $1 / t / 1e6 }' <<<"$instret")
   fi
   # ptbench on umbra: guest instructions per operation, all harts together,
   # the boot's included (about 50 M, a tenth of a 4-s run): how the guest's
   # own work per op grows with the harts it spreads over
-  if [[ $w == ptbench* && -f $json && $value != fail ]]; then
+  if [[ $w == ptbench* && -n $instret && $value != fail ]]; then
     local ops
     ops=$(sed -n 's/^UMBRA-PTBENCH PASS ops=\([0-9]*\).*/\1/p' "$log.txt")
-    detail+=$({ grep -o '"instret": [0-9]*' "$json" || true; } |
-              awk -v ops="$ops" '{ s += $2 } END { if (ops > 0) printf "; %.1f k insns/op with boot", s / ops / 1e3 }')
+    detail+=$(awk -v ops="$ops" '{ s += $1 } END {
+                if (ops > 0) printf "; %.1f k insns/op with boot", s / ops / 1e3 }' <<<"$instret")
   fi
   if [ "$value" = fail ]; then
     local keep="$out/fail-$w-smp$smp-$c.log"
@@ -315,12 +317,12 @@ plot() {
   [[ " $workloads " == *" ptbench-1v "* ]] && panels+=("set title 'ptbench-1v: one visit per step, harts beyond 2 host cores'; set xlabel 'harts (-smp)'; set ylabel 'ops/s (guest clock)'; set key top right; set style data linespoints; set logscale y; set autoscale y; set logscale x 2; set xrange [1.5:10]; plot $v1_plot")
   [ ${#panels[@]} -gt 0 ] || return 0
   {
-    local n=${#panels[@]} rows=1 cols=${#panels[@]}
-    [ "$n" -le 3 ] || { rows=2; cols=$(((n + 1) / 2)); }
-    echo "set terminal pngcairo size $((640 * cols)),$((480 * rows)) font ',10'"
+    local n=${#panels[@]} panel_rows=1 panel_cols=${#panels[@]}
+    [ "$n" -le 3 ] || { panel_rows=2; panel_cols=$(((n + 1) / 2)); }
+    echo "set terminal pngcairo size $((640 * panel_cols)),$((480 * panel_rows)) font ',10'"
     echo "set output '$out/bench.png'"
     echo "set datafile missing '-'; set key top left; set grid ytics"
-    echo "set multiplot layout $rows,$cols"
+    echo "set multiplot layout $panel_rows,$panel_cols"
     for p in "${panels[@]}"; do echo "$p"; echo "reset; set datafile missing '-'; set key top left; set grid ytics"; done
     echo "unset multiplot"
   } >"$work/plot.gp"
