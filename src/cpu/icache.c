@@ -61,6 +61,7 @@ static struct icache_page *page_to_fill(struct icache *c, struct icache_page **w
         *evicted = p;
         c->stats.pages_evicted++;
         memset(p->slot, 0, sizeof p->slot);
+        p->generation++;
         return to_front(ways, last);
     }
     unsigned w = 0;
@@ -108,6 +109,7 @@ bool icache_decode_slot(struct icache_page *p, unsigned index)
 static void refresh_word(struct icache_page *p, unsigned i, uint64_t now, uint64_t *dropped)
 {
     p->bytes[i] = now;
+    p->generation++;
     unsigned first = i * 4 == 0 ? 0 : i * 4 - 1, last = i * 4 + 3;
     for (unsigned s = first; s <= last; s++)
         if (p->slot[s].len) {

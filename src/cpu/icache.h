@@ -48,6 +48,10 @@
 struct icache_page {
     uint64_t frame;                     /* guest-physical address of the page */
     bool unchecked;                     /* a sync happened since the snapshot was compared */
+    /* Bumped whenever a decoded slot is emptied or the page takes another
+     * frame: anything derived from the slots (translated code, jit.h) is
+     * current only while this is what it was made from. */
+    uint32_t generation;
     /* slot[(pc & 0xfff) >> 1]; len == 0 means "not decoded yet" (a
      * decoded instruction, even an illegal one, has len 2 or 4). */
     struct insn slot[ICACHE_SLOTS];
