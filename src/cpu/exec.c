@@ -17,6 +17,7 @@
 #include "cpu/csr.h"
 #include "cpu/decode.h"
 #include "cpu/fpu.h"
+#include "cpu/jit.h"
 #include "cpu/trap.h"
 
 __extension__ typedef __int128 i128;
@@ -713,21 +714,62 @@ static inline const struct insn *fetch_decoded(struct hart *h, struct fetch_wind
     return in;
 }
 
+/* Run the translated unit that starts at `in` if there is one (jit.h):
+ * returns the instructions it accounts for (retired, or 1 for one that
+ * trapped), 0 if the interpreter is to execute `in`. The unit is given
+ * the data context's fast-cache entries, which cannot change inside it
+ * (privilege and mstatus change only by instructions units leave out). */
+static unsigned run_translated(struct hart *h, struct block *blk, const struct insn *in,
+                               unsigned budget_left)
+{
+    struct icache_page *page = blk->window.page;
+    jit_unit_fn unit = jit_unit_at(h->jit, page, (unsigned)(in - page->slot), h->pc);
+    if (!unit)
+        return 0;
+    struct tlb_entry *data_tlb = &h->tlb.e[access_tlb_ctx(access_data_priv(h))][0][0];
+    uint64_t pc = h->pc;
+    uint64_t n = unit(h, data_tlb, budget_left - JIT_UNIT_MAX_INSNS);
+    blk->retired += n;
+    if (n == 0 && h->pc == pc && !h->poll_now)
+        return 0;                       /* it left at once: interpret this one */
+    blk->window.va = NO_WINDOW;         /* pc moved, perhaps to another page */
+    return n ? (unsigned)n : 1;         /* 0 retired: its first instruction trapped */
+}
+
 uint64_t hart_execute_block(struct hart *h, unsigned budget)
 {
     struct block blk = { 0, 0, { NO_WINDOW, NULL } };
     if (icache_code_written(&h->icache))
         sync_code(h);
-    for (unsigned i = 0; i < budget; i++) {
+    for (unsigned i = 0; i < budget;) {
         struct insn scratch;
         const struct insn *in = fetch_decoded(h, &blk.window, &scratch);
-        if (in)
-            execute(h, in, &blk);
+        unsigned ran = 0;
+        if (h->jit && in && in != &scratch && budget - i >= 2 * JIT_UNIT_MAX_INSNS)
+            ran = run_translated(h, &blk, in, budget - i);
+        if (ran) {
+            i += ran;
+        } else {
+            if (in)
+                execute(h, in, &blk);
+            i++;
+        }
         if (h->poll_now)
             break;
     }
     count_retired(h, blk.retired - blk.counted);
     return blk.retired;
+}
+
+bool hart_execute_decoded(struct hart *h, const struct insn *in)
+{
+    struct block blk = { 0, 0, { NO_WINDOW, NULL } };
+    return execute(h, in, &blk);
+}
+
+void hart_note_backward_jump(struct hart *h, uint64_t target)
+{
+    note_backward_jump(h, target);
 }
 
 bool hart_execute_one(struct hart *h)

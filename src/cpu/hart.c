@@ -17,6 +17,7 @@
 #include "coherence/coherence.h"
 #include "cpu/access.h"
 #include "cpu/debug.h"
+#include "cpu/jit.h"
 #include "cpu/trap.h"
 
 #define POLL_INTERVAL 256
@@ -85,6 +86,8 @@ void hart_reset(struct hart *h, uint64_t reset_pc)
 
 void hart_destroy(struct hart *h)
 {
+    jit_destroy(h->jit);
+    h->jit = NULL;
     icache_destroy(&h->icache);
     pthread_cond_destroy(&h->wait_cond);
     pthread_mutex_destroy(&h->wait_lock);

@@ -23,6 +23,7 @@
 struct coherence_hart;
 struct hart_counters;
 struct debug_hub;
+struct jit;
 
 /* Harts an IPI can name (bits of ipi_unanswered). */
 #define HART_MAX_PEERS 32
@@ -142,6 +143,9 @@ struct hart {
 
     /* ---- decoded code by guest-physical page, coherent at FENCE.I ---- */
     struct icache icache;
+    /* Hot code translated to host code (cpu/jit.h), set by machine/ with
+     * --engine=jit; NULL = interpret everything. Owned by the hart. */
+    struct jit *jit;
 
     /* ---- running ---- */
     bool poll_now;              /* re-check interrupts before the next instruction */

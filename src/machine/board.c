@@ -18,6 +18,7 @@
 #include "dev/virtio_mmio.h"
 #include "machine/console.h"
 #include "cpu/debug.h"
+#include "cpu/jit.h"
 #include "machine/gdbstub.h"
 #include "machine/monitor.h"
 
@@ -800,6 +801,8 @@ int board_create(struct board *b, const struct umbra_options *o)
     for (unsigned i = 0; i < b->nharts; i++) {
         hart_init(&b->harts[i], i, &b->mem, &b->halt);
         b->harts[i].peers = b->harts;
+        if (o->engine == OPT_ENGINE_JIT)
+            b->harts[i].jit = jit_create();     /* NULL: this host interprets */
     }
     int rc = setup_coherence(b);
     if (!rc)

@@ -519,6 +519,16 @@ static bool opt_shadow(struct parse_state *ps, const char *value)
     return true;
 }
 
+static bool opt_engine(struct parse_state *ps, const char *value)
+{
+    static const char *const names[] = { "jit", "interp" };
+    unsigned i;
+    if (!pick(ps, "--engine", value, names, 2, &i))
+        return false;
+    ps->o->engine = (enum opt_engine)i;
+    return true;
+}
+
 static bool opt_stale(struct parse_state *ps, const char *value)
 {
     static const char *const names[] = { "invalidate", "rewalk" };
@@ -591,6 +601,7 @@ static const struct option_spec option_table[] = {
     { "coherence", true, true, opt_coherence },
     { "shadow", true, true, opt_shadow },
     { "stale", true, true, opt_stale },
+    { "engine", true, true, opt_engine },
     { "test-drop-patch", true, true, opt_test_drop_patch },
     { "trace", true, true, opt_trace },
 };
@@ -639,6 +650,8 @@ void options_print_usage(FILE *out)
           "  --shadow=per-hart|shared shadow tables per hart or one for all (default per-hart)\n"
           "  --test-drop-patch=N      (testing --audit) the consumers ignore their Nth patch\n"
           "  --stale=invalidate|rewalk  what a stale patch does (default invalidate)\n"
+          "  --engine=jit|interp      translate hot code to host code, or interpret all of\n"
+          "                           it (default jit; interp where the host is not x86-64)\n"
           "  --trace=EVENTS[,file=PATH]  log traps, coherence, patches (or all) one line\n"
           "                           each to PATH (default " TRACELOG_DEFAULT_FILE "; - = stderr)\n"
           "\n"
@@ -656,6 +669,7 @@ static void set_defaults(struct umbra_options *o)
     o->coherence = OPT_COHERENCE_PATCH;
     o->shadow = OPT_SHADOW_PER_HART;
     o->stale = OPT_STALE_INVALIDATE;
+    o->engine = OPT_ENGINE_JIT;
 }
 
 /* Pair each -device with its -drive and list the disks in QEMU's creation

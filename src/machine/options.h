@@ -34,6 +34,9 @@
 enum opt_coherence { OPT_COHERENCE_PATCH, OPT_COHERENCE_FLUSH, OPT_COHERENCE_EAGER };
 enum opt_shadow { OPT_SHADOW_PER_HART, OPT_SHADOW_SHARED };
 enum opt_stale { OPT_STALE_INVALIDATE, OPT_STALE_REWALK };
+/* How harts run guest code: hot code translated to host code, or all of
+ * it interpreted (cpu/jit.h). */
+enum opt_engine { OPT_ENGINE_JIT, OPT_ENGINE_INTERP };
 
 enum drive_if { DRIVE_IF_NONE, DRIVE_IF_VIRTIO };
 /* -drive cache=, as QEMU names the modes (machine/drive.h says what each does). */
@@ -90,6 +93,7 @@ struct umbra_options {
     enum opt_coherence coherence;
     enum opt_shadow shadow;
     enum opt_stale stale;
+    enum opt_engine engine;
     uint64_t test_drop_patch;   /* --test-drop-patch: 0, or the patch to ignore */
     unsigned trace_mask;        /* --trace: TRACE_* bits (base/tracelog.h), 0 = off */
     const char *trace_file;     /* --trace file=PATH; NULL = the default file */

@@ -53,6 +53,7 @@ static void test_defaults(void)
     CHECK_EQ(opts.coherence, OPT_COHERENCE_PATCH);
     CHECK_EQ(opts.shadow, OPT_SHADOW_PER_HART);
     CHECK_EQ(opts.stale, OPT_STALE_INVALIDATE);
+    CHECK_EQ(opts.engine, OPT_ENGINE_JIT);
 }
 
 static void test_sizes(void)
@@ -265,6 +266,12 @@ static void test_umbra_options(void)
     CHECK_EQ(opts.stale, OPT_STALE_REWALK);
     CHECK_EQ(PARSE("--stale=invalidate"), OPTIONS_RUN);
     CHECK_EQ(opts.stale, OPT_STALE_INVALIDATE);
+    CHECK_EQ(PARSE("--engine=interp"), OPTIONS_RUN);
+    CHECK_EQ(opts.engine, OPT_ENGINE_INTERP);
+    CHECK_EQ(PARSE("--engine", "jit"), OPTIONS_RUN);
+    CHECK_EQ(opts.engine, OPT_ENGINE_JIT);
+    USAGE_ERROR("--engine=tcg");
+    CHECK(strstr(err_text, "jit|interp") != NULL);
     USAGE_ERROR("--coherence=lazy");
     CHECK(strstr(err_text, "patch|flush|eager") != NULL);
     USAGE_ERROR("--coherence");

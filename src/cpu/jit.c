@@ -1,0 +1,677 @@
+/* jit: hot guest code translated to x86-64 (see jit.h).
+ *
+ * Register use in translated code (System V AMD64 ABI):
+ *   rbx  struct hart *          r12  data_tlb (entries of the data context)
+ *   r13  limit                  r14  instructions retired so far
+ *   rax, rcx, rdx, rsi, rdi     scratch; every call clobbers them
+ * Guest registers live in struct hart throughout: each instruction loads
+ * its operands and stores its result, so a helper call or an exit needs
+ * no register write-back, and a trap sees exactly the interpreter's state.
+ *
+ * Retired instructions are counted at translation time: `pending` is the
+ * number retired since r14 was last brought up to date, which happens
+ * before every label (a jump target inside the unit) and on every taken
+ * jump; an exit returns r14 + pending.
+ */
+#include "cpu/jit.h"
+
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpu/access.h"
+#include "cpu/hart.h"
+
+#if defined(__x86_64__)
+#include <sys/mman.h>
+
+#include "cpu/x86.h"
+
+#define CODE_BYTES (16u << 20)          /* per hart */
+/* Times the interpreter reaches an instruction before a unit is made for
+ * it: code run once (most of a boot) is not worth translating. */
+#define HOT_AFTER 16u
+#define TABLE_SIZE 16384u               /* power of two */
+#define NEVER UINT32_MAX                /* hits: the instruction cannot start a unit */
+
+/* A unit is keyed by its first instruction's slot and its virtual
+ * address: the slot names physical code, but the unit bakes in virtual
+ * addresses (AUIPC, return addresses, exits), and the same physical page
+ * runs at two addresses while Linux turns translation on. */
+struct jit_entry {
+    const struct insn *slot;            /* key: the unit's first instruction */
+    uint64_t pc;                        /* key: its virtual address */
+    uint32_t generation;                /* the page's generation it was made from */
+    uint32_t hits;
+    jit_unit_fn fn;
+};
+
+struct jit {
+    uint8_t *code;                      /* CODE_BYTES, readable, writable, executable */
+    uint8_t *free;                      /* first unused byte */
+    const uint8_t *exit_stub;           /* the shared epilogue every exit jumps to */
+    struct jit_entry table[TABLE_SIZE];
+    struct jit_stats stats;
+};
+
+/* Offsets into struct hart for the translated code. */
+#define HART_OFF(field) ((int32_t)offsetof(struct hart, field))
+#define X_OFF(i) (HART_OFF(x) + 8 * (int32_t)(i))
+#define EPOCH_OFF (HART_OFF(tlb) + (int32_t)offsetof(struct tlb, epoch_tag))
+#define TLB_WRITE_OFF ((int32_t)(TLB_SIZE * sizeof(struct tlb_entry)))
+_Static_assert(sizeof(struct tlb_entry) == 32, "the index is scaled by a shift of 5");
+_Static_assert(offsetof(struct tlb_entry, vpn_tag) == 0, "tag compared at [entry]");
+_Static_assert(ACCESS_READ == 0 && ACCESS_WRITE == 1, "data_tlb + access * TLB_SIZE");
+
+/* ------------------------------------------------------- what translates */
+
+/* Instructions a unit never contains: they read or write CSRs, change
+ * privilege or translation, wait, or trap by definition. The interpreter
+ * runs them, between units. */
+static bool ends_unit(enum insn_op op)
+{
+    switch (op) {
+    case OP_ILLEGAL: case OP_ECALL: case OP_EBREAK: case OP_FENCE_I:
+    case OP_CSRRW: case OP_CSRRS: case OP_CSRRC: case OP_CSRRWI: case OP_CSRRSI: case OP_CSRRCI:
+    case OP_SRET: case OP_MRET: case OP_WFI: case OP_SFENCE_VMA:
+        return true;
+    default:
+        return false;
+    }
+}
+
+static bool is_branch(enum insn_op op) { return op >= OP_BEQ && op <= OP_BGEU; }
+
+/* Size and signedness of an integer load or store; 0 for other ops. */
+static unsigned mem_size(enum insn_op op, bool *is_signed)
+{
+    *is_signed = op == OP_LB || op == OP_LH || op == OP_LW;
+    switch (op) {
+    case OP_LB: case OP_LBU: case OP_SB: return 1;
+    case OP_LH: case OP_LHU: case OP_SH: return 2;
+    case OP_LW: case OP_LWU: case OP_SW: return 4;
+    case OP_LD: case OP_SD: return 8;
+    default: return 0;
+    }
+}
+
+/* ------------------------------------------------------ helpers called */
+
+/* The slow paths of a translated load or store (a fast-cache miss, a page
+ * crossing, a device): what exec.c's exec_load and exec_store do. */
+static bool load_slow(struct hart *h, uint64_t va, const struct insn *in)
+{
+    bool is_signed;
+    unsigned size = mem_size((enum insn_op)in->op, &is_signed);
+    uint64_t v;
+    if (!hart_load_slow(h, va, size, &v))
+        return false;
+    if (is_signed && size < 8) {
+        unsigned shift = 64 - 8 * size;
+        v = (uint64_t)((int64_t)(v << shift) >> shift);
+    }
+    if (in->rd)
+        h->x[in->rd] = v;
+    return true;
+}
+
+static bool store_slow(struct hart *h, uint64_t va, const struct insn *in)
+{
+    bool is_signed;
+    return hart_store_slow(h, va, mem_size((enum insn_op)in->op, &is_signed), h->x[in->rs2]);
+}
+
+/* ---------------------------------------------------------- the units */
+
+struct unit_insn {
+    const struct insn *in;
+    uint64_t pc;
+    bool is_target;             /* some jump in the unit lands here */
+    const uint8_t *label;       /* its code, once emitted */
+};
+
+/* A jump in the unit to an instruction emitted later. */
+struct fixup {
+    uint8_t *at;
+    unsigned target;            /* index into insn[] */
+};
+
+/* A conditional exit, emitted after the unit's code: set pc (unless the
+ * trap already did) and return r14 + retired. */
+struct side_exit {
+    uint8_t *at;
+    uint64_t pc;
+    bool set_pc;
+    unsigned retired;
+};
+
+#define MAX_EXITS (4 * JIT_UNIT_MAX_INSNS)
+
+struct unit {
+    struct jit *j;
+    struct x86_buf b;
+    struct unit_insn insn[JIT_UNIT_MAX_INSNS];
+    unsigned n;
+    uint64_t end_pc;            /* where the unit continues past its last instruction */
+    unsigned pending;           /* retired since r14 was updated */
+    struct fixup fixups[JIT_UNIT_MAX_INSNS];
+    unsigned nfixups;
+    struct side_exit exits[MAX_EXITS];
+    unsigned nexits;
+};
+
+/* The unit's instruction at pc, or -1. */
+static int unit_index_of(const struct unit *u, uint64_t pc)
+{
+    for (unsigned i = 0; i < u->n; i++)
+        if (u->insn[i].pc == pc)
+            return (int)i;
+    return -1;
+}
+
+static uint64_t jump_target(const struct unit_insn *ui) { return ui->pc + (uint64_t)ui->in->imm; }
+
+/* Gather the unit's instructions from the page: straight on until an
+ * instruction that ends units, the page's end or the size limit; past an
+ * unconditional jump only if an earlier branch jumps further ahead. */
+static void collect(struct unit *u, struct icache_page *p, unsigned index, uint64_t pc)
+{
+    uint64_t furthest = 0;
+    u->n = 0;
+    while (u->n < JIT_UNIT_MAX_INSNS) {
+        struct insn *in = &p->slot[index];
+        if (in->len == 0 && !icache_decode_slot(p, index))
+            break;
+        if ((pc & (PAGE_SIZE - 1)) + in->len > PAGE_SIZE || ends_unit((enum insn_op)in->op))
+            break;
+        u->insn[u->n++] = (struct unit_insn){ in, pc, false, NULL };
+        enum insn_op op = (enum insn_op)in->op;
+        if (is_branch(op) || op == OP_JAL) {
+            uint64_t t = pc + (uint64_t)in->imm;
+            if (t > furthest && (t & PAGE_MASK) == (pc & PAGE_MASK))
+                furthest = t;
+        }
+        pc += in->len;
+        index = (unsigned)(pc & (PAGE_SIZE - 1)) >> 1;
+        if ((op == OP_JAL || op == OP_JALR) && furthest < pc)
+            break;
+        if (index == 0)
+            break;                      /* the page ended */
+    }
+    u->end_pc = pc;
+    for (unsigned i = 0; i < u->n; i++) {
+        enum insn_op op = (enum insn_op)u->insn[i].in->op;
+        if (!is_branch(op) && op != OP_JAL)
+            continue;
+        int t = unit_index_of(u, jump_target(&u->insn[i]));
+        if (t >= 0)
+            u->insn[t].is_target = true;
+    }
+}
+
+/* ---- emitting: guest registers ---- */
+
+static void get_x(struct x86_buf *b, unsigned r, unsigned i)
+{
+    if (i == 0)
+        x86_mov_imm(b, r, 0);
+    else
+        x86_load64(b, r, RBX, X_OFF(i));
+}
+
+static void put_x(struct x86_buf *b, unsigned r, unsigned i)
+{
+    if (i != 0)
+        x86_store64(b, r, RBX, X_OFF(i));
+}
+
+/* h->pc = v */
+static void set_pc(struct x86_buf *b, uint64_t v)
+{
+    if (x86_fits_i32((int64_t)v)) {
+        x86_store_imm32(b, RBX, HART_OFF(pc), (int32_t)v);
+    } else {
+        x86_mov_imm(b, RAX, v);
+        x86_store64(b, RAX, RBX, HART_OFF(pc));
+    }
+}
+
+/* ---- emitting: counting and leaving ---- */
+
+static void flush_pending(struct unit *u)
+{
+    if (u->pending)
+        x86_alu_imm(&u->b, true, ALU_ADD, R14, (int32_t)u->pending);
+    u->pending = 0;
+}
+
+/* Leave now: h->pc = pc (unless set_pc is false), return r14 + retired. */
+static void emit_exit(struct unit *u, uint64_t pc, bool with_pc, unsigned retired)
+{
+    if (with_pc)
+        set_pc(&u->b, pc);
+    x86_lea(&u->b, RAX, R14, (int32_t)retired);
+    x86_patch(x86_jmp(&u->b), u->j->exit_stub);
+}
+
+/* Leave when condition cc holds, through a side exit emitted later. */
+static void exit_if(struct unit *u, enum x86_cond cc, uint64_t pc, bool with_pc, unsigned retired)
+{
+    uint8_t *at = x86_jcc(&u->b, cc);
+    if (u->nexits == MAX_EXITS) {
+        u->b.full = true;               /* cannot happen: at most 3 per instruction */
+        return;
+    }
+    u->exits[u->nexits++] = (struct side_exit){ at, pc, with_pc, retired };
+}
+
+/* After a call that may have trapped (al = false) or asked for a poll:
+ * leave with what retired before the instruction, or with it retired. */
+static void check_helper_result(struct unit *u, uint64_t next_pc)
+{
+    x86_op_reg(&u->b, false, 0x84, RAX, RAX);          /* test al, al */
+    exit_if(u, CC_E, 0, false, u->pending);
+    x86_test_mem8(&u->b, RBX, HART_OFF(poll_now), 1);
+    exit_if(u, CC_NE, next_pc, true, u->pending + 1);
+}
+
+static void call_helper(struct unit *u, uintptr_t fn)
+{
+    x86_mov(&u->b, RDI, RBX);
+    x86_call(&u->b, fn);
+}
+
+/* ---- emitting: instructions ---- */
+
+/* Anything not in host code: hart_execute_decoded runs it at h->pc. */
+static void emit_by_call(struct unit *u, const struct unit_insn *ui)
+{
+    set_pc(&u->b, ui->pc);
+    x86_mov_imm(&u->b, RSI, (uint64_t)(uintptr_t)ui->in);
+    call_helper(u, (uintptr_t)hart_execute_decoded);
+    check_helper_result(u, ui->pc + ui->in->len);
+}
+
+static void emit_mem(struct unit *u, const struct unit_insn *ui)
+{
+    struct x86_buf *b = &u->b;
+    const struct insn *in = ui->in;
+    bool is_signed, is_store = in->op >= OP_SB && in->op <= OP_SD;
+    unsigned size = mem_size((enum insn_op)in->op, &is_signed);
+    if (is_store)
+        x86_store_imm8(b, RBX, HART_OFF(spin_wrote), 1);
+    /* fast path: the address into rax, the fast cache probed as
+     * tlb_lookup (mmu.h) does, the host address into rax */
+    uint8_t *miss_page = NULL, *miss_tag;
+    {
+        get_x(b, RAX, in->rs1);
+        if (in->imm)
+            x86_alu_imm(b, true, ALU_ADD, RAX, in->imm);
+        if (size > 1) {
+            x86_op_reg(b, false, 0x89, RAX, RCX);                   /* mov ecx, eax */
+            x86_alu_imm(b, false, ALU_AND, RCX, PAGE_SIZE - 1);
+            x86_alu_imm(b, false, ALU_CMP, RCX, (int32_t)(PAGE_SIZE - size));
+            miss_page = x86_jcc(b, CC_A);
+        }
+        int32_t entry_off = is_store ? TLB_WRITE_OFF : 0;
+        x86_mov(b, RDX, RAX);
+        x86_shift(b, true, SHIFT_SHR, RDX, PAGE_SHIFT);
+        x86_op_reg(b, false, 0x89, RDX, RCX);                       /* mov ecx, edx */
+        x86_alu_imm(b, false, ALU_AND, RCX, TLB_SIZE - 1);
+        x86_shift(b, false, SHIFT_SHL, RCX, 5);
+        x86_alu(b, true, ALU_ADD, RCX, R12);
+        x86_alu_mem(b, ALU_OR, RDX, RBX, EPOCH_OFF);
+        x86_alu_mem(b, ALU_CMP, RDX, RCX, entry_off);
+        miss_tag = x86_jcc(b, CC_NE);
+        x86_alu_mem(b, ALU_ADD, RAX, RCX, entry_off + (int32_t)offsetof(struct tlb_entry, addend));
+    }
+    if (is_store) {
+        get_x(b, RDX, in->rs2);
+        if (size == 2)
+            x86_u8(b, 0x66);
+        x86_op_mem(b, size == 8, size == 1 ? 0x88 : 0x89, RDX, RAX, 0);
+    } else {
+        static const unsigned zero_ext[9] = { [1] = 0x0fb6, [2] = 0x0fb7, [4] = 0x8b, [8] = 0x8b };
+        static const unsigned sign_ext[9] = { [1] = 0x0fbe, [2] = 0x0fbf, [4] = 0x63, [8] = 0x8b };
+        x86_op_mem(b, is_signed || size == 8, is_signed ? sign_ext[size] : zero_ext[size],
+                   RDX, RAX, 0);
+        put_x(b, RDX, in->rd);
+    }
+    uint8_t *done = x86_jmp(b);
+    /* slow path: the whole access again through access.c */
+    x86_patch(miss_page, b->p);
+    x86_patch(miss_tag, b->p);
+    x86_mov(b, RSI, RAX);                   /* rax still holds the address here */
+    set_pc(b, ui->pc);
+    x86_mov_imm(b, RDX, (uint64_t)(uintptr_t)in);
+    call_helper(u, is_store ? (uintptr_t)store_slow : (uintptr_t)load_slow);
+    check_helper_result(u, ui->pc + in->len);
+    x86_patch(done, b->p);
+}
+
+/* rax = x[rs1] op x[rs2] or op imm, as the interpreter's execute() cases
+ * of the same name; w = false for the 32-bit (W) forms, whose result is
+ * sign-extended (unprivileged spec 4.2). x86 masks shift counts to 6 bits
+ * (5 for 32-bit operands), as RISC-V does. */
+static bool is_host_alu(enum insn_op op)
+{
+    return (op >= OP_ADDI && op <= OP_SRAW) || op == OP_MUL || op == OP_MULH ||
+           op == OP_MULHU || op == OP_MULW;
+}
+
+static void emit_alu(struct x86_buf *b, const struct insn *in)
+{
+    enum insn_op op = (enum insn_op)in->op;
+    int32_t imm = in->imm;
+    bool sext = false;
+    get_x(b, RAX, in->rs1);
+    switch (op) {
+    case OP_ADDI: if (imm) x86_alu_imm(b, true, ALU_ADD, RAX, imm); break;
+    case OP_XORI: x86_alu_imm(b, true, ALU_XOR, RAX, imm); break;
+    case OP_ORI: x86_alu_imm(b, true, ALU_OR, RAX, imm); break;
+    case OP_ANDI: x86_alu_imm(b, true, ALU_AND, RAX, imm); break;
+    case OP_SLTI: case OP_SLTIU:
+        x86_alu_imm(b, true, ALU_CMP, RAX, imm);
+        x86_setcc(b, op == OP_SLTI ? CC_L : CC_B, RAX);
+        break;
+    case OP_SLLI: x86_shift(b, true, SHIFT_SHL, RAX, imm & 63); break;
+    case OP_SRLI: x86_shift(b, true, SHIFT_SHR, RAX, imm & 63); break;
+    case OP_SRAI: x86_shift(b, true, SHIFT_SAR, RAX, imm & 63); break;
+    case OP_ADDIW: x86_alu_imm(b, false, ALU_ADD, RAX, imm); sext = true; break;
+    case OP_SLLIW: x86_shift(b, false, SHIFT_SHL, RAX, imm & 31); sext = true; break;
+    case OP_SRLIW: x86_shift(b, false, SHIFT_SHR, RAX, imm & 31); sext = true; break;
+    case OP_SRAIW: x86_shift(b, false, SHIFT_SAR, RAX, imm & 31); sext = true; break;
+    default:
+        get_x(b, RCX, in->rs2);
+        switch (op) {
+        case OP_ADD: x86_alu(b, true, ALU_ADD, RAX, RCX); break;
+        case OP_SUB: x86_alu(b, true, ALU_SUB, RAX, RCX); break;
+        case OP_XOR: x86_alu(b, true, ALU_XOR, RAX, RCX); break;
+        case OP_OR: x86_alu(b, true, ALU_OR, RAX, RCX); break;
+        case OP_AND: x86_alu(b, true, ALU_AND, RAX, RCX); break;
+        case OP_SLT: case OP_SLTU:
+            x86_alu(b, true, ALU_CMP, RAX, RCX);
+            x86_setcc(b, op == OP_SLT ? CC_L : CC_B, RAX);
+            break;
+        case OP_SLL: x86_shift(b, true, SHIFT_SHL, RAX, -1); break;
+        case OP_SRL: x86_shift(b, true, SHIFT_SHR, RAX, -1); break;
+        case OP_SRA: x86_shift(b, true, SHIFT_SAR, RAX, -1); break;
+        case OP_ADDW: x86_alu(b, false, ALU_ADD, RAX, RCX); sext = true; break;
+        case OP_SUBW: x86_alu(b, false, ALU_SUB, RAX, RCX); sext = true; break;
+        case OP_SLLW: x86_shift(b, false, SHIFT_SHL, RAX, -1); sext = true; break;
+        case OP_SRLW: x86_shift(b, false, SHIFT_SHR, RAX, -1); sext = true; break;
+        case OP_SRAW: x86_shift(b, false, SHIFT_SAR, RAX, -1); sext = true; break;
+        case OP_MUL: x86_imul(b, true, RAX, RCX); break;
+        case OP_MULW: x86_imul(b, false, RAX, RCX); sext = true; break;
+        case OP_MULH: case OP_MULHU:
+            x86_mul_wide(b, op == OP_MULH, RCX);
+            x86_mov(b, RAX, RDX);
+            break;
+        default:
+            break;                      /* not is_host_alu */
+        }
+    }
+    if (sext)
+        x86_movsxd(b, RAX, RAX);
+    put_x(b, RAX, in->rd);
+}
+
+/* The condition under which a branch is taken (cmp x[rs1], x[rs2]). */
+static enum x86_cond branch_cond(enum insn_op op)
+{
+    switch (op) {
+    case OP_BEQ: return CC_E;
+    case OP_BNE: return CC_NE;
+    case OP_BLT: return CC_L;
+    case OP_BGE: return CC_GE;
+    case OP_BLTU: return CC_B;
+    default: return CC_AE;              /* BGEU */
+    }
+}
+
+static enum x86_cond inverse(enum x86_cond cc) { return (enum x86_cond)(cc ^ 1); }
+
+/* A taken jump from ui to the constant target t, the jump itself counted
+ * in pending. A short backward jump first goes through the spin-loop
+ * detector, as exec.c's jump_to does. A target in the unit is jumped to,
+ * after a budget check if it lies behind; any other target leaves. */
+static void emit_taken(struct unit *u, const struct unit_insn *ui, uint64_t t)
+{
+    struct x86_buf *b = &u->b;
+    bool backward = t < ui->pc;
+    if (backward && ui->pc - t <= 128) {
+        flush_pending(u);
+        x86_mov_imm(b, RSI, t);
+        call_helper(u, (uintptr_t)hart_note_backward_jump);
+        x86_test_mem8(b, RBX, HART_OFF(poll_now), 1);
+        exit_if(u, CC_NE, t, true, 0);
+    }
+    int target = unit_index_of(u, t);
+    if (target < 0) {
+        emit_exit(u, t, true, u->pending);
+        return;
+    }
+    flush_pending(u);
+    if (backward || t == ui->pc) {
+        x86_alu(b, true, ALU_CMP, R14, R13);
+        exit_if(u, CC_AE, t, true, 0);
+        x86_patch(x86_jmp(b), u->insn[target].label);
+        return;
+    }
+    uint8_t *at = x86_jmp(b);
+    u->fixups[u->nfixups++] = (struct fixup){ at, (unsigned)target };
+}
+
+static void emit_branch(struct unit *u, const struct unit_insn *ui)
+{
+    struct x86_buf *b = &u->b;
+    const struct insn *in = ui->in;
+    get_x(b, RAX, in->rs1);
+    if (in->rs2)
+        x86_alu_mem(b, ALU_CMP, RAX, RBX, X_OFF(in->rs2));
+    else
+        x86_alu_imm(b, true, ALU_CMP, RAX, 0);
+    uint8_t *not_taken = x86_jcc(b, inverse(branch_cond((enum insn_op)in->op)));
+    u->pending++;
+    unsigned pending = u->pending;
+    emit_taken(u, ui, jump_target(ui));
+    u->pending = pending;               /* the path that falls through */
+    x86_patch(not_taken, b->p);
+}
+
+static void emit_jal(struct unit *u, const struct unit_insn *ui)
+{
+    if (ui->in->rd) {
+        x86_mov_imm(&u->b, RAX, ui->pc + ui->in->len);
+        put_x(&u->b, RAX, ui->in->rd);
+    }
+    u->pending++;
+    emit_taken(u, ui, jump_target(ui));
+}
+
+/* JALR: the target is known only when it runs, so the unit always ends;
+ * the spin-loop check is made on the computed target. */
+static void emit_jalr(struct unit *u, const struct unit_insn *ui)
+{
+    struct x86_buf *b = &u->b;
+    const struct insn *in = ui->in;
+    get_x(b, RAX, in->rs1);
+    if (in->imm)
+        x86_alu_imm(b, true, ALU_ADD, RAX, in->imm);
+    x86_alu_imm(b, true, ALU_AND, RAX, -2);
+    if (in->rd) {
+        x86_mov_imm(b, RCX, ui->pc + in->len);
+        put_x(b, RCX, in->rd);
+    }
+    x86_store64(b, RAX, RBX, HART_OFF(pc));
+    u->pending++;
+    /* pc - target - 1 < 128 (unsigned): target < pc and pc - target <= 128 */
+    x86_mov_imm(b, RCX, ui->pc - 1);
+    x86_alu(b, true, ALU_SUB, RCX, RAX);
+    x86_alu_imm(b, true, ALU_CMP, RCX, 127);
+    uint8_t *far = x86_jcc(b, CC_A);
+    x86_mov(b, RSI, RAX);
+    call_helper(u, (uintptr_t)hart_note_backward_jump);
+    x86_patch(far, b->p);
+    emit_exit(u, 0, false, u->pending);
+}
+
+static void emit_insn(struct unit *u, const struct unit_insn *ui)
+{
+    struct x86_buf *b = &u->b;
+    enum insn_op op = (enum insn_op)ui->in->op;
+    bool is_signed;
+    if (is_branch(op)) {
+        emit_branch(u, ui);
+    } else if (op == OP_JAL) {
+        emit_jal(u, ui);
+    } else if (op == OP_JALR) {
+        emit_jalr(u, ui);
+    } else if (mem_size(op, &is_signed)) {
+        emit_mem(u, ui);
+        u->pending++;
+    } else if (op == OP_LUI || op == OP_AUIPC) {
+        if (ui->in->rd) {
+            x86_mov_imm(b, RAX, (op == OP_AUIPC ? ui->pc : 0) + (uint64_t)ui->in->imm);
+            put_x(b, RAX, ui->in->rd);
+        }
+        u->pending++;
+    } else if (ui->in->rd == 0 && (is_host_alu(op) || (op >= OP_MUL && op <= OP_REMUW))) {
+        u->pending++;                   /* an integer result thrown away: a hint or a nop */
+    } else if (is_host_alu(op)) {
+        emit_alu(b, ui->in);
+        u->pending++;
+    } else {
+        emit_by_call(u, ui);
+        u->pending++;
+    }
+}
+
+/* The unit's host code: prologue, the instructions, the exit past the
+ * last one, then the side exits. NULL if the buffer is full. */
+static jit_unit_fn emit_unit(struct unit *u)
+{
+    struct x86_buf *b = &u->b;
+    uint8_t *start = b->p;
+    static const unsigned saved[] = { RBX, R12, R13, R14, R15 };   /* 5: rsp stays 16-aligned at calls */
+    for (unsigned i = 0; i < 5; i++)
+        x86_push(b, saved[i]);
+    x86_mov(b, RBX, RDI);
+    x86_mov(b, R12, RSI);
+    x86_mov(b, R13, RDX);
+    x86_mov_imm(b, R14, 0);
+    u->pending = 0;
+    u->nfixups = u->nexits = 0;
+    for (unsigned i = 0; i < u->n; i++) {
+        if (u->insn[i].is_target)
+            flush_pending(u);
+        u->insn[i].label = b->p;
+        emit_insn(u, &u->insn[i]);
+    }
+    emit_exit(u, u->end_pc, true, u->pending);
+    for (unsigned i = 0; i < u->nfixups; i++)
+        x86_patch(u->fixups[i].at, u->insn[u->fixups[i].target].label);
+    for (unsigned i = 0; i < u->nexits; i++) {
+        const struct side_exit *e = &u->exits[i];
+        x86_patch(e->at, b->p);
+        emit_exit(u, e->pc, e->set_pc, e->retired);
+    }
+    if (b->full)
+        return NULL;
+    return (jit_unit_fn)(uintptr_t)start;
+}
+
+/* The shared epilogue, at the start of an empty buffer. */
+static void reset_code(struct jit *j)
+{
+    struct x86_buf b = { j->code, j->code + CODE_BYTES, false };
+    j->exit_stub = b.p;
+    static const unsigned restored[] = { R15, R14, R13, R12, RBX };
+    for (unsigned i = 0; i < 5; i++)
+        x86_pop(&b, restored[i]);
+    x86_ret(&b);
+    j->free = b.p;
+    memset(j->table, 0, sizeof j->table);
+}
+
+static jit_unit_fn translate(struct jit *j, struct icache_page *p, unsigned index, uint64_t pc)
+{
+    static _Thread_local struct unit u;
+    u.j = j;
+    collect(&u, p, index, pc);
+    if (u.n == 0)
+        return NULL;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        u.b = (struct x86_buf){ j->free, j->code + CODE_BYTES, false };
+        jit_unit_fn fn = emit_unit(&u);
+        if (fn) {
+            j->free = u.b.p;
+            j->stats.units++;
+            return fn;
+        }
+        reset_code(j);                  /* full: start again with an empty buffer */
+        j->stats.resets++;
+    }
+    return NULL;
+}
+
+static struct jit_entry *entry_of(struct jit *j, const struct insn *slot, uint64_t pc)
+{
+    uintptr_t k = (uintptr_t)slot / sizeof *slot ^ (uintptr_t)(pc >> 12);
+    return &j->table[(k ^ k >> 14) & (TABLE_SIZE - 1)];
+}
+
+jit_unit_fn jit_unit_at(struct jit *j, struct icache_page *p, unsigned index, uint64_t pc)
+{
+    const struct insn *slot = &p->slot[index];
+    struct jit_entry *e = entry_of(j, slot, pc);
+    if (e->slot != slot || e->pc != pc || e->generation != p->generation)
+        *e = (struct jit_entry){ slot, pc, p->generation, 0, NULL };
+    if (e->fn || e->hits == NEVER || ++e->hits < HOT_AFTER)
+        return e->fn;
+    jit_unit_fn fn = translate(j, p, index, pc);
+    /* translate may have emptied the table: look the entry up again */
+    e = entry_of(j, slot, pc);
+    *e = (struct jit_entry){ slot, pc, p->generation, fn ? 0 : NEVER, fn };
+    return fn;
+}
+
+struct jit *jit_create(void)
+{
+    struct jit *j = calloc(1, sizeof *j);
+    if (!j)
+        return NULL;
+    void *code = mmap(NULL, CODE_BYTES, PROT_READ | PROT_WRITE | PROT_EXEC,
+                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (code == MAP_FAILED) {
+        free(j);
+        return NULL;
+    }
+    j->code = code;
+    reset_code(j);
+    return j;
+}
+
+void jit_destroy(struct jit *j)
+{
+    if (!j)
+        return;
+    munmap(j->code, CODE_BYTES);
+    free(j);
+}
+
+struct jit_stats jit_stats(const struct jit *j)
+{
+    return j ? j->stats : (struct jit_stats){ 0, 0 };
+}
+
+#else   /* not x86-64: no translation */
+
+struct jit *jit_create(void) { return NULL; }
+void jit_destroy(struct jit *j) { (void)j; }
+jit_unit_fn jit_unit_at(struct jit *j, struct icache_page *p, unsigned index, uint64_t pc)
+{
+    return NULL;
+}
+struct jit_stats jit_stats(const struct jit *j) { return (struct jit_stats){ 0, 0 }; }
+#endif

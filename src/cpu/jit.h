@@ -1,0 +1,76 @@
+/* jit: translation of a hart's hot guest code into x86-64 host code.
+ *
+ * Owns, per hart, a buffer of host code and a table from decoded
+ * instruction (an icache slot) to the translated unit that starts there.
+ * A unit is a run of instructions of one decoded page, from a start that
+ * the interpreter found hot, up to the first instruction it leaves to the
+ * interpreter (CSR, system and illegal instructions) or the page's end.
+ * Branches and jumps whose target lies in the unit stay in it, so a loop
+ * runs without returning to the dispatcher until its budget is used up;
+ * any other taken branch ends the unit.
+ *
+ * Translated code does what the interpreter (exec.c) does, instruction by
+ * instruction: integer arithmetic, branches and the fast path of loads and
+ * stores in host code; the slow path of memory accesses and every other
+ * instruction (M division, A, F, D, FENCE) by calling exec.c and access.h,
+ * so a trap is taken with the same pc, cause and tval.
+ *
+ * Coherence: a unit is derived from the slots of one icache page and is
+ * used only while the page's generation is the one it was made from; the
+ * icache bumps it whenever it empties a slot or reuses the page, so
+ * FENCE.I and device writes to code reach translated code the way they
+ * reach decoded code. The fast translation cache (mmu.h) is consulted by
+ * the translated loads and stores exactly as by the interpreter's.
+ *
+ * Hart thread only: each hart translates for itself, into its own buffer.
+ * Only x86-64 hosts translate; elsewhere jit_create returns NULL and the
+ * hart interprets.
+ */
+#ifndef UMBRA_CPU_JIT_H
+#define UMBRA_CPU_JIT_H
+#include <stdbool.h>
+#include <stdint.h>
+#include "cpu/icache.h"
+#include "mmu/mmu.h"
+
+struct hart;
+struct jit;
+
+/* Instructions a unit holds at most; the dispatcher enters a unit only
+ * with at least this much of its budget left (a unit that loops checks
+ * the budget on every backward jump). */
+#define JIT_UNIT_MAX_INSNS 64
+
+/* A translated unit: runs from the instruction it was made for, with
+ * data_tlb = the fast cache's entries for data accesses at the hart's
+ * current data privilege (&tlb.e[ctx][0][0]); loops back only while fewer
+ * than `limit` instructions retired. Returns the number retired, with
+ * h->pc at the next instruction or, after a trap, at the trap vector. */
+typedef uint64_t (*jit_unit_fn)(struct hart *h, struct tlb_entry *data_tlb, uint64_t limit);
+
+struct jit_stats {
+    uint64_t units;             /* units translated */
+    uint64_t resets;            /* times the code buffer filled and was emptied */
+};
+
+/* A translator with its own code buffer, or NULL when this host cannot
+ * run translated code. */
+struct jit *jit_create(void);
+void jit_destroy(struct jit *j);
+
+/* The unit starting at slot `index` of page p (a decoded slot), whose
+ * guest virtual address is pc; NULL while the instruction is not hot yet
+ * or cannot start a unit. Translates on the call that finds it hot. */
+jit_unit_fn jit_unit_at(struct jit *j, struct icache_page *p, unsigned index, uint64_t pc);
+
+struct jit_stats jit_stats(const struct jit *j);
+
+/* ---- exec.c, for translated code ---- */
+/* Execute one decoded instruction that neither transfers control nor
+ * touches CSRs, at h->pc; true if it retired (h->pc then points past it),
+ * false if it took a trap. */
+bool hart_execute_decoded(struct hart *h, const struct insn *in);
+/* A taken backward jump of at most 128 bytes to target: the spin-loop
+ * detector's hook (it may set h->poll_now). */
+void hart_note_backward_jump(struct hart *h, uint64_t target);
+#endif

@@ -1,0 +1,436 @@
+/* test_jit: translated code (cpu/jit.c) against the interpreter (exec.c).
+ *
+ * Two machines load the same program; one hart interprets, the other
+ * translates hot code. Random loops of integer, memory, M, A, F/D, CSR and
+ * compressed instructions, with loads that fault and a trap handler that
+ * steps over them, run in random slices on both; after every slice the
+ * two harts must agree on every register, the pc, minstret, the trap CSRs
+ * and the data memory. A loop runs 100 times, so it is translated
+ * (checked: the translator must have made units, or the comparison would
+ * prove nothing).
+ *
+ * Then the cases randomness rarely finds, each with its result worked out
+ * here: the same physical code run at two virtual addresses (AUIPC and
+ * return addresses are baked into a unit, so a unit is per virtual
+ * address), code rewritten by the guest with FENCE.I (unprivileged spec,
+ * Zifencei) and by the host as a debugger or DMA would, and a budget that
+ * ends inside a translated loop.
+ */
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "rv_asm.h"
+#include "cpu/hart.h"
+#include "cpu/jit.h"
+#include "mem/guest_mem.h"
+
+#define RAM_BASE 0x80000000ull
+#define RAM_SIZE (4ull << 20)
+#define CODE RAM_BASE
+#define TRAP_VEC (RAM_BASE + 0x40000)
+#define DATA (RAM_BASE + 0x80000)       /* two pages the programs read and write */
+#define DATA_BYTES 8192u
+#define FAULTING 0x40ull                /* nothing there: loads fault (access fault) */
+#define MRET 0x30200073u
+
+struct vm {
+    struct guest_mem mem;
+    struct hart h;
+    _Atomic bool halt;
+};
+
+static struct vm interp, translated;
+
+static void vm_setup(struct vm *v, bool translate)
+{
+    if (v->mem.ram) {
+        hart_destroy(&v->h);
+        mem_destroy(&v->mem);
+    }
+    if (mem_init(&v->mem, RAM_BASE, RAM_SIZE) != 0) {
+        fprintf(stderr, "mem_init failed\n");
+        exit(2);
+    }
+    hart_init(&v->h, 0, &v->mem, NULL);
+    hart_reset(&v->h, CODE);
+    v->h.mtvec = TRAP_VEC;
+    v->h.mstatus |= (uint64_t)FS_INITIAL << MSTATUS_FS_SHIFT;
+    v->h.pmp.cfg[0] = PMP_A_NAPOT | PMP_R | PMP_W | PMP_X;   /* S may run */
+    v->h.pmp.addr[0] = (1ull << 54) - 1;
+    v->halt = false;
+    v->h.halt = &v->halt;
+    if (translate) {
+        v->h.jit = jit_create();
+        if (!v->h.jit) {
+            printf("SKIP: this host does not run translated code\n");
+            exit(77);
+        }
+    }
+}
+
+static void both_setup(void)
+{
+    vm_setup(&interp, false);
+    vm_setup(&translated, true);
+}
+
+static void both_put(uint64_t pa, const void *src, size_t n)
+{
+    mem_copy_to_guest(&interp.mem, pa, src, n);
+    mem_copy_to_guest(&translated.mem, pa, src, n);
+}
+
+static void both_put32(uint64_t pa, uint32_t w) { both_put(pa, &w, 4); }
+
+static void both_run(uint64_t insns)
+{
+    CHECK_EQ(hart_run(&interp.h, insns), insns);
+    CHECK_EQ(hart_run(&translated.h, insns), insns);
+}
+
+/* Every piece of state a program can change; false (with the first
+ * difference printed) if the harts disagree. */
+static bool same_state(const char *what)
+{
+    const struct hart *a = &interp.h, *b = &translated.h;
+    char where[64] = "";
+    for (unsigned i = 0; i < 32 && !*where; i++)
+        if (a->x[i] != b->x[i])
+            snprintf(where, sizeof where, "x%u", i);
+    for (unsigned i = 0; i < 32 && !*where; i++)
+        if (a->f[i] != b->f[i])
+            snprintf(where, sizeof where, "f%u", i);
+    if (!*where) {
+        static uint8_t da[DATA_BYTES], db[DATA_BYTES];
+        mem_copy_from_guest(&interp.mem, da, DATA, DATA_BYTES);
+        mem_copy_from_guest(&translated.mem, db, DATA, DATA_BYTES);
+        if (memcmp(da, db, DATA_BYTES))
+            snprintf(where, sizeof where, "data memory");
+    }
+    if (!*where && (a->pc != b->pc || a->minstret != b->minstret || a->mcause != b->mcause ||
+                    a->mepc != b->mepc || a->mtval != b->mtval || a->fflags != b->fflags ||
+                    a->mstatus != b->mstatus || a->priv != b->priv))
+        snprintf(where, sizeof where, "pc 0x%llx/0x%llx, minstret or trap CSRs",
+                 (unsigned long long)a->pc, (unsigned long long)b->pc);
+    if (*where)
+        fprintf(stderr, "%s: interpreter and translated code differ in %s\n", what, where);
+    return !*where;
+}
+
+/* ------------------------------------------------------- random loops */
+
+static uint64_t rng_state;
+static uint64_t rnd(void)
+{
+    rng_state ^= rng_state >> 12;
+    rng_state ^= rng_state << 25;
+    rng_state ^= rng_state >> 27;
+    return rng_state * 0x2545f4914f6cdd1dull;
+}
+static unsigned pick(unsigned n) { return (unsigned)(rnd() % n); }
+
+/* Registers: x5-x15 are the program's, x20 points at DATA, x21 at
+ * nothing, x22 eight bytes before DATA's second page (accesses from it
+ * cross a page), x29 counts traps, x30 counts loop rounds, x31 belongs to
+ * the trap handler. */
+static unsigned any_rd(void) { return pick(12) ? 5 + pick(11) : 0; }
+static unsigned any_rs(void) { return pick(13) ? 5 + pick(11) : (pick(2) ? 0 : 20); }
+
+struct item {
+    uint32_t word;
+    unsigned len;                       /* 2 or 4 */
+    int skip;                           /* a forward branch: items it jumps over, else -1 */
+};
+
+static struct item alu_item(void)
+{
+    static const struct { unsigned f7, f3, opc; } r[] = {
+        { 0, 0, OP }, { 0x20, 0, OP }, { 0, 1, OP }, { 0, 2, OP }, { 0, 3, OP }, { 0, 4, OP },
+        { 0, 5, OP }, { 0x20, 5, OP }, { 0, 6, OP }, { 0, 7, OP },
+        { 0, 0, OP_32 }, { 0x20, 0, OP_32 }, { 0, 1, OP_32 }, { 0, 5, OP_32 }, { 0x20, 5, OP_32 },
+        { 1, 0, OP }, { 1, 1, OP }, { 1, 2, OP }, { 1, 3, OP }, { 1, 4, OP }, { 1, 5, OP },
+        { 1, 6, OP }, { 1, 7, OP }, { 1, 0, OP_32 }, { 1, 4, OP_32 }, { 1, 7, OP_32 },
+    };
+    static const unsigned imm_f3[] = { 0, 2, 3, 4, 6, 7 };
+    unsigned rd = any_rd(), rs1 = any_rs();
+    int32_t imm = (int32_t)pick(4096) - 2048;
+    switch (pick(6)) {
+    case 0: case 1: {
+        unsigned k = pick(sizeof r / sizeof r[0]);
+        return (struct item){ enc_r(r[k].f7, any_rs(), rs1, r[k].f3, rd, r[k].opc), 4, -1 };
+    }
+    case 2: return (struct item){ enc_i(imm, rs1, imm_f3[pick(6)], rd, OP_IMM), 4, -1 };
+    case 3: {                                   /* shifts by an immediate, 64 and 32 bits */
+        bool w = pick(2), arith = pick(2);
+        unsigned sh = pick(w ? 32 : 64), f3 = pick(2) ? 1 : 5;
+        int32_t field = (int32_t)((f3 == 5 && arith ? 0x400u : 0) | sh);
+        return (struct item){ enc_i(field, rs1, f3, rd, w ? OP_IMM_32 : OP_IMM), 4, -1 };
+    }
+    case 4: return (struct item){ enc_u((uint32_t)rnd(), rd, pick(2) ? 0x37 : 0x17), 4, -1 };
+    default:                                    /* c.addi rd, imm / c.add rd, rs */
+        rd = 5 + pick(11);
+        if (pick(2)) {
+            uint32_t i6 = pick(64);
+            return (struct item){ (i6 >> 5) << 12 | rd << 7 | (i6 & 31) << 2 | 1, 2, -1 };
+        }
+        return (struct item){ 0x9002u | rd << 7 | (5 + pick(11)) << 2, 2, -1 };
+    }
+}
+
+static struct item mem_item(void)
+{
+    unsigned size_log = pick(4), f3 = size_log | (size_log < 3 && pick(2) ? 4 : 0);
+    unsigned base, off;
+    switch (pick(8)) {
+    case 0: base = 22, off = pick(16); break;                   /* crosses into the next page */
+    case 1: base = 21, off = pick(64); break;                   /* faults */
+    default: base = 20, off = pick(2048) & ~(pick(4) ? (1u << size_log) - 1 : 0); break;
+    }
+    if (pick(2))
+        return (struct item){ enc_i((int32_t)off, base, f3, any_rd(), LOAD), 4, -1 };
+    return (struct item){ enc_s((int32_t)off, any_rs(), base, size_log, STORE), 4, -1 };
+}
+
+/* What translated code leaves to the interpreter's helpers: F/D, A and
+ * counter reads. */
+static struct item helper_item(void)
+{
+    unsigned fd = pick(8), fs = pick(8);
+    switch (pick(7)) {
+    case 0: return (struct item){ enc_r(0x79, 0, any_rs(), 0, fd, 0x53), 4, -1 };     /* fmv.d.x */
+    case 1: return (struct item){ enc_r(0x01, fs, pick(8), 7, fd, 0x53), 4, -1 };     /* fadd.d */
+    case 2: return (struct item){ enc_r(0x61, 2, fs, 1, any_rd(), 0x53), 4, -1 };     /* fcvt.l.d, rtz */
+    case 3: return (struct item){ enc_i((int32_t)(pick(256) * 8), 20, 3, fd, 0x07), 4, -1 };   /* fld */
+    case 4: return (struct item){ enc_s((int32_t)(pick(256) * 8), fs, 20, 3, 0x27), 4, -1 };   /* fsd */
+    case 5: return (struct item){ amo_insn(pick(2) ? 0 : 1, 3, any_rd(), 20, any_rs()), 4, -1 };
+    default:                                    /* csrr rd, instret / cycle */
+        return (struct item){ csr_i(2, any_rd(), pick(2) ? 0xc02 : 0xb00, 0), 4, -1 };
+    }
+}
+
+static struct item branch_item(void)
+{
+    static const unsigned f3[] = { 0, 1, 4, 5, 6, 7 };
+    return (struct item){ enc_b(0, any_rs(), any_rs(), f3[pick(6)]), 4, 1 + (int)pick(3) };
+}
+
+/* Lay out n items, then the loop's end: addi x30,x30,-1; bne x30,x0,top;
+ * then j . (the program's end). Returns the code's size in bytes. */
+static unsigned emit_loop(uint8_t *code, struct item *items, unsigned n)
+{
+    unsigned off[160];
+    unsigned at = 0;
+    for (unsigned i = 0; i < n; i++) {
+        off[i] = at;
+        at += items[i].len;
+    }
+    off[n] = at;
+    for (unsigned i = 0; i < n; i++) {
+        uint32_t w = items[i].word;
+        if (items[i].skip >= 0) {
+            unsigned t = i + 1 + (unsigned)items[i].skip;
+            w = enc_b((int32_t)(off[t < n ? t : n] - off[i]), (w >> 20) & 31, (w >> 15) & 31,
+                      (w >> 12) & 7);
+        }
+        memcpy(code + off[i], &w, items[i].len);
+    }
+    uint32_t tail[3] = { addi(30, 30, -1), enc_b(-(int32_t)(at + 4), 0, 30, 1), enc_j(0, 0) };
+    memcpy(code + at, tail, sizeof tail);
+    return at + (unsigned)sizeof tail;
+}
+
+/* The handler steps over the faulting (32-bit) instruction and counts. */
+static void put_trap_handler(void)
+{
+    const uint32_t handler[] = {
+        csr_i(2, 31, 0x341, 0), addi(31, 31, 4), csr_i(1, 0, 0x341, 31), addi(29, 29, 1), MRET,
+    };
+    both_put(TRAP_VEC, handler, sizeof handler);
+}
+
+static void random_state(void)
+{
+    uint64_t x[32] = { 0 };
+    for (unsigned i = 5; i <= 15; i++)
+        x[i] = pick(3) ? rnd() : (uint64_t)pick(5) - 2;
+    x[20] = DATA;
+    x[21] = FAULTING;
+    x[22] = DATA + 4096 - 8;
+    x[30] = 100;
+    static uint8_t data[DATA_BYTES];
+    for (unsigned i = 0; i < DATA_BYTES; i++)
+        data[i] = (uint8_t)rnd();
+    both_put(DATA, data, DATA_BYTES);
+    for (unsigned i = 0; i < 8; i++)
+        interp.h.f[i] = translated.h.f[i] = rnd() >> pick(3);
+    memcpy(interp.h.x, x, sizeof x);
+    memcpy(translated.h.x, x, sizeof x);
+}
+
+static bool random_program(uint64_t seed)
+{
+    rng_state = seed * 0x9e3779b97f4a7c15ull + 1;
+    both_setup();
+    put_trap_handler();
+    static struct item items[150];
+    unsigned n = 1 + pick(pick(4) ? 40 : 150);
+    for (unsigned i = 0; i < n; i++) {
+        unsigned kind = pick(20);
+        items[i] = kind < 9 ? alu_item() : kind < 14 ? mem_item() : kind < 17 ? branch_item()
+                                                                 : helper_item();
+    }
+    static uint8_t code[1024];
+    unsigned bytes = emit_loop(code, items, n);
+    both_put(CODE, code, bytes);
+    random_state();
+    uint64_t total = 105 * (n + 8);             /* past the loop, into j . */
+    char what[48];
+    snprintf(what, sizeof what, "seed %llu", (unsigned long long)seed);
+    for (uint64_t done = 0; done < total;) {
+        uint64_t slice = 1 + pick(pick(2) ? 50 : 2000);
+        both_run(slice);
+        done += slice;
+        if (!same_state(what))
+            return false;
+    }
+    return true;
+}
+
+static void test_random_loops(void)
+{
+    unsigned failed = 0;
+    uint64_t units = 0;
+    for (uint64_t seed = 1; seed <= 300 && failed < 3; seed++) {
+        if (!random_program(seed))
+            failed++;
+        units += jit_stats(translated.h.jit).units;
+    }
+    CHECK_EQ(failed, 0);
+    CHECK(units >= 300);                        /* every loop was translated */
+}
+
+/* ------------------------------------------------------ directed cases */
+
+/* Rounds of a directed test's loop: enough for the dispatcher to find the
+ * loop hot and run it translated. */
+#define ROUNDS 400u
+
+/* Sv39 tables at PT mapping the code page at VA 0x10000 and 0x13000. */
+#define PT (RAM_BASE + 0x100000)
+static void map_code_twice(struct vm *v)
+{
+    const uint64_t leaf = (CODE >> 12) << 10 | PTE_V | PTE_R | PTE_X | PTE_A;
+    const uint64_t ptes[] = {
+        ((PT + 0x1000) >> 12) << 10 | PTE_V, ((PT + 0x2000) >> 12) << 10 | PTE_V, leaf, leaf,
+    };
+    const uint64_t at[] = { PT, PT + 0x1000, PT + 0x2000 + 8 * 0x10, PT + 0x2000 + 8 * 0x13 };
+    for (unsigned i = 0; i < 4; i++)
+        mem_copy_to_guest(&v->mem, at[i], &ptes[i], 8);
+    v->h.satp = SATP_MODE_SV39 << SATP_MODE_SHIFT | PT >> 12;
+    v->h.priv = PRIV_S;
+}
+
+/* One physical loop run at two virtual addresses, in S-mode: AUIPC must
+ * give each run its own pc (a unit made at one address must not be used
+ * at the other). */
+static void test_same_code_two_addresses(void)
+{
+    const uint32_t loop[] = {
+        enc_u(0, 5, 0x17), enc_r(0, 5, 6, 0, 6, OP), addi(30, 30, -1), enc_b(-12, 0, 30, 1),
+    };
+    both_setup();
+    both_put(CODE, loop, sizeof loop);
+    struct vm *vms[] = { &interp, &translated };
+    for (unsigned k = 0; k < 2; k++) {
+        struct vm *v = vms[k];
+        map_code_twice(v);
+        static const uint64_t va[] = { 0x10000, 0x13000, 0x10000 };
+        for (unsigned run = 0; run < 3; run++) {
+            v->h.pc = va[run];
+            v->h.x[6] = 0;
+            v->h.x[30] = ROUNDS;
+            CHECK_EQ(hart_run(&v->h, ROUNDS * 4), ROUNDS * 4);
+            CHECK_EQ(v->h.x[6], ROUNDS * va[run]);
+            CHECK_EQ(v->h.pc, va[run] + 16);
+        }
+    }
+    CHECK(jit_stats(translated.h.jit).units >= 2);
+}
+
+/* A hot loop adding 1 to x5 is rewritten to add 100: by the guest itself
+ * (a store, then FENCE.I) and by the host (as a debugger or DMA writes
+ * guest memory). Both engines must run the new instruction afterwards. */
+static void test_code_rewritten(void)
+{
+    const uint32_t new_add = addi(5, 5, 100);
+    const uint32_t prog[] = {
+        /* 0x00 */ addi(5, 5, 1), addi(30, 30, -1), enc_b(-8, 0, 30, 1),   /* ROUNDS rounds */
+        /* 0x0c */ enc_s(0, 7, 8, 2, STORE),        /* sw x7 (the new addi), 0(x8 = CODE) */
+        /* 0x10 */ 0x0000100fu,                     /* fence.i */
+        /* 0x14 */ addi(30, 0, ROUNDS), enc_j(-0x18, 0), /* as many again from 0x00 */
+    };
+    both_setup();
+    both_put(CODE, prog, sizeof prog);
+    struct vm *vms[] = { &interp, &translated };
+    for (unsigned k = 0; k < 2; k++) {
+        struct hart *h = &vms[k]->h;
+        h->x[7] = new_add;
+        h->x[8] = CODE;
+        h->x[30] = ROUNDS;
+        CHECK_EQ(hart_run(h, ROUNDS * 3 + 4 + ROUNDS * 3), ROUNDS * 3 + 4 + ROUNDS * 3);
+        CHECK_EQ(h->x[5], ROUNDS + ROUNDS * 100);
+        CHECK_EQ(h->pc, CODE + 0x0c);
+    }
+    /* the host writes addi x5, x5, 7 over it: no FENCE.I needed */
+    const uint32_t host_add = addi(5, 5, 7);
+    both_put32(CODE, host_add);
+    for (unsigned k = 0; k < 2; k++) {
+        struct hart *h = &vms[k]->h;
+        h->pc = CODE;
+        h->x[5] = 0;
+        h->x[30] = ROUNDS;
+        CHECK_EQ(hart_run(h, ROUNDS * 3), ROUNDS * 3);
+        CHECK_EQ(h->x[5], ROUNDS * 7);
+    }
+    CHECK(same_state("rewritten code"));
+    CHECK(jit_stats(translated.h.jit).units >= 2);
+}
+
+/* A budget that runs out inside a translated loop stops it after exactly
+ * that many instructions, and the loop resumes from there. */
+static void test_budget_inside_loop(void)
+{
+    const uint32_t loop[] = { addi(5, 5, 1), addi(6, 6, 3), enc_j(-8, 0) };
+    both_setup();
+    both_put(CODE, loop, sizeof loop);
+    struct hart *h = &translated.h;
+    CHECK_EQ(hart_run(h, 3000), 3000);
+    CHECK_EQ(h->x[5], 1000);
+    CHECK_EQ(h->x[6], 3000);
+    CHECK_EQ(h->pc, CODE);
+    CHECK_EQ(hart_run(h, 1001), 1001);          /* ends after an addi x6 */
+    CHECK_EQ(h->x[5], 1334);
+    CHECK_EQ(h->x[6], 3 * 1334);
+    CHECK_EQ(h->pc, CODE + 8);
+    CHECK_EQ(h->minstret, 4001);
+    CHECK(jit_stats(h->jit).units >= 1);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 2) {                            /* one seed, to chase a failure */
+        CHECK(random_program(strtoull(argv[1], NULL, 0)));
+        return check_summary();
+    }
+    test_random_loops();
+    test_same_code_two_addresses();
+    test_code_rewritten();
+    test_budget_inside_loop();
+    hart_destroy(&interp.h);
+    hart_destroy(&translated.h);
+    mem_destroy(&interp.mem);
+    mem_destroy(&translated.mem);
+    return check_summary();
+}
