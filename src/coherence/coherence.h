@@ -249,6 +249,8 @@ struct hart_counters {
     uint64_t wfi_poll_sleeps;
     uint64_t code_pages;        /* decoded pages made (cpu/icache.h) */
     uint64_t code_evictions;    /* of those, made in place of another */
+    uint64_t jit_units;         /* units of host code translated (cpu/jit.h) */
+    uint64_t jit_resets;        /* times the code buffer filled and was emptied */
 };
 
 /* The per-hart table of --stats, and the same as JSON (--stats-json): an

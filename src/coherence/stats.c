@@ -14,6 +14,8 @@ static const struct hart_field {
     { "wfi_poll_sleeps", offsetof(struct hart_counters, wfi_poll_sleeps) },
     { "code_pages", offsetof(struct hart_counters, code_pages) },
     { "code_evictions", offsetof(struct hart_counters, code_evictions) },
+    { "jit_units", offsetof(struct hart_counters, jit_units) },
+    { "jit_resets", offsetof(struct hart_counters, jit_resets) },
 };
 #define NHART_FIELDS (sizeof hart_fields / sizeof hart_fields[0])
 

@@ -141,9 +141,10 @@ static uint64_t run_batches(struct hart *h, uint64_t max_insns)
 
 struct hart_counters hart_own_counters(const struct hart *h)
 {
+    struct jit_stats js = jit_stats(h->jit);
     return (struct hart_counters){ h->minstret, h->ipi_waits, h->spin_yields,
                                    h->wfi_poll_sleeps, h->icache.stats.pages_made,
-                                   h->icache.stats.pages_evicted };
+                                   h->icache.stats.pages_evicted, js.units, js.resets };
 }
 
 static _Thread_local struct hart *current_hart;

@@ -11,6 +11,7 @@
 # OpenSBI on several harts the secondaries' wait for sbi_hart_start, a WFI
 # loop with the cold-boot IPI still pending in OpenSBI 1.1, must have slept
 # (wfi_poll_sleeps) instead of spinning through WFIs that return at once.
+# On an x86-64 host hot code must have been translated (jit_units).
 #   boot_linux.sh MACHINE GUEST_DIR [HARTS]
 set -eu
 . "$(dirname "$0")/lib.sh"
@@ -47,5 +48,9 @@ elif [ "$harts" -gt 1 ]; then
         echo "ipi_waits: $(sum ipi_waits) on $harts harts, $(nproc) host CPUs"
         [ "$(sum ipi_waits)" -gt 0 ] || fail "no hart slept waiting for an IPI's answer"
     fi
+fi
+if [ "$(uname -m)" = x86_64 ]; then
+    echo "jit_units: $(sum jit_units) on $harts harts"
+    [ "$(sum jit_units)" -gt 0 ] || fail "no code was translated (--engine=jit is the default)"
 fi
 echo "PASS"

@@ -254,7 +254,7 @@ static void test_stats_report_remote_fences(void)
     char *json = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&json, &len);
-    struct hart_counters hc[NHARTS] = { { 1, 0, 0, 0, 0, 0 }, { 2, 0, 0, 0, 0, 0 }, { 3, 0, 0, 0, 0, 0 } };
+    struct hart_counters hc[NHARTS] = { { .instret = 1 }, { .instret = 2 }, { .instret = 3 } };
     coherence_stats_json(f, &co, hc);
     fclose(f);
     CHECK(strstr(json, "\"shootdowns\": 0, \"remote_fences_queued\": 2, "
