@@ -217,6 +217,7 @@ static bool exec_fp_store(struct hart *h, const struct insn *in, unsigned size)
 {
     if (!fp_enabled(h))
         return illegal(h, in);
+    h->spin_wrote = true;
     return hart_store(h, h->x[in->rs1] + (uint64_t)in->imm, size, h->f[in->rs2]);
 }
 
@@ -714,25 +715,36 @@ static inline const struct insn *fetch_decoded(struct hart *h, struct fetch_wind
     return in;
 }
 
+/* run_translated's answer when the unit at pc is longer than what is
+ * left of the block's budget. */
+#define UNIT_TOO_LONG UINT_MAX
+
 /* Run the translated unit that starts at `in` if there is one (jit.h):
  * returns the instructions it accounts for (retired, or 1 for one that
- * trapped), 0 if the interpreter is to execute `in`. The unit is given
- * the data context's fast-cache entries, which cannot change inside it
- * (privilege and mstatus change only by instructions units leave out). */
+ * trapped), 0 if the interpreter is to execute `in`, or UNIT_TOO_LONG.
+ * The unit is given the data context's fast-cache entries, which cannot
+ * change inside it (privilege and mstatus change only by instructions
+ * units leave out, and by traps, which end the unit). */
 static unsigned run_translated(struct hart *h, struct block *blk, const struct insn *in,
                                unsigned budget_left)
 {
     struct icache_page *page = blk->window.page;
-    jit_unit_fn unit = jit_unit_at(h->jit, page, (unsigned)(in - page->slot), h->pc);
+    const struct jit_unit *unit = jit_unit_at(h->jit, page, (unsigned)(in - page->slot), h->pc);
     if (!unit)
         return 0;
+    if (unit->insns > budget_left)
+        return UNIT_TOO_LONG;
     struct tlb_entry *data_tlb = &h->tlb.e[access_tlb_ctx(access_data_priv(h))][0][0];
     uint64_t pc = h->pc;
-    uint64_t n = unit(h, data_tlb, budget_left - JIT_UNIT_MAX_INSNS);
+    enum priv priv = h->priv;
+    uint64_t n = unit->run(h, data_tlb, budget_left - unit->insns);
     blk->retired += n;
     if (n == 0 && h->pc == pc && !h->poll_now)
         return 0;                       /* it left at once: interpret this one */
-    blk->window.va = NO_WINDOW;         /* pc moved, perhaps to another page */
+    /* The window stays open on pc's page unless a trap changed privilege
+     * (and with it the fetch context); a new page reopens it anyway. */
+    if (h->priv != priv)
+        blk->window.va = NO_WINDOW;
     return n ? (unsigned)n : 1;         /* 0 retired: its first instruction trapped */
 }
 
@@ -745,8 +757,13 @@ uint64_t hart_execute_block(struct hart *h, unsigned budget)
         struct insn scratch;
         const struct insn *in = fetch_decoded(h, &blk.window, &scratch);
         unsigned ran = 0;
-        if (h->jit && in && in != &scratch && budget - i >= 2 * JIT_UNIT_MAX_INSNS)
+        if (h->jit && in && in != &scratch)
             ran = run_translated(h, &blk, in, budget - i);
+        if (ran == UNIT_TOO_LONG) {
+            if (i)
+                break;                  /* end the block early: the next one has room */
+            ran = 0;                    /* a budget this short is all there is: interpret */
+        }
         if (ran) {
             i += ran;
         } else {

@@ -27,11 +27,11 @@
 
 #include "cpu/x86.h"
 
-#define CODE_BYTES (16u << 20)          /* per hart */
+#define CODE_BYTES (64u << 20)          /* per hart */
 /* Times the interpreter reaches an instruction before a unit is made for
  * it: code run once (most of a boot) is not worth translating. */
 #define HOT_AFTER 16u
-#define TABLE_SIZE 16384u               /* power of two */
+#define TABLE_SIZE 65536u               /* power of two */
 #define NEVER UINT32_MAX                /* hits: the instruction cannot start a unit */
 
 /* A unit is keyed by its first instruction's slot and its virtual
@@ -43,7 +43,7 @@ struct jit_entry {
     uint64_t pc;                        /* key: its virtual address */
     uint32_t generation;                /* the page's generation it was made from */
     uint32_t hits;
-    jit_unit_fn fn;
+    struct jit_unit unit;               /* run = NULL: none (yet) */
 };
 
 struct jit {
@@ -57,6 +57,7 @@ struct jit {
 /* Offsets into struct hart for the translated code. */
 #define HART_OFF(field) ((int32_t)offsetof(struct hart, field))
 #define X_OFF(i) (HART_OFF(x) + 8 * (int32_t)(i))
+#define F_OFF(i) (HART_OFF(f) + 8 * (int32_t)(i))
 #define EPOCH_OFF (HART_OFF(tlb) + (int32_t)offsetof(struct tlb, epoch_tag))
 #define TLB_WRITE_OFF ((int32_t)(TLB_SIZE * sizeof(struct tlb_entry)))
 _Static_assert(sizeof(struct tlb_entry) == 32, "the index is scaled by a shift of 5");
@@ -82,16 +83,31 @@ static bool ends_unit(enum insn_op op)
 
 static bool is_branch(enum insn_op op) { return op >= OP_BEQ && op <= OP_BGEU; }
 
-/* Size and signedness of an integer load or store; 0 for other ops. */
-static unsigned mem_size(enum insn_op op, bool *is_signed)
+/* A load or store of the I, F or D lists; size 0 for other ops. */
+struct mem_op {
+    unsigned size;
+    bool is_store, is_signed, is_fp;
+};
+
+static struct mem_op mem_op_of(enum insn_op op)
 {
-    *is_signed = op == OP_LB || op == OP_LH || op == OP_LW;
     switch (op) {
-    case OP_LB: case OP_LBU: case OP_SB: return 1;
-    case OP_LH: case OP_LHU: case OP_SH: return 2;
-    case OP_LW: case OP_LWU: case OP_SW: return 4;
-    case OP_LD: case OP_SD: return 8;
-    default: return 0;
+    case OP_LB: return (struct mem_op){ 1, false, true, false };
+    case OP_LH: return (struct mem_op){ 2, false, true, false };
+    case OP_LW: return (struct mem_op){ 4, false, true, false };
+    case OP_LBU: return (struct mem_op){ 1, false, false, false };
+    case OP_LHU: return (struct mem_op){ 2, false, false, false };
+    case OP_LWU: return (struct mem_op){ 4, false, false, false };
+    case OP_LD: return (struct mem_op){ 8, false, false, false };
+    case OP_SB: return (struct mem_op){ 1, true, false, false };
+    case OP_SH: return (struct mem_op){ 2, true, false, false };
+    case OP_SW: return (struct mem_op){ 4, true, false, false };
+    case OP_SD: return (struct mem_op){ 8, true, false, false };
+    case OP_FLW: return (struct mem_op){ 4, false, false, true };
+    case OP_FLD: return (struct mem_op){ 8, false, false, true };
+    case OP_FSW: return (struct mem_op){ 4, true, false, true };
+    case OP_FSD: return (struct mem_op){ 8, true, false, true };
+    default: return (struct mem_op){ 0, false, false, false };
     }
 }
 
@@ -101,13 +117,12 @@ static unsigned mem_size(enum insn_op op, bool *is_signed)
  * crossing, a device): what exec.c's exec_load and exec_store do. */
 static bool load_slow(struct hart *h, uint64_t va, const struct insn *in)
 {
-    bool is_signed;
-    unsigned size = mem_size((enum insn_op)in->op, &is_signed);
+    struct mem_op m = mem_op_of((enum insn_op)in->op);
     uint64_t v;
-    if (!hart_load_slow(h, va, size, &v))
+    if (!hart_load_slow(h, va, m.size, &v))
         return false;
-    if (is_signed && size < 8) {
-        unsigned shift = 64 - 8 * size;
+    if (m.is_signed && m.size < 8) {
+        unsigned shift = 64 - 8 * m.size;
         v = (uint64_t)((int64_t)(v << shift) >> shift);
     }
     if (in->rd)
@@ -117,8 +132,7 @@ static bool load_slow(struct hart *h, uint64_t va, const struct insn *in)
 
 static bool store_slow(struct hart *h, uint64_t va, const struct insn *in)
 {
-    bool is_signed;
-    return hart_store_slow(h, va, mem_size((enum insn_op)in->op, &is_signed), h->x[in->rs2]);
+    return hart_store_slow(h, va, mem_op_of((enum insn_op)in->op).size, h->x[in->rs2]);
 }
 
 /* ---------------------------------------------------------- the units */
@@ -292,60 +306,85 @@ static void emit_by_call(struct unit *u, const struct unit_insn *ui)
     check_helper_result(u, ui->pc + ui->in->len);
 }
 
+/* A load or store: the fast cache probed in host code as tlb_lookup
+ * (mmu.h) does, the access made through the host pointer on a hit. The
+ * slow path (a miss, a page crossing, a device, FS = Off) runs the whole
+ * instruction again through access.c or exec.c. F and D accesses need
+ * mstatus.FS on and make it Dirty (privileged spec 3.1.6.6); FLW NaN-boxes
+ * (unprivileged spec 13.2). */
 static void emit_mem(struct unit *u, const struct unit_insn *ui)
 {
     struct x86_buf *b = &u->b;
     const struct insn *in = ui->in;
-    bool is_signed, is_store = in->op >= OP_SB && in->op <= OP_SD;
-    unsigned size = mem_size((enum insn_op)in->op, &is_signed);
-    if (is_store)
-        x86_store_imm8(b, RBX, HART_OFF(spin_wrote), 1);
-    /* fast path: the address into rax, the fast cache probed as
-     * tlb_lookup (mmu.h) does, the host address into rax */
-    uint8_t *miss_page = NULL, *miss_tag;
-    {
-        get_x(b, RAX, in->rs1);
-        if (in->imm)
-            x86_alu_imm(b, true, ALU_ADD, RAX, in->imm);
-        if (size > 1) {
-            x86_op_reg(b, false, 0x89, RAX, RCX);                   /* mov ecx, eax */
-            x86_alu_imm(b, false, ALU_AND, RCX, PAGE_SIZE - 1);
-            x86_alu_imm(b, false, ALU_CMP, RCX, (int32_t)(PAGE_SIZE - size));
-            miss_page = x86_jcc(b, CC_A);
-        }
-        int32_t entry_off = is_store ? TLB_WRITE_OFF : 0;
-        x86_mov(b, RDX, RAX);
-        x86_shift(b, true, SHIFT_SHR, RDX, PAGE_SHIFT);
-        x86_op_reg(b, false, 0x89, RDX, RCX);                       /* mov ecx, edx */
-        x86_alu_imm(b, false, ALU_AND, RCX, TLB_SIZE - 1);
-        x86_shift(b, false, SHIFT_SHL, RCX, 5);
-        x86_alu(b, true, ALU_ADD, RCX, R12);
-        x86_alu_mem(b, ALU_OR, RDX, RBX, EPOCH_OFF);
-        x86_alu_mem(b, ALU_CMP, RDX, RCX, entry_off);
-        miss_tag = x86_jcc(b, CC_NE);
-        x86_alu_mem(b, ALU_ADD, RAX, RCX, entry_off + (int32_t)offsetof(struct tlb_entry, addend));
+    const struct mem_op m = mem_op_of((enum insn_op)in->op);
+    uint8_t *fs_off = NULL, *miss_page = NULL, *miss_tag;
+    if (m.is_fp) {
+        x86_test_mem8(b, RBX, HART_OFF(mstatus) + 1, (uint8_t)(MSTATUS_FS >> 8));
+        fs_off = x86_jcc(b, CC_E);
     }
-    if (is_store) {
-        get_x(b, RDX, in->rs2);
-        if (size == 2)
+    if (m.is_store)
+        x86_store_imm8(b, RBX, HART_OFF(spin_wrote), 1);
+    /* the address into rax, the entry into rcx, the host address into rax */
+    get_x(b, RAX, in->rs1);
+    if (in->imm)
+        x86_alu_imm(b, true, ALU_ADD, RAX, in->imm);
+    if (m.size > 1) {
+        x86_op_reg(b, false, 0x89, RAX, RCX);                       /* mov ecx, eax */
+        x86_alu_imm(b, false, ALU_AND, RCX, PAGE_SIZE - 1);
+        x86_alu_imm(b, false, ALU_CMP, RCX, (int32_t)(PAGE_SIZE - m.size));
+        miss_page = x86_jcc(b, CC_A);
+    }
+    int32_t entry_off = m.is_store ? TLB_WRITE_OFF : 0;
+    x86_mov(b, RDX, RAX);
+    x86_shift(b, true, SHIFT_SHR, RDX, PAGE_SHIFT);
+    x86_op_reg(b, false, 0x89, RDX, RCX);                           /* mov ecx, edx */
+    x86_alu_imm(b, false, ALU_AND, RCX, TLB_SIZE - 1);
+    x86_shift(b, false, SHIFT_SHL, RCX, 5);
+    x86_alu(b, true, ALU_ADD, RCX, R12);
+    x86_alu_mem(b, ALU_OR, RDX, RBX, EPOCH_OFF);
+    x86_alu_mem(b, ALU_CMP, RDX, RCX, entry_off);
+    miss_tag = x86_jcc(b, CC_NE);
+    x86_alu_mem(b, ALU_ADD, RAX, RCX, entry_off + (int32_t)offsetof(struct tlb_entry, addend));
+    if (m.is_store) {
+        if (m.is_fp)
+            x86_load64(b, RDX, RBX, F_OFF(in->rs2));
+        else
+            get_x(b, RDX, in->rs2);
+        if (m.size == 2)
             x86_u8(b, 0x66);
-        x86_op_mem(b, size == 8, size == 1 ? 0x88 : 0x89, RDX, RAX, 0);
+        x86_op_mem(b, m.size == 8, m.size == 1 ? 0x88 : 0x89, RDX, RAX, 0);
     } else {
         static const unsigned zero_ext[9] = { [1] = 0x0fb6, [2] = 0x0fb7, [4] = 0x8b, [8] = 0x8b };
         static const unsigned sign_ext[9] = { [1] = 0x0fbe, [2] = 0x0fbf, [4] = 0x63, [8] = 0x8b };
-        x86_op_mem(b, is_signed || size == 8, is_signed ? sign_ext[size] : zero_ext[size],
+        x86_op_mem(b, m.is_signed || m.size == 8, m.is_signed ? sign_ext[m.size] : zero_ext[m.size],
                    RDX, RAX, 0);
-        put_x(b, RDX, in->rd);
+        if (m.is_fp) {
+            if (m.size == 4) {
+                x86_mov_imm(b, RCX, ~0ull << 32);                   /* NaN-box */
+                x86_alu(b, true, ALU_OR, RDX, RCX);
+            }
+            x86_store64(b, RDX, RBX, F_OFF(in->rd));
+            x86_mov_imm(b, RCX, (uint64_t)FS_DIRTY << MSTATUS_FS_SHIFT | MSTATUS_SD);
+            x86_op_mem(b, true, 0x09, RCX, RBX, HART_OFF(mstatus));  /* or [mstatus], rcx */
+        } else {
+            put_x(b, RDX, in->rd);
+        }
     }
     uint8_t *done = x86_jmp(b);
-    /* slow path: the whole access again through access.c */
-    x86_patch(miss_page, b->p);
+    if (fs_off)
+        x86_patch(fs_off, b->p);
+    if (miss_page)
+        x86_patch(miss_page, b->p);
     x86_patch(miss_tag, b->p);
-    x86_mov(b, RSI, RAX);                   /* rax still holds the address here */
-    set_pc(b, ui->pc);
-    x86_mov_imm(b, RDX, (uint64_t)(uintptr_t)in);
-    call_helper(u, is_store ? (uintptr_t)store_slow : (uintptr_t)load_slow);
-    check_helper_result(u, ui->pc + in->len);
+    if (m.is_fp) {
+        emit_by_call(u, ui);
+    } else {
+        x86_mov(b, RSI, RAX);               /* rax still holds the address here */
+        set_pc(b, ui->pc);
+        x86_mov_imm(b, RDX, (uint64_t)(uintptr_t)in);
+        call_helper(u, m.is_store ? (uintptr_t)store_slow : (uintptr_t)load_slow);
+        check_helper_result(u, ui->pc + in->len);
+    }
     x86_patch(done, b->p);
 }
 
@@ -520,14 +559,13 @@ static void emit_insn(struct unit *u, const struct unit_insn *ui)
 {
     struct x86_buf *b = &u->b;
     enum insn_op op = (enum insn_op)ui->in->op;
-    bool is_signed;
     if (is_branch(op)) {
         emit_branch(u, ui);
     } else if (op == OP_JAL) {
         emit_jal(u, ui);
     } else if (op == OP_JALR) {
         emit_jalr(u, ui);
-    } else if (mem_size(op, &is_signed)) {
+    } else if (mem_op_of(op).size) {
         emit_mem(u, ui);
         u->pending++;
     } else if (op == OP_LUI || op == OP_AUIPC) {
@@ -594,25 +632,25 @@ static void reset_code(struct jit *j)
     memset(j->table, 0, sizeof j->table);
 }
 
-static jit_unit_fn translate(struct jit *j, struct icache_page *p, unsigned index, uint64_t pc)
+static struct jit_unit translate(struct jit *j, struct icache_page *p, unsigned index, uint64_t pc)
 {
     static _Thread_local struct unit u;
     u.j = j;
     collect(&u, p, index, pc);
     if (u.n == 0)
-        return NULL;
+        return (struct jit_unit){ NULL, 0 };
     for (int attempt = 0; attempt < 2; attempt++) {
         u.b = (struct x86_buf){ j->free, j->code + CODE_BYTES, false };
         jit_unit_fn fn = emit_unit(&u);
         if (fn) {
             j->free = u.b.p;
             j->stats.units++;
-            return fn;
+            return (struct jit_unit){ fn, u.n };
         }
         reset_code(j);                  /* full: start again with an empty buffer */
         j->stats.resets++;
     }
-    return NULL;
+    return (struct jit_unit){ NULL, 0 };
 }
 
 static struct jit_entry *entry_of(struct jit *j, const struct insn *slot, uint64_t pc)
@@ -621,19 +659,21 @@ static struct jit_entry *entry_of(struct jit *j, const struct insn *slot, uint64
     return &j->table[(k ^ k >> 14) & (TABLE_SIZE - 1)];
 }
 
-jit_unit_fn jit_unit_at(struct jit *j, struct icache_page *p, unsigned index, uint64_t pc)
+const struct jit_unit *jit_unit_at(struct jit *j, struct icache_page *p, unsigned index, uint64_t pc)
 {
     const struct insn *slot = &p->slot[index];
     struct jit_entry *e = entry_of(j, slot, pc);
     if (e->slot != slot || e->pc != pc || e->generation != p->generation)
-        *e = (struct jit_entry){ slot, pc, p->generation, 0, NULL };
-    if (e->fn || e->hits == NEVER || ++e->hits < HOT_AFTER)
-        return e->fn;
-    jit_unit_fn fn = translate(j, p, index, pc);
+        *e = (struct jit_entry){ slot, pc, p->generation, 0, { NULL, 0 } };
+    if (e->unit.run)
+        return &e->unit;
+    if (e->hits == NEVER || ++e->hits < HOT_AFTER)
+        return NULL;
+    struct jit_unit unit = translate(j, p, index, pc);
     /* translate may have emptied the table: look the entry up again */
     e = entry_of(j, slot, pc);
-    *e = (struct jit_entry){ slot, pc, p->generation, fn ? 0 : NEVER, fn };
-    return fn;
+    *e = (struct jit_entry){ slot, pc, p->generation, unit.run ? 0 : NEVER, unit };
+    return unit.run ? &e->unit : NULL;
 }
 
 struct jit *jit_create(void)
@@ -669,9 +709,15 @@ struct jit_stats jit_stats(const struct jit *j)
 
 struct jit *jit_create(void) { return NULL; }
 void jit_destroy(struct jit *j) { (void)j; }
-jit_unit_fn jit_unit_at(struct jit *j, struct icache_page *p, unsigned index, uint64_t pc)
+const struct jit_unit *jit_unit_at(struct jit *j, struct icache_page *p, unsigned index,
+                                   uint64_t pc)
 {
+    (void)j, (void)p, (void)index, (void)pc;
     return NULL;
 }
-struct jit_stats jit_stats(const struct jit *j) { return (struct jit_stats){ 0, 0 }; }
+struct jit_stats jit_stats(const struct jit *j)
+{
+    (void)j;
+    return (struct jit_stats){ 0, 0 };
+}
 #endif

@@ -36,9 +36,7 @@
 struct hart;
 struct jit;
 
-/* Instructions a unit holds at most; the dispatcher enters a unit only
- * with at least this much of its budget left (a unit that loops checks
- * the budget on every backward jump). */
+/* Instructions a unit holds at most. */
 #define JIT_UNIT_MAX_INSNS 64
 
 /* A translated unit: runs from the instruction it was made for, with
@@ -47,6 +45,15 @@ struct jit;
  * than `limit` instructions retired. Returns the number retired, with
  * h->pc at the next instruction or, after a trap, at the trap vector. */
 typedef uint64_t (*jit_unit_fn)(struct hart *h, struct tlb_entry *data_tlb, uint64_t limit);
+
+/* A unit and its size. A pass through the unit, from its start or from a
+ * backward jump to the next backward jump or exit, retires at most
+ * `insns`, and the unit checks `limit` at every backward jump: entered
+ * with limit = budget - insns it retires at most budget. */
+struct jit_unit {
+    jit_unit_fn run;
+    unsigned insns;
+};
 
 struct jit_stats {
     uint64_t units;             /* units translated */
@@ -61,7 +68,7 @@ void jit_destroy(struct jit *j);
 /* The unit starting at slot `index` of page p (a decoded slot), whose
  * guest virtual address is pc; NULL while the instruction is not hot yet
  * or cannot start a unit. Translates on the call that finds it hot. */
-jit_unit_fn jit_unit_at(struct jit *j, struct icache_page *p, unsigned index, uint64_t pc);
+const struct jit_unit *jit_unit_at(struct jit *j, struct icache_page *p, unsigned index, uint64_t pc);
 
 struct jit_stats jit_stats(const struct jit *j);
 

@@ -133,7 +133,8 @@ static unsigned pick(unsigned n) { return (unsigned)(rnd() % n); }
 
 /* Registers: x5-x15 are the program's, x20 points at DATA, x21 at
  * nothing, x22 eight bytes before DATA's second page (accesses from it
- * cross a page), x29 counts traps, x30 counts loop rounds, x31 belongs to
+ * cross a page), x23 holds mstatus.FS and x24 its Initial state, x29
+ * counts traps, x30 counts loop rounds, x31 belongs to
  * the trap handler. */
 static unsigned any_rd(void) { return pick(12) ? 5 + pick(11) : 0; }
 static unsigned any_rs(void) { return pick(13) ? 5 + pick(11) : (pick(2) ? 0 : 20); }
@@ -193,18 +194,23 @@ static struct item mem_item(void)
     return (struct item){ enc_s((int32_t)off, any_rs(), base, size_log, STORE), 4, -1 };
 }
 
-/* What translated code leaves to the interpreter's helpers: F/D, A and
- * counter reads. */
+/* F and D (arithmetic by the interpreter's helpers, loads and stores in
+ * host code), A, counter reads, and mstatus.FS turned off and on again
+ * (F and D instructions must then raise illegal-instruction). */
 static struct item helper_item(void)
 {
     unsigned fd = pick(8), fs = pick(8);
-    switch (pick(7)) {
+    switch (pick(11)) {
     case 0: return (struct item){ enc_r(0x79, 0, any_rs(), 0, fd, 0x53), 4, -1 };     /* fmv.d.x */
     case 1: return (struct item){ enc_r(0x01, fs, pick(8), 7, fd, 0x53), 4, -1 };     /* fadd.d */
     case 2: return (struct item){ enc_r(0x61, 2, fs, 1, any_rd(), 0x53), 4, -1 };     /* fcvt.l.d, rtz */
     case 3: return (struct item){ enc_i((int32_t)(pick(256) * 8), 20, 3, fd, 0x07), 4, -1 };   /* fld */
     case 4: return (struct item){ enc_s((int32_t)(pick(256) * 8), fs, 20, 3, 0x27), 4, -1 };   /* fsd */
     case 5: return (struct item){ amo_insn(pick(2) ? 0 : 1, 3, any_rd(), 20, any_rs()), 4, -1 };
+    case 6: return (struct item){ enc_i((int32_t)(pick(1024) * 2), 20, 2, fd, 0x07), 4, -1 };  /* flw */
+    case 7: return (struct item){ enc_s((int32_t)(pick(1024) * 2), fs, 22, 2, 0x27), 4, -1 };  /* fsw */
+    case 8:                                     /* csrc mstatus, FS (Off) / csrs mstatus, Initial */
+        return (struct item){ pick(4) ? csr_i(2, 0, 0x300, 24) : csr_i(3, 0, 0x300, 23), 4, -1 };
     default:                                    /* csrr rd, instret / cycle */
         return (struct item){ csr_i(2, any_rd(), pick(2) ? 0xc02 : 0xb00, 0), 4, -1 };
     }
@@ -258,6 +264,8 @@ static void random_state(void)
     x[20] = DATA;
     x[21] = FAULTING;
     x[22] = DATA + 4096 - 8;
+    x[23] = MSTATUS_FS;
+    x[24] = (uint64_t)FS_INITIAL << MSTATUS_FS_SHIFT;
     x[30] = 100;
     static uint8_t data[DATA_BYTES];
     for (unsigned i = 0; i < DATA_BYTES; i++)
