@@ -178,6 +178,7 @@ struct hart {
     struct hart *peers;                 /* every hart, indexed by mhartid */
     unsigned ipi_rounds;                /* short-loop rounds since ipi_beats */
     uint64_t ipi_beats[HART_MAX_PEERS]; /* the targets' heartbeats then */
+    uint64_t ipi_own_beats;             /* and this hart's own */
     bool ipi_wait_wanted;               /* sleep at the next block boundary */
     uint64_t ipi_waits;                 /* such sleeps (--stats) */
 

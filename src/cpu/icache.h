@@ -56,6 +56,11 @@ struct icache_page {
      * decoded instruction, even an illegal one, has len 2 or 4). */
     struct insn slot[ICACHE_SLOTS];
     uint64_t bytes[PAGE_SIZE / 8];      /* the snapshot the slots decode from */
+    /* The translator's per-slot word (cpu/jit.c: how often a unit was
+     * looked for there, or the unit that starts there), meaningful while
+     * jit_generation and jit_epoch are what jit.c expects. */
+    uint32_t jit_generation, jit_epoch;
+    uint32_t jit_ref[ICACHE_SLOTS];
 };
 
 struct icache_stats {

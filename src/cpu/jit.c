@@ -22,35 +22,56 @@
 #include "cpu/access.h"
 #include "cpu/hart.h"
 
+/* ------------------------------------------------------- what translates */
+
+bool jit_ends_unit(enum insn_op op)
+{
+    switch (op) {
+    case OP_ILLEGAL: case OP_ECALL: case OP_EBREAK: case OP_FENCE_I:
+    case OP_CSRRW: case OP_CSRRS: case OP_CSRRC: case OP_CSRRWI: case OP_CSRRSI: case OP_CSRRCI:
+    case OP_SRET: case OP_MRET: case OP_WFI: case OP_SFENCE_VMA:
+        return true;
+    default:
+        return false;
+    }
+}
+
 #if defined(__x86_64__)
 #include <sys/mman.h>
 
 #include "cpu/x86.h"
 
 #define CODE_BYTES (64u << 20)          /* per hart */
-/* Times the interpreter reaches an instruction before a unit is made for
- * it: code run once (most of a boot) is not worth translating. */
+#define MAX_UNITS (1u << 20)            /* per code buffer */
+/* Times the dispatcher looks for a unit at an instruction before one is
+ * made there: code run once (most of a boot) is not worth translating. */
 #define HOT_AFTER 16u
-#define TABLE_SIZE 65536u               /* power of two */
-#define NEVER UINT32_MAX                /* hits: the instruction cannot start a unit */
 
-/* A unit is keyed by its first instruction's slot and its virtual
- * address: the slot names physical code, but the unit bakes in virtual
- * addresses (AUIPC, return addresses, exits), and the same physical page
- * runs at two addresses while Linux turns translation on. */
-struct jit_entry {
-    const struct insn *slot;            /* key: the unit's first instruction */
-    uint64_t pc;                        /* key: its virtual address */
-    uint32_t generation;                /* the page's generation it was made from */
-    uint32_t hits;
-    struct jit_unit unit;               /* run = NULL: none (yet) */
+/* Where units are found: each decoded page's jit_ref[] (icache.h) holds
+ * per slot a look count below HOT_AFTER, NEVER, or UNIT_REF + the index
+ * of the unit in units[]. The page's word is next to the slot the
+ * dispatcher just read (a hash table of units cost a cold Linux kernel
+ * a cache miss per lookup). It is cleared, lazily, when the page's
+ * generation moves (its slots changed) or the code buffer is emptied
+ * (epoch). */
+#define NEVER UINT32_MAX                /* the instruction cannot start a unit */
+#define UNIT_REF 256u
+
+/* A unit bakes in virtual addresses (AUIPC, return addresses, exits), but
+ * the slot names physical code, and the same physical page runs at two
+ * addresses while Linux turns translation on: the unit records its pc. */
+struct unit_record {
+    uint64_t pc;
+    struct jit_unit unit;
 };
 
 struct jit {
     uint8_t *code;                      /* CODE_BYTES, readable, writable, executable */
     uint8_t *free;                      /* first unused byte */
     const uint8_t *exit_stub;           /* the shared epilogue every exit jumps to */
-    struct jit_entry table[TABLE_SIZE];
+    uint32_t epoch;                     /* bumped whenever the buffer is emptied */
+    struct unit_record *units;          /* MAX_UNITS, in the order made */
+    unsigned nunits;
     struct jit_stats stats;
 };
 
@@ -63,23 +84,6 @@ struct jit {
 _Static_assert(sizeof(struct tlb_entry) == 32, "the index is scaled by a shift of 5");
 _Static_assert(offsetof(struct tlb_entry, vpn_tag) == 0, "tag compared at [entry]");
 _Static_assert(ACCESS_READ == 0 && ACCESS_WRITE == 1, "data_tlb + access * TLB_SIZE");
-
-/* ------------------------------------------------------- what translates */
-
-/* Instructions a unit never contains: they read or write CSRs, change
- * privilege or translation, wait, or trap by definition. The interpreter
- * runs them, between units. */
-static bool ends_unit(enum insn_op op)
-{
-    switch (op) {
-    case OP_ILLEGAL: case OP_ECALL: case OP_EBREAK: case OP_FENCE_I:
-    case OP_CSRRW: case OP_CSRRS: case OP_CSRRC: case OP_CSRRWI: case OP_CSRRSI: case OP_CSRRCI:
-    case OP_SRET: case OP_MRET: case OP_WFI: case OP_SFENCE_VMA:
-        return true;
-    default:
-        return false;
-    }
-}
 
 static bool is_branch(enum insn_op op) { return op >= OP_BEQ && op <= OP_BGEU; }
 
@@ -196,7 +200,7 @@ static void collect(struct unit *u, struct icache_page *p, unsigned index, uint6
         struct insn *in = &p->slot[index];
         if (in->len == 0 && !icache_decode_slot(p, index))
             break;
-        if ((pc & (PAGE_SIZE - 1)) + in->len > PAGE_SIZE || ends_unit((enum insn_op)in->op))
+        if ((pc & (PAGE_SIZE - 1)) + in->len > PAGE_SIZE || jit_ends_unit((enum insn_op)in->op))
             break;
         u->insn[u->n++] = (struct unit_insn){ in, pc, false, NULL };
         enum insn_op op = (enum insn_op)in->op;
@@ -629,7 +633,8 @@ static void reset_code(struct jit *j)
         x86_pop(&b, restored[i]);
     x86_ret(&b);
     j->free = b.p;
-    memset(j->table, 0, sizeof j->table);
+    j->nunits = 0;
+    j->epoch++;                         /* every page's jit_ref[] is stale */
 }
 
 static struct jit_unit translate(struct jit *j, struct icache_page *p, unsigned index, uint64_t pc)
@@ -640,8 +645,8 @@ static struct jit_unit translate(struct jit *j, struct icache_page *p, unsigned 
     if (u.n == 0)
         return (struct jit_unit){ NULL, 0 };
     for (int attempt = 0; attempt < 2; attempt++) {
-        u.b = (struct x86_buf){ j->free, j->code + CODE_BYTES, false };
-        jit_unit_fn fn = emit_unit(&u);
+        u.b = (struct x86_buf){ j->free, j->code + CODE_BYTES, j->nunits == MAX_UNITS };
+        jit_unit_fn fn = u.b.full ? NULL : emit_unit(&u);
         if (fn) {
             j->free = u.b.p;
             j->stats.units++;
@@ -653,27 +658,39 @@ static struct jit_unit translate(struct jit *j, struct icache_page *p, unsigned 
     return (struct jit_unit){ NULL, 0 };
 }
 
-static struct jit_entry *entry_of(struct jit *j, const struct insn *slot, uint64_t pc)
+/* Page p's jit_ref[], cleared first if it is stale. */
+static uint32_t *refs_of(struct jit *j, struct icache_page *p)
 {
-    uintptr_t k = (uintptr_t)slot / sizeof *slot ^ (uintptr_t)(pc >> 12);
-    return &j->table[(k ^ k >> 14) & (TABLE_SIZE - 1)];
+    if (p->jit_generation != p->generation || p->jit_epoch != j->epoch) {
+        memset(p->jit_ref, 0, sizeof p->jit_ref);
+        p->jit_generation = p->generation;
+        p->jit_epoch = j->epoch;
+    }
+    return p->jit_ref;
 }
 
 const struct jit_unit *jit_unit_at(struct jit *j, struct icache_page *p, unsigned index, uint64_t pc)
 {
-    const struct insn *slot = &p->slot[index];
-    struct jit_entry *e = entry_of(j, slot, pc);
-    if (e->slot != slot || e->pc != pc || e->generation != p->generation)
-        *e = (struct jit_entry){ slot, pc, p->generation, 0, { NULL, 0 } };
-    if (e->unit.run)
-        return &e->unit;
-    if (e->hits == NEVER || ++e->hits < HOT_AFTER)
+    uint32_t ref = refs_of(j, p)[index];
+    if (ref == NEVER)
         return NULL;
+    if (ref >= UNIT_REF) {
+        struct unit_record *r = &j->units[ref - UNIT_REF];
+        if (r->pc == pc)
+            return &r->unit;
+        /* made for the page's other virtual address: make one for this */
+    } else if (++p->jit_ref[index] < HOT_AFTER) {
+        return NULL;
+    }
     struct jit_unit unit = translate(j, p, index, pc);
-    /* translate may have emptied the table: look the entry up again */
-    e = entry_of(j, slot, pc);
-    *e = (struct jit_entry){ slot, pc, p->generation, unit.run ? 0 : NEVER, unit };
-    return unit.run ? &e->unit : NULL;
+    uint32_t *refs = refs_of(j, p);     /* translate may have emptied the buffer */
+    if (!unit.run) {
+        refs[index] = NEVER;
+        return NULL;
+    }
+    j->units[j->nunits] = (struct unit_record){ pc, unit };
+    refs[index] = UNIT_REF + j->nunits;
+    return &j->units[j->nunits++].unit;
 }
 
 struct jit *jit_create(void)
@@ -687,6 +704,12 @@ struct jit *jit_create(void)
         free(j);
         return NULL;
     }
+    j->units = calloc(MAX_UNITS, sizeof *j->units);
+    if (!j->units) {
+        munmap(code, CODE_BYTES);
+        free(j);
+        return NULL;
+    }
     j->code = code;
     reset_code(j);
     return j;
@@ -697,6 +720,7 @@ void jit_destroy(struct jit *j)
     if (!j)
         return;
     munmap(j->code, CODE_BYTES);
+    free(j->units);
     free(j);
 }
 

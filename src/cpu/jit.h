@@ -72,6 +72,11 @@ const struct jit_unit *jit_unit_at(struct jit *j, struct icache_page *p, unsigne
 
 struct jit_stats jit_stats(const struct jit *j);
 
+/* Instructions a unit never contains: they read or write CSRs, change
+ * privilege or translation, wait, or trap by definition. The interpreter
+ * runs them, between units; a unit may start right after one. */
+bool jit_ends_unit(enum insn_op op);
+
 /* ---- exec.c, for translated code ---- */
 /* Execute one decoded instruction that neither transfers control nor
  * touches CSRs, at h->pc; true if it retired (h->pc then points past it),
