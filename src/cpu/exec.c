@@ -746,8 +746,11 @@ static unsigned run_translated(struct hart *h, struct block *blk, const struct i
     struct tlb_entry *data_tlb = &h->tlb.e[access_tlb_ctx(access_data_priv(h))][0][0];
     uint64_t pc = h->pc;
     enum priv priv = h->priv;
-    uint64_t n = unit->run(h, data_tlb, budget_left - unit->insns);
+    struct jit_exit e = unit->run(h, data_tlb, budget_left);
+    uint64_t n = e.retired;
     blk->retired += n;
+    if (e.link)                         /* left by a jump within the page */
+        jit_link(h->jit, e.link, page, (unsigned)(h->pc & (PAGE_SIZE - 1)) >> 1, h->pc);
     if (n == 0 && h->pc == pc && !h->poll_now)
         return 0;                       /* it left at once: interpret this one */
     /* The window stays open on pc's page unless a trap changed privilege

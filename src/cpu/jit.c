@@ -2,7 +2,7 @@
  *
  * Register use in translated code (System V AMD64 ABI):
  *   rbx  struct hart *          r12  data_tlb (entries of the data context)
- *   r13  limit                  r14  instructions retired so far
+ *   r13  budget                 r14  instructions retired so far
  *   rax, rcx, rdx, rsi, rdi     scratch; every call clobbers them
  * Guest registers live in struct hart throughout: each instruction loads
  * its operands and stores its result, so a helper call or an exit needs
@@ -12,6 +12,14 @@
  * number retired since r14 was last brought up to date, which happens
  * before every label (a jump target inside the unit) and on every taken
  * jump; an exit returns r14 + pending.
+ *
+ * Linking: a jump out of the unit to a constant address in the same page
+ * leaves through a `jmp` that first points at the exit code after it.
+ * The exit returns the jmp's address (jit_exit.link); once a unit exists
+ * at the target, jit_link points the jmp at that unit's link entry, which
+ * checks the budget and goes on with the registers as they are (same
+ * hart, same page, same privilege, so the same fetch and data contexts).
+ * Both units come from the same decoded page, so they go stale together.
  */
 #include "cpu/jit.h"
 
@@ -63,6 +71,7 @@ bool jit_ends_unit(enum insn_op op)
 struct unit_record {
     uint64_t pc;
     struct jit_unit unit;
+    const uint8_t *link_entry;          /* where linked units jump in */
 };
 
 struct jit {
@@ -168,6 +177,7 @@ struct side_exit {
 struct unit {
     struct jit *j;
     struct x86_buf b;
+    uint8_t *link_entry;        /* where linked units enter */
     struct unit_insn insn[JIT_UNIT_MAX_INSNS];
     unsigned n;
     uint64_t end_pc;            /* where the unit continues past its last instruction */
@@ -263,13 +273,33 @@ static void flush_pending(struct unit *u)
     u->pending = 0;
 }
 
-/* Leave now: h->pc = pc (unless set_pc is false), return r14 + retired. */
+/* Leave now: h->pc = pc (unless set_pc is false), return r14 + retired
+ * and no link. */
 static void emit_exit(struct unit *u, uint64_t pc, bool with_pc, unsigned retired)
 {
     if (with_pc)
         set_pc(&u->b, pc);
     x86_lea(&u->b, RAX, R14, (int32_t)retired);
+    x86_alu(&u->b, false, ALU_XOR, RDX, RDX);
     x86_patch(x86_jmp(&u->b), u->j->exit_stub);
+}
+
+/* Leave for the constant pc: through a link (see the top) if pc lies in
+ * the unit's page, else as emit_exit. */
+static void emit_jump_out(struct unit *u, uint64_t pc)
+{
+    if ((pc & PAGE_MASK) != (u->insn[0].pc & PAGE_MASK)) {
+        emit_exit(u, pc, true, u->pending);
+        return;
+    }
+    struct x86_buf *b = &u->b;
+    flush_pending(u);
+    uint8_t *link = x86_jmp(b);
+    x86_patch(link, b->p);
+    set_pc(b, pc);
+    x86_mov(b, RAX, R14);
+    x86_lea_rip(b, RDX, link);
+    x86_patch(x86_jmp(b), u->j->exit_stub);
 }
 
 /* Leave when condition cc holds, through a side exit emitted later. */
@@ -459,6 +489,15 @@ static void emit_alu(struct x86_buf *b, const struct insn *in)
     put_x(b, RAX, in->rd);
 }
 
+/* Leave for pc unless another pass through the unit fits in the budget:
+ * r14 + n <= r13 (r14 up to date). */
+static void emit_budget_check(struct unit *u, uint64_t pc)
+{
+    x86_lea(&u->b, RAX, R14, (int32_t)u->n);
+    x86_alu(&u->b, true, ALU_CMP, RAX, R13);
+    exit_if(u, CC_A, pc, true, 0);
+}
+
 /* The condition under which a branch is taken (cmp x[rs1], x[rs2]). */
 static enum x86_cond branch_cond(enum insn_op op)
 {
@@ -491,13 +530,12 @@ static void emit_taken(struct unit *u, const struct unit_insn *ui, uint64_t t)
     }
     int target = unit_index_of(u, t);
     if (target < 0) {
-        emit_exit(u, t, true, u->pending);
+        emit_jump_out(u, t);
         return;
     }
     flush_pending(u);
     if (backward || t == ui->pc) {
-        x86_alu(b, true, ALU_CMP, R14, R13);
-        exit_if(u, CC_AE, t, true, 0);
+        emit_budget_check(u, t);
         x86_patch(x86_jmp(b), u->insn[target].label);
         return;
     }
@@ -594,6 +632,13 @@ static void emit_insn(struct unit *u, const struct unit_insn *ui)
 static jit_unit_fn emit_unit(struct unit *u)
 {
     struct x86_buf *b = &u->b;
+    u->pending = 0;
+    u->nfixups = u->nexits = 0;
+    /* entered from a linked unit: go on if a pass fits in the budget */
+    u->link_entry = b->p;
+    emit_budget_check(u, u->insn[0].pc);
+    uint8_t *to_body = x86_jmp(b);
+    /* entered from the dispatcher */
     uint8_t *start = b->p;
     static const unsigned saved[] = { RBX, R12, R13, R14, R15 };   /* 5: rsp stays 16-aligned at calls */
     for (unsigned i = 0; i < 5; i++)
@@ -602,15 +647,14 @@ static jit_unit_fn emit_unit(struct unit *u)
     x86_mov(b, R12, RSI);
     x86_mov(b, R13, RDX);
     x86_mov_imm(b, R14, 0);
-    u->pending = 0;
-    u->nfixups = u->nexits = 0;
+    x86_patch(to_body, b->p);
     for (unsigned i = 0; i < u->n; i++) {
         if (u->insn[i].is_target)
             flush_pending(u);
         u->insn[i].label = b->p;
         emit_insn(u, &u->insn[i]);
     }
-    emit_exit(u, u->end_pc, true, u->pending);
+    emit_jump_out(u, u->end_pc);
     for (unsigned i = 0; i < u->nfixups; i++)
         x86_patch(u->fixups[i].at, u->insn[u->fixups[i].target].label);
     for (unsigned i = 0; i < u->nexits; i++) {
@@ -637,25 +681,29 @@ static void reset_code(struct jit *j)
     j->epoch++;                         /* every page's jit_ref[] is stale */
 }
 
-static struct jit_unit translate(struct jit *j, struct icache_page *p, unsigned index, uint64_t pc)
+/* Make the unit at slot `index` of p (virtual address pc) into *r;
+ * false if none can start there. */
+static bool translate(struct jit *j, struct icache_page *p, unsigned index, uint64_t pc,
+                      struct unit_record *r)
 {
     static _Thread_local struct unit u;
     u.j = j;
     collect(&u, p, index, pc);
     if (u.n == 0)
-        return (struct jit_unit){ NULL, 0 };
+        return false;
     for (int attempt = 0; attempt < 2; attempt++) {
         u.b = (struct x86_buf){ j->free, j->code + CODE_BYTES, j->nunits == MAX_UNITS };
         jit_unit_fn fn = u.b.full ? NULL : emit_unit(&u);
         if (fn) {
             j->free = u.b.p;
             j->stats.units++;
-            return (struct jit_unit){ fn, u.n };
+            *r = (struct unit_record){ pc, { fn, u.n }, u.link_entry };
+            return true;
         }
         reset_code(j);                  /* full: start again with an empty buffer */
         j->stats.resets++;
     }
-    return (struct jit_unit){ NULL, 0 };
+    return false;
 }
 
 /* Page p's jit_ref[], cleared first if it is stale. */
@@ -669,28 +717,43 @@ static uint32_t *refs_of(struct jit *j, struct icache_page *p)
     return p->jit_ref;
 }
 
-const struct jit_unit *jit_unit_at(struct jit *j, struct icache_page *p, unsigned index, uint64_t pc)
+/* The unit made for pc at slot `index` of p, or NULL. */
+static struct unit_record *unit_record_at(struct jit *j, struct icache_page *p, unsigned index,
+                                          uint64_t pc)
 {
     uint32_t ref = refs_of(j, p)[index];
-    if (ref == NEVER)
+    if (ref == NEVER || ref < UNIT_REF)
         return NULL;
-    if (ref >= UNIT_REF) {
-        struct unit_record *r = &j->units[ref - UNIT_REF];
-        if (r->pc == pc)
-            return &r->unit;
-        /* made for the page's other virtual address: make one for this */
-    } else if (++p->jit_ref[index] < HOT_AFTER) {
+    struct unit_record *r = &j->units[ref - UNIT_REF];
+    return r->pc == pc ? r : NULL;
+}
+
+const struct jit_unit *jit_unit_at(struct jit *j, struct icache_page *p, unsigned index, uint64_t pc)
+{
+    struct unit_record *r = unit_record_at(j, p, index, pc);
+    if (r)
+        return &r->unit;
+    uint32_t *ref = &p->jit_ref[index];
+    /* a unit made for the page's other virtual address is replaced at once */
+    if (*ref == NEVER || (*ref < UNIT_REF && ++*ref < HOT_AFTER))
+        return NULL;
+    struct unit_record made;
+    bool ok = translate(j, p, index, pc, &made);
+    ref = &refs_of(j, p)[index];        /* translate may have emptied the buffer */
+    if (!ok) {
+        *ref = NEVER;
         return NULL;
     }
-    struct jit_unit unit = translate(j, p, index, pc);
-    uint32_t *refs = refs_of(j, p);     /* translate may have emptied the buffer */
-    if (!unit.run) {
-        refs[index] = NEVER;
-        return NULL;
-    }
-    j->units[j->nunits] = (struct unit_record){ pc, unit };
-    refs[index] = UNIT_REF + j->nunits;
+    j->units[j->nunits] = made;
+    *ref = UNIT_REF + j->nunits;
     return &j->units[j->nunits++].unit;
+}
+
+void jit_link(struct jit *j, void *link, struct icache_page *p, unsigned index, uint64_t pc)
+{
+    const struct unit_record *r = unit_record_at(j, p, index, pc);
+    if (r)
+        x86_patch(link, r->link_entry);
 }
 
 struct jit *jit_create(void)
@@ -743,5 +806,9 @@ struct jit_stats jit_stats(const struct jit *j)
 {
     (void)j;
     return (struct jit_stats){ 0, 0 };
+}
+void jit_link(struct jit *j, void *link, struct icache_page *p, unsigned index, uint64_t pc)
+{
+    (void)j, (void)link, (void)p, (void)index, (void)pc;
 }
 #endif

@@ -39,17 +39,27 @@ struct jit;
 /* Instructions a unit holds at most. */
 #define JIT_UNIT_MAX_INSNS 64
 
+/* How a unit left: instructions retired (h->pc is then at the next one
+ * or, after a trap, at the trap vector) and, when it left by a jump to a
+ * constant address in its own page, that jump's link for jit_link (else
+ * NULL). Returned in rax:rdx. */
+struct jit_exit {
+    uint64_t retired;
+    void *link;
+};
+
 /* A translated unit: runs from the instruction it was made for, with
  * data_tlb = the fast cache's entries for data accesses at the hart's
- * current data privilege (&tlb.e[ctx][0][0]); loops back only while fewer
- * than `limit` instructions retired. Returns the number retired, with
- * h->pc at the next instruction or, after a trap, at the trap vector. */
-typedef uint64_t (*jit_unit_fn)(struct hart *h, struct tlb_entry *data_tlb, uint64_t limit);
+ * current data privilege (&tlb.e[ctx][0][0]), retiring at most `budget`
+ * instructions. */
+typedef struct jit_exit (*jit_unit_fn)(struct hart *h, struct tlb_entry *data_tlb,
+                                       uint64_t budget);
 
 /* A unit and its size. A pass through the unit, from its start or from a
  * backward jump to the next backward jump or exit, retires at most
- * `insns`, and the unit checks `limit` at every backward jump: entered
- * with limit = budget - insns it retires at most budget. */
+ * `insns`; at every backward jump, and when entered from a linked unit,
+ * the unit goes on only if another pass fits in the budget. The
+ * dispatcher enters a unit only with at least `insns` of budget. */
 struct jit_unit {
     jit_unit_fn run;
     unsigned insns;
@@ -71,6 +81,12 @@ void jit_destroy(struct jit *j);
 const struct jit_unit *jit_unit_at(struct jit *j, struct icache_page *p, unsigned index, uint64_t pc);
 
 struct jit_stats jit_stats(const struct jit *j);
+
+/* A unit left by `link` (jit_exit) to pc, slot `index` of page p: if a
+ * unit starts there, make the jump go straight to it from now on, so
+ * that a chain of units in a page runs without the dispatcher. Call
+ * before anything else is translated (that may empty the buffer). */
+void jit_link(struct jit *j, void *link, struct icache_page *p, unsigned index, uint64_t pc);
 
 /* Instructions a unit never contains: they read or write CSRs, change
  * privilege or translation, wait, or trap by definition. The interpreter

@@ -231,6 +231,15 @@ static inline void x86_lea(struct x86_buf *b, unsigned dst, unsigned base, int32
     x86_op_mem(b, true, 0x8d, dst, base, disp);
 }
 
+/* lea r, [rip + disp]: r = target */
+static inline void x86_lea_rip(struct x86_buf *b, unsigned r, const uint8_t *target)
+{
+    x86_rex(b, true, r, 0);
+    x86_u8(b, 0x8d);
+    x86_u8(b, 0x05 | (r & 7) << 3);     /* mod 00, rm 101: rip-relative */
+    x86_u32(b, (uint32_t)(int32_t)(target - (b->p + 4)));
+}
+
 /* Jumps with 32-bit displacements. x86_jcc and x86_jmp return where the
  * displacement is, for x86_patch once the target is known (NULL if the
  * buffer is full). */
