@@ -31,9 +31,10 @@
 #     -w  workloads (default all five)
 #     -s  one -smp list for every workload (default: boot "1 2 4",
 #         ptbench "1 2 4 8", ptbench-ws "2 4", ptbench-1v "2 4 8", compute "1")
-#     -c  configurations (default "qemu patch flush eager", plus "builtin"
-#         and "builtin-flush" when umbra has -bios builtin: umbra's own SBI
-#         with --coherence=patch and =flush)
+#     -c  configurations (default "qemu patch flush eager interp", plus
+#         "builtin" and "builtin-flush" when umbra has -bios builtin: umbra's
+#         own SBI with --coherence=patch and =flush; interp = patch with
+#         --engine=interp, every instruction interpreted)
 #     -t  ptbench guest seconds (default 4)   -W  ptbench-ws pages (default 4096)
 #     -k  compute scale (default 2)
 #     -o  output folder (default bench/results; quick mode: /tmp/umbra-bench-quick)
@@ -80,11 +81,11 @@ done
 has_builtin() { [[ $("$umbra" --help 2>&1 || true) == *"-bios builtin"* ]]; }
 [ -x "$umbra" ] || { echo "run.sh: no umbra binary at $umbra (set UMBRA)" >&2; exit 1; }
 if [ -z "$configs" ]; then
-  configs="qemu patch flush eager"
+  configs="qemu patch flush eager interp"
   if has_builtin; then configs+=" builtin builtin-flush"; fi
 fi
 for c in $configs; do
-  case $c in qemu | patch | flush | eager | builtin | builtin-flush) ;;
+  case $c in qemu | patch | flush | eager | interp | builtin | builtin-flush) ;;
     *) echo "run.sh: unknown configuration '$c'" >&2; exit 2 ;;
   esac
 done
@@ -137,6 +138,7 @@ run_one() {
     qemu) cmd=(qemu-system-riscv64 -machine virt -nographic -bios "$fw" "${common[@]}") ;;
     builtin) cmd=("$umbra" -bios builtin "${common[@]}" --stats-json "$json") ;;
     builtin-flush) cmd=("$umbra" -bios builtin "${common[@]}" --coherence=flush --stats-json "$json") ;;
+    interp) cmd=("$umbra" -bios "$fw" "${common[@]}" --engine=interp --stats-json "$json") ;;
     *) cmd=("$umbra" -bios "$fw" "${common[@]}" --coherence="$c" --stats-json "$json") ;;
   esac
   rm -f "$json"
@@ -222,6 +224,7 @@ summarize() {
   for c in $configs; do [ "$c" = qemu ] || header+=$(printf " %9s" "$c/qemu"); done
   has patch && has flush && header+=$(printf " %11s" "patch/flush")
   has patch && has eager && header+=$(printf " %11s" "patch/eager")
+  has patch && has interp && header+=$(printf " %12s" "patch/interp")
   has builtin && has builtin-flush && header+=$(printf " %13s" "builtin/b-fl")
   has patch && header+=$(printf " %10s" "patch MIPS")
   echo "$header"
@@ -238,6 +241,7 @@ summarize() {
       done
       has patch && has flush && line+=$(printf " %11s" "$(speed "$w" "${med[patch]}" "${med[flush]}")")
       has patch && has eager && line+=$(printf " %11s" "$(speed "$w" "${med[patch]}" "${med[eager]}")")
+      has patch && has interp && line+=$(printf " %12s" "$(speed "$w" "${med[patch]}" "${med[interp]}")")
       has builtin && has builtin-flush &&
         line+=$(printf " %13s" "$(speed "$w" "${med[builtin]}" "${med[builtin-flush]}")")
       has patch && line+=$(printf " %10s" "$(median <<<"${mipsv[$w,$smp,patch]}")")
