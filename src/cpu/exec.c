@@ -734,8 +734,8 @@ static inline const struct insn *fetch_decoded(struct hart *h, struct fetch_wind
  * The unit is given the data context's fast-cache entries, which cannot
  * change inside it (privilege and mstatus change only by instructions
  * units leave out, and by traps, which end the unit). */
-static unsigned run_translated(struct hart *h, struct block *blk, const struct insn *in,
-                               unsigned budget_left)
+static inline __attribute__((always_inline)) unsigned
+run_translated(struct hart *h, struct block *blk, const struct insn *in, unsigned budget_left)
 {
     struct icache_page *page = blk->window.page;
     const struct jit_unit *unit = jit_unit_at(h->jit, page, (unsigned)(in - page->slot), h->pc);
@@ -760,22 +760,19 @@ static unsigned run_translated(struct hart *h, struct block *blk, const struct i
     return n ? (unsigned)n : 1;         /* 0 retired: its first instruction trapped */
 }
 
-uint64_t hart_execute_block(struct hart *h, unsigned budget)
+/* The block loop with translation: units where they exist, the
+ * interpreter elsewhere. Units are looked for only where one can start:
+ * at the block's start, after a jump, a trap or a unit, and after an
+ * instruction that units leave out (looking at every instruction cost a
+ * cold Linux kernel 14 % of its time in the lookup). */
+static uint64_t run_block_translated(struct hart *h, unsigned budget)
 {
-    struct block blk = { 0, 0, { NO_WINDOW, NULL } };
-    if (icache_code_written(&h->icache))
-        sync_code(h);
-    /* Units are looked for only where one can start: at the block's
-     * start, after a jump, a trap or a unit, and after an instruction
-     * that units leave out. Looking at every instruction cost a cold
-     * Linux kernel 14 % of its time in the lookup. */
+    struct block blk_ = { 0, 0, { NO_WINDOW, NULL } }, *blk = &blk_;
     bool leader = true;
     for (unsigned i = 0; i < budget;) {
         struct insn scratch;
-        const struct insn *in = fetch_decoded(h, &blk.window, &scratch);
-        unsigned ran = 0;
-        if (leader && h->jit && in && in != &scratch)
-            ran = run_translated(h, &blk, in, budget - i);
+        const struct insn *in = fetch_decoded(h, &blk->window, &scratch);
+        unsigned ran = leader && in && in != &scratch ? run_translated(h, blk, in, budget - i) : 0;
         if (ran == UNIT_TOO_LONG) {
             if (i)
                 break;                  /* end the block early: the next one has room */
@@ -788,7 +785,7 @@ uint64_t hart_execute_block(struct hart *h, unsigned budget)
             uint64_t pc = h->pc;
             leader = true;
             if (in) {
-                execute(h, in, &blk);
+                execute(h, in, blk);
                 leader = h->pc != pc + in->len || jit_ends_unit((enum insn_op)in->op);
             }
             i++;
@@ -796,8 +793,33 @@ uint64_t hart_execute_block(struct hart *h, unsigned budget)
         if (h->poll_now)
             break;
     }
+    count_retired(h, blk->retired - blk->counted);
+    return blk->retired;
+}
+
+/* The block loop of --engine=interp (and of hosts without a translator),
+ * kept apart so that it stays as short as it can be. Each loop has the
+ * block as its own local, which the compiler keeps in registers. */
+static uint64_t run_block_interpreted(struct hart *h, unsigned budget)
+{
+    struct block blk = { 0, 0, { NO_WINDOW, NULL } };
+    for (unsigned i = 0; i < budget; i++) {
+        struct insn scratch;
+        const struct insn *in = fetch_decoded(h, &blk.window, &scratch);
+        if (in)
+            execute(h, in, &blk);
+        if (h->poll_now)
+            break;
+    }
     count_retired(h, blk.retired - blk.counted);
     return blk.retired;
+}
+
+uint64_t hart_execute_block(struct hart *h, unsigned budget)
+{
+    if (icache_code_written(&h->icache))
+        sync_code(h);
+    return h->jit ? run_block_translated(h, budget) : run_block_interpreted(h, budget);
 }
 
 bool hart_execute_decoded(struct hart *h, const struct insn *in)

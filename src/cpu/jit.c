@@ -30,27 +30,13 @@
 #include "cpu/access.h"
 #include "cpu/hart.h"
 
-/* ------------------------------------------------------- what translates */
-
-bool jit_ends_unit(enum insn_op op)
-{
-    switch (op) {
-    case OP_ILLEGAL: case OP_ECALL: case OP_EBREAK: case OP_FENCE_I:
-    case OP_CSRRW: case OP_CSRRS: case OP_CSRRC: case OP_CSRRWI: case OP_CSRRSI: case OP_CSRRCI:
-    case OP_SRET: case OP_MRET: case OP_WFI: case OP_SFENCE_VMA:
-        return true;
-    default:
-        return false;
-    }
-}
-
 #if defined(__x86_64__)
 #include <sys/mman.h>
 
 #include "cpu/x86.h"
 
 #define CODE_BYTES (64u << 20)          /* per hart */
-#define MAX_UNITS (1u << 20)            /* per code buffer */
+#define MAX_UNITS (1u << 18)            /* per code buffer (units average over 1 KiB) */
 /* Times the dispatcher looks for a unit at an instruction before one is
  * made there: code run once (most of a boot) is not worth translating. */
 #define HOT_AFTER 16u

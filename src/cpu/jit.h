@@ -91,7 +91,17 @@ void jit_link(struct jit *j, void *link, struct icache_page *p, unsigned index, 
 /* Instructions a unit never contains: they read or write CSRs, change
  * privilege or translation, wait, or trap by definition. The interpreter
  * runs them, between units; a unit may start right after one. */
-bool jit_ends_unit(enum insn_op op);
+static inline bool jit_ends_unit(enum insn_op op)
+{
+    switch (op) {
+    case OP_ILLEGAL: case OP_ECALL: case OP_EBREAK: case OP_FENCE_I:
+    case OP_CSRRW: case OP_CSRRS: case OP_CSRRC: case OP_CSRRWI: case OP_CSRRSI: case OP_CSRRCI:
+    case OP_SRET: case OP_MRET: case OP_WFI: case OP_SFENCE_VMA:
+        return true;
+    default:
+        return false;
+    }
+}
 
 /* ---- exec.c, for translated code ---- */
 /* Execute one decoded instruction that neither transfers control nor
