@@ -5,7 +5,8 @@
  * compressed instructions, with loads that fault and a trap handler that
  * steps over them, run in random slices on both; after every slice the
  * two harts must agree on every register, the pc, minstret, the trap CSRs
- * and the data memory. A loop runs 100 times, so it is translated
+ * and the data memory. Odd seeds run in S-mode under Sv39, with the data
+ * pages mapped out of order. A loop runs 100 times, so it is translated
  * (checked: the translator must have made units, or the comparison would
  * prove nothing).
  *
@@ -117,6 +118,34 @@ static bool same_state(const char *what)
     if (*where)
         fprintf(stderr, "%s: interpreter and translated code differ in %s\n", what, where);
     return !*where;
+}
+
+/* ------------------------------------------------------ Sv39 mappings */
+
+/* Sv39 tables at PT: a root, one level-1 and one level-0 table, so every
+ * virtual address below 2 MiB can be mapped (privileged spec 4.4). */
+#define PT (RAM_BASE + 0x100000)
+#define LEAF_RX (PTE_V | PTE_R | PTE_X | PTE_A)
+#define LEAF_RW (PTE_V | PTE_R | PTE_W | PTE_A | PTE_D)
+
+static void put_pte(struct vm *v, uint64_t at, uint64_t pte) { mem_copy_to_guest(&v->mem, at, &pte, 8); }
+
+/* Both harts in S-mode under the (so far empty) tables. */
+static void both_sv39(void)
+{
+    struct vm *vms[] = { &interp, &translated };
+    for (unsigned k = 0; k < 2; k++) {
+        put_pte(vms[k], PT, ((PT + 0x1000) >> 12) << 10 | PTE_V);
+        put_pte(vms[k], PT + 0x1000, ((PT + 0x2000) >> 12) << 10 | PTE_V);
+        vms[k]->h.satp = SATP_MODE_SV39 << SATP_MODE_SHIFT | PT >> 12;
+        vms[k]->h.priv = PRIV_S;
+    }
+}
+
+static void both_map(uint64_t va, uint64_t pa, uint64_t flags)
+{
+    put_pte(&interp, PT + 0x2000 + 8 * (va >> 12 & 0x1ff), (pa >> 12) << 10 | flags);
+    put_pte(&translated, PT + 0x2000 + 8 * (va >> 12 & 0x1ff), (pa >> 12) << 10 | flags);
 }
 
 /* ------------------------------------------------------- random loops */
@@ -256,14 +285,24 @@ static void put_trap_handler(void)
     both_put(TRAP_VEC, handler, sizeof handler);
 }
 
-static void random_state(void)
+/* Where the program sees its data and code, and an address with nothing
+ * there: physical in M-mode; in S-mode under Sv39 the two data pages are
+ * mapped in the other order, so an access that crosses from the first to
+ * the second is split between frames that are not neighbours. */
+struct layout {
+    uint64_t data, faulting, code;
+};
+static const struct layout bare = { DATA, FAULTING, CODE };
+static const struct layout paged = { 0x40000, 0x50000, 0x10000 };
+
+static void random_state(const struct layout *l)
 {
     uint64_t x[32] = { 0 };
     for (unsigned i = 5; i <= 15; i++)
         x[i] = pick(3) ? rnd() : (uint64_t)pick(5) - 2;
-    x[20] = DATA;
-    x[21] = FAULTING;
-    x[22] = DATA + 4096 - 8;
+    x[20] = l->data;
+    x[21] = l->faulting;
+    x[22] = l->data + 4096 - 8;
     x[23] = MSTATUS_FS;
     x[24] = (uint64_t)FS_INITIAL << MSTATUS_FS_SHIFT;
     x[30] = 100;
@@ -277,11 +316,21 @@ static void random_state(void)
     memcpy(translated.h.x, x, sizeof x);
 }
 
-static bool random_program(uint64_t seed)
+/* Seed `seed`'s loop, in M-mode without translation or, for odd seeds
+ * (`vary` set), half the time in S-mode under Sv39. */
+static bool random_program(uint64_t seed, bool vary)
 {
     rng_state = seed * 0x9e3779b97f4a7c15ull + 1;
+    const struct layout *l = vary && seed % 2 ? &paged : &bare;
     both_setup();
     put_trap_handler();
+    if (l == &paged) {
+        both_sv39();
+        both_map(paged.code, CODE, LEAF_RX);
+        both_map(paged.data, DATA + 4096, LEAF_RW);
+        both_map(paged.data + 4096, DATA, LEAF_RW);
+        interp.h.pc = translated.h.pc = paged.code;
+    }
     static struct item items[150];
     unsigned n = 1 + pick(pick(4) ? 40 : 150);
     for (unsigned i = 0; i < n; i++) {
@@ -292,7 +341,7 @@ static bool random_program(uint64_t seed)
     static uint8_t code[1024];
     unsigned bytes = emit_loop(code, items, n);
     both_put(CODE, code, bytes);
-    random_state();
+    random_state(l);
     uint64_t total = 105 * (n + 8);             /* past the loop, into j . */
     char what[48];
     snprintf(what, sizeof what, "seed %llu", (unsigned long long)seed);
@@ -311,7 +360,7 @@ static void test_random_loops(void)
     unsigned failed = 0;
     uint64_t units = 0;
     for (uint64_t seed = 1; seed <= 300 && failed < 3; seed++) {
-        if (!random_program(seed))
+        if (!random_program(seed, true))
             failed++;
         units += jit_stats(translated.h.jit).units;
     }
@@ -325,21 +374,6 @@ static void test_random_loops(void)
  * loop hot and run it translated. */
 #define ROUNDS 400u
 
-/* Sv39 tables at PT mapping the code page at VA 0x10000 and 0x13000. */
-#define PT (RAM_BASE + 0x100000)
-static void map_code_twice(struct vm *v)
-{
-    const uint64_t leaf = (CODE >> 12) << 10 | PTE_V | PTE_R | PTE_X | PTE_A;
-    const uint64_t ptes[] = {
-        ((PT + 0x1000) >> 12) << 10 | PTE_V, ((PT + 0x2000) >> 12) << 10 | PTE_V, leaf, leaf,
-    };
-    const uint64_t at[] = { PT, PT + 0x1000, PT + 0x2000 + 8 * 0x10, PT + 0x2000 + 8 * 0x13 };
-    for (unsigned i = 0; i < 4; i++)
-        mem_copy_to_guest(&v->mem, at[i], &ptes[i], 8);
-    v->h.satp = SATP_MODE_SV39 << SATP_MODE_SHIFT | PT >> 12;
-    v->h.priv = PRIV_S;
-}
-
 /* One physical loop run at two virtual addresses, in S-mode: AUIPC must
  * give each run its own pc (a unit made at one address must not be used
  * at the other). */
@@ -350,10 +384,12 @@ static void test_same_code_two_addresses(void)
     };
     both_setup();
     both_put(CODE, loop, sizeof loop);
+    both_sv39();
+    both_map(0x10000, CODE, LEAF_RX);
+    both_map(0x13000, CODE, LEAF_RX);
     struct vm *vms[] = { &interp, &translated };
     for (unsigned k = 0; k < 2; k++) {
         struct vm *v = vms[k];
-        map_code_twice(v);
         static const uint64_t va[] = { 0x10000, 0x13000, 0x10000 };
         for (unsigned run = 0; run < 3; run++) {
             v->h.pc = va[run];
@@ -429,7 +465,7 @@ static void test_budget_inside_loop(void)
 int main(int argc, char **argv)
 {
     if (argc == 2) {                            /* one seed, to chase a failure */
-        CHECK(random_program(strtoull(argv[1], NULL, 0)));
+        CHECK(random_program(strtoull(argv[1], NULL, 0), true));
         return check_summary();
     }
     test_random_loops();
