@@ -1,19 +1,25 @@
 /* jit: translation of a hart's hot guest code into x86-64 host code.
  *
- * Owns, per hart, a buffer of host code and a table from decoded
- * instruction (an icache slot) to the translated unit that starts there.
+ * Owns, per hart, a buffer of host code and the record of every unit in
+ * it; which unit starts at a decoded slot is kept beside the slot, in the
+ * decoded page (icache.h, jit_ref). Called by exec.c's block loop, which
+ * looks for a unit wherever one can start and runs it.
+ *
  * A unit is a run of instructions of one decoded page, from a start that
- * the interpreter found hot, up to the first instruction it leaves to the
- * interpreter (CSR, system and illegal instructions) or the page's end.
- * Branches and jumps whose target lies in the unit stay in it, so a loop
- * runs without returning to the dispatcher until its budget is used up;
- * any other taken branch ends the unit.
+ * the dispatcher found hot, up to the first instruction it leaves to the
+ * interpreter (jit_ends_unit: CSR, system and illegal instructions), a
+ * JALR, or the page's end. Branches and jumps whose target lies in the
+ * unit stay in it, so a loop runs without returning to the dispatcher
+ * until its budget is used up; a jump to another address of the same
+ * page goes to the unit there once it exists (jit_link); any other ends
+ * the unit.
  *
  * Translated code does what the interpreter (exec.c) does, instruction by
- * instruction: integer arithmetic, branches and the fast path of loads and
- * stores in host code; the slow path of memory accesses and every other
- * instruction (M division, A, F, D, FENCE) by calling exec.c and access.h,
- * so a trap is taken with the same pc, cause and tval.
+ * instruction: integer arithmetic, branches, jumps and the fast path of
+ * integer, F and D loads and stores in host code; the slow path of memory
+ * accesses and every other instruction (M division, A, F and D
+ * arithmetic, FENCE) by calling exec.c and access.h, so a trap is taken
+ * with the same pc, cause and tval.
  *
  * Coherence: a unit is derived from the slots of one icache page and is
  * used only while the page's generation is the one it was made from; the
