@@ -499,6 +499,56 @@ static enum x86_cond branch_cond(enum insn_op op)
 
 static enum x86_cond inverse(enum x86_cond cc) { return (enum x86_cond)(cc ^ 1); }
 
+_Static_assert(offsetof(struct hart, spin_backoff) == offsetof(struct hart, spin_count) + 4,
+               "one 8-byte store clears spin_count and spin_backoff");
+
+/* exec.c's note_backward_jump for a jump back to t, with its two common
+ * cases in host code: a round of a loop that changed nothing the detector
+ * watches only counts, and a round after a store, or of another loop,
+ * starts counting afresh. The rest (an IPI unanswered; the rounds where
+ * the registers are hashed and the hart may yield) calls it. r14 must be
+ * up to date. */
+static void emit_spin_check(struct unit *u, uint64_t t)
+{
+    struct x86_buf *b = &u->b;
+    x86_mov_imm(b, RSI, t);
+    x86_op_mem(b, false, 0x8b, RAX, RBX, HART_OFF(ipi_unanswered));    /* mov eax, [..] */
+    x86_op_reg(b, false, 0x85, RAX, RAX);                               /* test eax, eax */
+    uint8_t *call1 = x86_jcc(b, CC_NE);
+    x86_test_mem8(b, RBX, HART_OFF(spin_wrote), 1);
+    uint8_t *reset1 = x86_jcc(b, CC_NE);
+    x86_alu_mem(b, ALU_CMP, RSI, RBX, HART_OFF(spin_pc));
+    uint8_t *reset2 = x86_jcc(b, CC_NE);
+    /* the same loop again, nothing stored: spin_count + 1 unless that is
+     * 1 (hash the registers) or past 16 << spin_backoff (look at them) */
+    x86_op_mem(b, false, 0x8b, RAX, RBX, HART_OFF(spin_count));
+    x86_alu_imm(b, false, ALU_ADD, RAX, 1);
+    x86_alu_imm(b, false, ALU_CMP, RAX, 1);
+    uint8_t *call2 = x86_jcc(b, CC_E);
+    x86_op_mem(b, false, 0x8b, RCX, RBX, HART_OFF(spin_backoff));
+    x86_mov_imm(b, RDX, 16);
+    x86_shift(b, false, SHIFT_SHL, RDX, -1);
+    x86_alu(b, false, ALU_CMP, RAX, RDX);
+    uint8_t *call3 = x86_jcc(b, CC_A);
+    x86_op_mem(b, false, 0x89, RAX, RBX, HART_OFF(spin_count));        /* mov [..], eax */
+    uint8_t *done1 = x86_jmp(b);
+    /* another loop, or a store since the last round: count afresh */
+    x86_patch(reset1, b->p);
+    x86_patch(reset2, b->p);
+    x86_store64(b, RSI, RBX, HART_OFF(spin_pc));
+    x86_store_imm32(b, RBX, HART_OFF(spin_count), 0);                   /* and spin_backoff */
+    x86_store_imm8(b, RBX, HART_OFF(spin_wrote), 0);
+    uint8_t *done2 = x86_jmp(b);
+    x86_patch(call1, b->p);
+    x86_patch(call2, b->p);
+    x86_patch(call3, b->p);
+    call_helper(u, (uintptr_t)hart_note_backward_jump);                 /* rsi = t still */
+    x86_test_mem8(b, RBX, HART_OFF(poll_now), 1);
+    exit_if(u, CC_NE, t, true, 0);
+    x86_patch(done1, b->p);
+    x86_patch(done2, b->p);
+}
+
 /* A taken jump from ui to the constant target t, the jump itself counted
  * in pending. A short backward jump first goes through the spin-loop
  * detector, as exec.c's jump_to does. A target in the unit is jumped to,
@@ -509,10 +559,7 @@ static void emit_taken(struct unit *u, const struct unit_insn *ui, uint64_t t)
     bool backward = t < ui->pc;
     if (backward && ui->pc - t <= 128) {
         flush_pending(u);
-        x86_mov_imm(b, RSI, t);
-        call_helper(u, (uintptr_t)hart_note_backward_jump);
-        x86_test_mem8(b, RBX, HART_OFF(poll_now), 1);
-        exit_if(u, CC_NE, t, true, 0);
+        emit_spin_check(u, t);
     }
     int target = unit_index_of(u, t);
     if (target < 0) {

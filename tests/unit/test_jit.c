@@ -14,8 +14,8 @@
  * here: the same physical code run at two virtual addresses (AUIPC and
  * return addresses are baked into a unit, so a unit is per virtual
  * address), code rewritten by the guest with FENCE.I (unprivileged spec,
- * Zifencei) and by the host as a debugger or DMA would, and a budget that
- * ends inside a translated loop.
+ * Zifencei) and by the host as a debugger or DMA would, a budget that
+ * ends inside a translated loop, and the spin-loop detector.
  */
 #include <stdbool.h>
 #include <stdlib.h>
@@ -462,6 +462,35 @@ static void test_budget_inside_loop(void)
     CHECK(jit_stats(h->jit).units >= 1);
 }
 
+/* The spin-loop detector (exec.c, note_backward_jump), partly in host
+ * code in a unit: a loop that waits on a flag and changes nothing gives
+ * the host CPU away exactly as often as when interpreted; one that stores
+ * or counts never does. */
+static uint64_t spin_yields_both(const uint32_t *loop, unsigned n, uint64_t insns)
+{
+    both_setup();
+    both_put(CODE, loop, 4 * n);
+    interp.h.x[10] = translated.h.x[10] = DATA;
+    both_run(insns);
+    CHECK(same_state("spin loop"));
+    CHECK_EQ(translated.h.spin_yields, interp.h.spin_yields);
+    CHECK(jit_stats(translated.h.jit).units >= 1);
+    return translated.h.spin_yields;
+}
+
+static void test_spin_loops(void)
+{
+    const uint32_t lw_flag = enc_i(0, 10, 2, 5, LOAD);            /* lw t0, 0(a0) */
+    const uint32_t waiting[] = { lw_flag, enc_b(-4, 0, 5, 0) };    /* beq t0, zero, .-4 */
+    uint64_t yields = spin_yields_both(waiting, 2, 20000);
+    CHECK(yields >= 1 && yields <= 10000 / 16);
+    const uint32_t storing[] = { enc_s(8, 0, 10, 2, STORE), lw_flag, enc_b(-8, 0, 5, 0) };
+    CHECK_EQ(spin_yields_both(storing, 3, 30000), 0);
+    const uint32_t counting[] = { addi(6, 6, 1), lw_flag, enc_b(-8, 0, 5, 0) };
+    CHECK_EQ(spin_yields_both(counting, 3, 30000), 0);
+    CHECK_EQ(translated.h.x[6], 10000);
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 2) {                            /* one seed, to chase a failure */
@@ -472,6 +501,7 @@ int main(int argc, char **argv)
     test_same_code_two_addresses();
     test_code_rewritten();
     test_budget_inside_loop();
+    test_spin_loops();
     hart_destroy(&interp.h);
     hart_destroy(&translated.h);
     mem_destroy(&interp.mem);
