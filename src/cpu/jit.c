@@ -36,28 +36,31 @@
 #include "cpu/x86.h"
 
 #define CODE_BYTES (64u << 20)          /* per hart */
-#define MAX_UNITS (1u << 18)            /* per code buffer (units average over 1 KiB) */
 /* Times the dispatcher looks for a unit at an instruction before one is
  * made there: code run once (most of a boot) is not worth translating. */
 #define HOT_AFTER 16u
 
 /* Where units are found: each decoded page's jit_ref[] (icache.h) holds
- * per slot a look count below HOT_AFTER, NEVER, or UNIT_REF + the index
- * of the unit in units[]. The page's word is next to the slot the
- * dispatcher just read (a hash table of units cost a cold Linux kernel
- * a cache miss per lookup). It is cleared, lazily, when the page's
+ * per slot a look count below HOT_AFTER, NEVER, or UNIT_REF + the offset
+ * of the unit's entry in the code buffer, with the unit's header right
+ * before the entry. The lookup so touches the word next to the slot the
+ * dispatcher just read and the code it is about to run (a hash table of
+ * units, and later an array of unit records, cost a cold Linux kernel a
+ * cache miss per lookup). The words are cleared, lazily, when the page's
  * generation moves (its slots changed) or the code buffer is emptied
  * (epoch). */
 #define NEVER UINT32_MAX                /* the instruction cannot start a unit */
 #define UNIT_REF 256u
+_Static_assert(CODE_BYTES < NEVER - UNIT_REF, "a code offset fits in a slot's word");
 
-/* A unit bakes in virtual addresses (AUIPC, return addresses, exits), but
- * the slot names physical code, and the same physical page runs at two
- * addresses while Linux turns translation on: the unit records its pc. */
-struct unit_record {
+/* Before each unit's entry. A unit bakes in virtual addresses (AUIPC,
+ * return addresses, exits), but the slot names physical code, and the
+ * same physical page runs at two addresses while Linux turns translation
+ * on: the header records the pc the unit was made for. */
+struct unit_header {
     uint64_t pc;
-    struct jit_unit unit;
-    const uint8_t *link_entry;          /* where linked units jump in */
+    uint32_t insns;                     /* jit_unit.insns */
+    uint32_t link_back;                 /* entry - link entry, in bytes */
 };
 
 struct jit {
@@ -65,8 +68,6 @@ struct jit {
     uint8_t *free;                      /* first unused byte */
     const uint8_t *exit_stub;           /* the shared epilogue every exit jumps to */
     uint32_t epoch;                     /* bumped whenever the buffer is emptied */
-    struct unit_record *units;          /* MAX_UNITS, in the order made */
-    unsigned nunits;
     struct jit_stats stats;
 };
 
@@ -671,7 +672,9 @@ static jit_unit_fn emit_unit(struct unit *u)
     u->link_entry = b->p;
     emit_budget_check(u, u->insn[0].pc);
     uint8_t *to_body = x86_jmp(b);
-    /* entered from the dispatcher */
+    /* the header, filled in below; then the entry from the dispatcher */
+    uint8_t *header = b->p;
+    x86_bytes(b, &(struct unit_header){ 0, 0, 0 }, sizeof(struct unit_header));
     uint8_t *start = b->p;
     static const unsigned saved[] = { RBX, R12, R13, R14, R15 };   /* 5: rsp stays 16-aligned at calls */
     for (unsigned i = 0; i < 5; i++)
@@ -697,6 +700,8 @@ static jit_unit_fn emit_unit(struct unit *u)
     }
     if (b->full)
         return NULL;
+    struct unit_header h = { u->insn[0].pc, u->n, (uint32_t)(start - u->link_entry) };
+    memcpy(header, &h, sizeof h);
     return (jit_unit_fn)(uintptr_t)start;
 }
 
@@ -710,33 +715,30 @@ static void reset_code(struct jit *j)
         x86_pop(&b, restored[i]);
     x86_ret(&b);
     j->free = b.p;
-    j->nunits = 0;
     j->epoch++;                         /* every page's jit_ref[] is stale */
 }
 
-/* Make the unit at slot `index` of p (virtual address pc) into *r;
- * false if none can start there. */
-static bool translate(struct jit *j, struct icache_page *p, unsigned index, uint64_t pc,
-                      struct unit_record *r)
+/* Make the unit at slot `index` of p (virtual address pc): its entry,
+ * or NULL if none can start there. */
+static const uint8_t *translate(struct jit *j, struct icache_page *p, unsigned index, uint64_t pc)
 {
     static _Thread_local struct unit u;
     u.j = j;
     collect(&u, p, index, pc);
     if (u.n == 0)
-        return false;
+        return NULL;
     for (int attempt = 0; attempt < 2; attempt++) {
-        u.b = (struct x86_buf){ j->free, j->code + CODE_BYTES, j->nunits == MAX_UNITS };
-        jit_unit_fn fn = u.b.full ? NULL : emit_unit(&u);
+        u.b = (struct x86_buf){ j->free, j->code + CODE_BYTES, false };
+        jit_unit_fn fn = emit_unit(&u);
         if (fn) {
             j->free = u.b.p;
             j->stats.units++;
-            *r = (struct unit_record){ pc, { fn, u.n }, u.link_entry };
-            return true;
+            return (const uint8_t *)(uintptr_t)fn;
         }
         reset_code(j);                  /* full: start again with an empty buffer */
         j->stats.resets++;
     }
-    return false;
+    return NULL;
 }
 
 /* Page p's jit_ref[], cleared first if it is stale. */
@@ -750,43 +752,50 @@ static uint32_t *refs_of(struct jit *j, struct icache_page *p)
     return p->jit_ref;
 }
 
-/* The unit made for pc at slot `index` of p, or NULL. */
-static struct unit_record *unit_record_at(struct jit *j, struct icache_page *p, unsigned index,
-                                          uint64_t pc)
+/* The entry of the unit made for pc at slot `index` of p, or NULL. */
+static const uint8_t *unit_entry_at(struct jit *j, struct icache_page *p, unsigned index,
+                                    uint64_t pc, struct unit_header *h)
 {
     uint32_t ref = refs_of(j, p)[index];
     if (ref == NEVER || ref < UNIT_REF)
         return NULL;
-    struct unit_record *r = &j->units[ref - UNIT_REF];
-    return r->pc == pc ? r : NULL;
+    const uint8_t *entry = j->code + (ref - UNIT_REF);
+    memcpy(h, entry - sizeof *h, sizeof *h);
+    return h->pc == pc ? entry : NULL;
 }
 
-const struct jit_unit *jit_unit_at(struct jit *j, struct icache_page *p, unsigned index, uint64_t pc)
+static struct jit_unit unit_of(const uint8_t *entry, const struct unit_header *h)
 {
-    struct unit_record *r = unit_record_at(j, p, index, pc);
-    if (r)
-        return &r->unit;
+    return (struct jit_unit){ (jit_unit_fn)(uintptr_t)entry, h->insns };
+}
+
+struct jit_unit jit_unit_at(struct jit *j, struct icache_page *p, unsigned index, uint64_t pc)
+{
+    struct unit_header h;
+    const uint8_t *entry = unit_entry_at(j, p, index, pc, &h);
+    if (entry)
+        return unit_of(entry, &h);
     uint32_t *ref = &p->jit_ref[index];
     /* a unit made for the page's other virtual address is replaced at once */
     if (*ref == NEVER || (*ref < UNIT_REF && ++*ref < HOT_AFTER))
-        return NULL;
-    struct unit_record made;
-    bool ok = translate(j, p, index, pc, &made);
+        return (struct jit_unit){ NULL, 0 };
+    entry = translate(j, p, index, pc);
     ref = &refs_of(j, p)[index];        /* translate may have emptied the buffer */
-    if (!ok) {
+    if (!entry) {
         *ref = NEVER;
-        return NULL;
+        return (struct jit_unit){ NULL, 0 };
     }
-    j->units[j->nunits] = made;
-    *ref = UNIT_REF + j->nunits;
-    return &j->units[j->nunits++].unit;
+    *ref = UNIT_REF + (uint32_t)(entry - j->code);
+    memcpy(&h, entry - sizeof h, sizeof h);
+    return unit_of(entry, &h);
 }
 
 void jit_link(struct jit *j, void *link, struct icache_page *p, unsigned index, uint64_t pc)
 {
-    const struct unit_record *r = unit_record_at(j, p, index, pc);
-    if (r)
-        x86_patch(link, r->link_entry);
+    struct unit_header h;
+    const uint8_t *entry = unit_entry_at(j, p, index, pc, &h);
+    if (entry)
+        x86_patch(link, entry - h.link_back);
 }
 
 struct jit *jit_create(void)
@@ -800,12 +809,6 @@ struct jit *jit_create(void)
         free(j);
         return NULL;
     }
-    j->units = calloc(MAX_UNITS, sizeof *j->units);
-    if (!j->units) {
-        munmap(code, CODE_BYTES);
-        free(j);
-        return NULL;
-    }
     j->code = code;
     reset_code(j);
     return j;
@@ -816,7 +819,6 @@ void jit_destroy(struct jit *j)
     if (!j)
         return;
     munmap(j->code, CODE_BYTES);
-    free(j->units);
     free(j);
 }
 
@@ -829,11 +831,10 @@ struct jit_stats jit_stats(const struct jit *j)
 
 struct jit *jit_create(void) { return NULL; }
 void jit_destroy(struct jit *j) { (void)j; }
-const struct jit_unit *jit_unit_at(struct jit *j, struct icache_page *p, unsigned index,
-                                   uint64_t pc)
+struct jit_unit jit_unit_at(struct jit *j, struct icache_page *p, unsigned index, uint64_t pc)
 {
     (void)j, (void)p, (void)index, (void)pc;
-    return NULL;
+    return (struct jit_unit){ NULL, 0 };
 }
 struct jit_stats jit_stats(const struct jit *j)
 {

@@ -82,9 +82,10 @@ struct jit *jit_create(void);
 void jit_destroy(struct jit *j);
 
 /* The unit starting at slot `index` of page p (a decoded slot), whose
- * guest virtual address is pc; NULL while the instruction is not hot yet
- * or cannot start a unit. Translates on the call that finds it hot. */
-const struct jit_unit *jit_unit_at(struct jit *j, struct icache_page *p, unsigned index, uint64_t pc);
+ * guest virtual address is pc; none while the instruction is not hot yet
+ * or cannot start a unit (run = NULL). Translates on the call that finds
+ * it hot. */
+struct jit_unit jit_unit_at(struct jit *j, struct icache_page *p, unsigned index, uint64_t pc);
 
 struct jit_stats jit_stats(const struct jit *j);
 
