@@ -239,8 +239,6 @@ static bool sleep_until_kicked(struct hart *h, uint64_t ticks, const _Atomic uin
 /* WFIs at the same pc that return at once, with no trap between them,
  * before the hart sleeps on the next one anyway. */
 #define WFI_POLLS_BEFORE_SLEEP 2u
-/* Longest such sleep: 1 ms. */
-#define WFI_POLL_SLEEP_TICKS (TIMEBASE_HZ / 1000)
 
 /* Is this WFI one more round of a loop that polls memory with an interrupt
  * pending that the hart does not take (globally disabled), so that every
@@ -270,9 +268,19 @@ static bool wfi_is_polling(struct hart *h)
  * A WFI that polls (wfi_is_polling) sleeps even though an enabled
  * interrupt is pending, until the hart is kicked (every msip, timer or
  * external line change and every hart_kick does that: whatever would end
- * such a wait comes with one in practice) or for WFI_POLL_SLEEP_TICKS.
+ * such a wait comes with one in practice) or WFI_MAX_SLEEP_TICKS pass.
  * Nothing in 3.3.3 bounds how soon a hart resumes: to the guest this is a
- * slow hart, and the loop finds the same state whenever it resumes. */
+ * slow hart, and the loop finds the same state whenever it resumes.
+ *
+ * Why only a kick, and not a short timeout: OpenSBI 1.1's sbi_hart_start
+ * sets the target's state to START_PENDING first and stores the start
+ * address after it, then sends the IPI. A target that looks at the state
+ * in between leaves its wait and jumps to a stale address (the kernel's
+ * first entry, where Linux then waits for ever). On hardware the window
+ * is a few instructions; here the starting hart's host thread can be
+ * preempted inside it for milliseconds. With the 1 ms timeout this wait
+ * once had, a loaded host lost a hart at boot ("CPU1: failed to come
+ * online"); woken by the IPI, the target looks only after the stores. */
 bool trap_wfi(struct hart *h)
 {
     if (h->priv == PRIV_U || (h->priv == PRIV_S && (h->mstatus & MSTATUS_TW)))
@@ -281,7 +289,7 @@ bool trap_wfi(struct hart *h)
     pthread_mutex_lock(&h->wait_lock);
     if (polling) {
         h->wfi_poll_sleeps++;
-        sleep_until_kicked(h, WFI_POLL_SLEEP_TICKS, NULL);
+        sleep_until_kicked(h, WFI_MAX_SLEEP_TICKS, NULL);
     }
     for (;;) {
         trap_update_timer_irqs(h);
