@@ -738,15 +738,15 @@ static inline __attribute__((always_inline)) unsigned
 run_translated(struct hart *h, struct block *blk, const struct insn *in, unsigned budget_left)
 {
     struct icache_page *page = blk->window.page;
-    struct jit_unit unit = jit_unit_at(h->jit, page, (unsigned)(in - page->slot), h->pc);
-    if (!unit.run)
+    jit_unit_fn unit = jit_unit_at(h->jit, page, (unsigned)(in - page->slot), h->pc);
+    if (!unit)
         return 0;
-    if (unit.insns > budget_left)
+    if (budget_left < JIT_UNIT_MAX_INSNS && jit_unit_insns(unit) > budget_left)
         return UNIT_TOO_LONG;
     struct tlb_entry *data_tlb = &h->tlb.e[access_tlb_ctx(access_data_priv(h))][0][0];
     uint64_t pc = h->pc;
     enum priv priv = h->priv;
-    struct jit_exit e = unit.run(h, data_tlb, budget_left);
+    struct jit_exit e = unit(h, data_tlb, budget_left);
     uint64_t n = e.retired;
     blk->retired += n;
     if (e.link)                         /* left by a jump within the page */

@@ -52,14 +52,17 @@ struct icache_page {
      * frame: anything derived from the slots (translated code, jit.h) is
      * current only while this is what it was made from. */
     uint32_t generation;
+    /* The translator's per-slot words (jit_ref below) are meaningful while
+     * these are what cpu/jit.c expects; kept in the same cache line as
+     * `generation`, which every lookup compares them with. */
+    uint32_t jit_generation, jit_epoch;
+    uint64_t jit_va;                    /* the virtual page the units were made for */
     /* slot[(pc & 0xfff) >> 1]; len == 0 means "not decoded yet" (a
      * decoded instruction, even an illegal one, has len 2 or 4). */
     struct insn slot[ICACHE_SLOTS];
     uint64_t bytes[PAGE_SIZE / 8];      /* the snapshot the slots decode from */
-    /* The translator's per-slot word (cpu/jit.c: how often a unit was
-     * looked for there, or the unit that starts there), meaningful while
-     * jit_generation and jit_epoch are what jit.c expects. */
-    uint32_t jit_generation, jit_epoch;
+    /* Per slot: how often a unit was looked for there, or the unit that
+     * starts there (cpu/jit.c). */
     uint32_t jit_ref[ICACHE_SLOTS];
 };
 

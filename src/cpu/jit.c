@@ -53,13 +53,10 @@
 #define UNIT_REF 256u
 _Static_assert(CODE_BYTES < NEVER - UNIT_REF, "a code offset fits in a slot's word");
 
-/* Before each unit's entry. A unit bakes in virtual addresses (AUIPC,
- * return addresses, exits), but the slot names physical code, and the
- * same physical page runs at two addresses while Linux turns translation
- * on: the header records the pc the unit was made for. */
+/* Before each unit's entry; read only to link a jump to the unit, and
+ * to size it against a budget shorter than any unit can be. */
 struct unit_header {
-    uint64_t pc;
-    uint32_t insns;                     /* jit_unit.insns */
+    uint32_t insns;                     /* jit_unit_insns */
     uint32_t link_back;                 /* entry - link entry, in bytes */
 };
 
@@ -674,7 +671,7 @@ static jit_unit_fn emit_unit(struct unit *u)
     uint8_t *to_body = x86_jmp(b);
     /* the header, filled in below; then the entry from the dispatcher */
     uint8_t *header = b->p;
-    x86_bytes(b, &(struct unit_header){ 0, 0, 0 }, sizeof(struct unit_header));
+    x86_bytes(b, &(struct unit_header){ 0, 0 }, sizeof(struct unit_header));
     uint8_t *start = b->p;
     static const unsigned saved[] = { RBX, R12, R13, R14, R15 };   /* 5: rsp stays 16-aligned at calls */
     for (unsigned i = 0; i < 5; i++)
@@ -700,7 +697,7 @@ static jit_unit_fn emit_unit(struct unit *u)
     }
     if (b->full)
         return NULL;
-    struct unit_header h = { u->insn[0].pc, u->n, (uint32_t)(start - u->link_entry) };
+    struct unit_header h = { u->n, (uint32_t)(start - u->link_entry) };
     memcpy(header, &h, sizeof h);
     return (jit_unit_fn)(uintptr_t)start;
 }
@@ -741,61 +738,71 @@ static const uint8_t *translate(struct jit *j, struct icache_page *p, unsigned i
     return NULL;
 }
 
-/* Page p's jit_ref[], cleared first if it is stale. */
-static uint32_t *refs_of(struct jit *j, struct icache_page *p)
+/* Page p's jit_ref[] for units made at virtual address pc, cleared first
+ * if it is stale. A unit bakes in virtual addresses (AUIPC, return
+ * addresses, exits), but the slots name physical code, and the same
+ * physical page runs at two addresses while Linux turns translation on:
+ * looking at the page from another virtual page forgets its units. The
+ * check reads the page's own fields, not the unit's code, which a lookup
+ * would otherwise pull into the data cache (10 % of a 4-hart ptbench's
+ * host time was that lookup). */
+static uint32_t *refs_of(struct jit *j, struct icache_page *p, uint64_t pc)
 {
-    if (p->jit_generation != p->generation || p->jit_epoch != j->epoch) {
+    uint64_t va = pc & ~(uint64_t)(PAGE_SIZE - 1);
+    if (p->jit_generation != p->generation || p->jit_epoch != j->epoch || p->jit_va != va) {
         memset(p->jit_ref, 0, sizeof p->jit_ref);
         p->jit_generation = p->generation;
         p->jit_epoch = j->epoch;
+        p->jit_va = va;
     }
     return p->jit_ref;
 }
 
 /* The entry of the unit made for pc at slot `index` of p, or NULL. */
 static const uint8_t *unit_entry_at(struct jit *j, struct icache_page *p, unsigned index,
-                                    uint64_t pc, struct unit_header *h)
+                                    uint64_t pc)
 {
-    uint32_t ref = refs_of(j, p)[index];
+    uint32_t ref = refs_of(j, p, pc)[index];
     if (ref == NEVER || ref < UNIT_REF)
         return NULL;
-    const uint8_t *entry = j->code + (ref - UNIT_REF);
-    memcpy(h, entry - sizeof *h, sizeof *h);
-    return h->pc == pc ? entry : NULL;
+    return j->code + (ref - UNIT_REF);
 }
 
-static struct jit_unit unit_of(const uint8_t *entry, const struct unit_header *h)
-{
-    return (struct jit_unit){ (jit_unit_fn)(uintptr_t)entry, h->insns };
-}
-
-struct jit_unit jit_unit_at(struct jit *j, struct icache_page *p, unsigned index, uint64_t pc)
+static struct unit_header header_of(jit_unit_fn unit)
 {
     struct unit_header h;
-    const uint8_t *entry = unit_entry_at(j, p, index, pc, &h);
+    memcpy(&h, (const uint8_t *)(uintptr_t)unit - sizeof h, sizeof h);
+    return h;
+}
+
+unsigned jit_unit_insns(jit_unit_fn unit)
+{
+    return header_of(unit).insns;
+}
+
+jit_unit_fn jit_unit_at(struct jit *j, struct icache_page *p, unsigned index, uint64_t pc)
+{
+    const uint8_t *entry = unit_entry_at(j, p, index, pc);
     if (entry)
-        return unit_of(entry, &h);
+        return (jit_unit_fn)(uintptr_t)entry;
     uint32_t *ref = &p->jit_ref[index];
-    /* a unit made for the page's other virtual address is replaced at once */
-    if (*ref == NEVER || (*ref < UNIT_REF && ++*ref < HOT_AFTER))
-        return (struct jit_unit){ NULL, 0 };
+    if (*ref == NEVER || ++*ref < HOT_AFTER)
+        return NULL;
     entry = translate(j, p, index, pc);
-    ref = &refs_of(j, p)[index];        /* translate may have emptied the buffer */
+    ref = &refs_of(j, p, pc)[index];    /* translate may have emptied the buffer */
     if (!entry) {
         *ref = NEVER;
-        return (struct jit_unit){ NULL, 0 };
+        return NULL;
     }
     *ref = UNIT_REF + (uint32_t)(entry - j->code);
-    memcpy(&h, entry - sizeof h, sizeof h);
-    return unit_of(entry, &h);
+    return (jit_unit_fn)(uintptr_t)entry;
 }
 
 void jit_link(struct jit *j, void *link, struct icache_page *p, unsigned index, uint64_t pc)
 {
-    struct unit_header h;
-    const uint8_t *entry = unit_entry_at(j, p, index, pc, &h);
+    const uint8_t *entry = unit_entry_at(j, p, index, pc);
     if (entry)
-        x86_patch(link, entry - h.link_back);
+        x86_patch(link, entry - header_of((jit_unit_fn)(uintptr_t)entry).link_back);
 }
 
 struct jit *jit_create(void)
@@ -831,10 +838,15 @@ struct jit_stats jit_stats(const struct jit *j)
 
 struct jit *jit_create(void) { return NULL; }
 void jit_destroy(struct jit *j) { (void)j; }
-struct jit_unit jit_unit_at(struct jit *j, struct icache_page *p, unsigned index, uint64_t pc)
+jit_unit_fn jit_unit_at(struct jit *j, struct icache_page *p, unsigned index, uint64_t pc)
 {
     (void)j, (void)p, (void)index, (void)pc;
-    return (struct jit_unit){ NULL, 0 };
+    return NULL;
+}
+unsigned jit_unit_insns(jit_unit_fn unit)
+{
+    (void)unit;
+    return 0;
 }
 struct jit_stats jit_stats(const struct jit *j)
 {

@@ -61,15 +61,6 @@ struct jit_exit {
 typedef struct jit_exit (*jit_unit_fn)(struct hart *h, struct tlb_entry *data_tlb,
                                        uint64_t budget);
 
-/* A unit and its size. A pass through the unit, from its start or from a
- * backward jump to the next backward jump or exit, retires at most
- * `insns`; at every backward jump, and when entered from a linked unit,
- * the unit goes on only if another pass fits in the budget. The
- * dispatcher enters a unit only with at least `insns` of budget. */
-struct jit_unit {
-    jit_unit_fn run;
-    unsigned insns;
-};
 
 struct jit_stats {
     uint64_t units;             /* units translated */
@@ -82,10 +73,17 @@ struct jit *jit_create(void);
 void jit_destroy(struct jit *j);
 
 /* The unit starting at slot `index` of page p (a decoded slot), whose
- * guest virtual address is pc; none while the instruction is not hot yet
- * or cannot start a unit (run = NULL). Translates on the call that finds
- * it hot. */
-struct jit_unit jit_unit_at(struct jit *j, struct icache_page *p, unsigned index, uint64_t pc);
+ * guest virtual address is pc; NULL while the instruction is not hot yet
+ * or cannot start a unit. Translates on the call that finds it hot. */
+jit_unit_fn jit_unit_at(struct jit *j, struct icache_page *p, unsigned index, uint64_t pc);
+
+/* A unit's size, at most JIT_UNIT_MAX_INSNS. A pass through the unit,
+ * from its start or from a backward jump to the next backward jump or
+ * exit, retires at most this many; at every backward jump, and when
+ * entered from a linked unit, the unit goes on only if another pass fits
+ * in the budget. The dispatcher enters a unit only with at least this
+ * much budget. */
+unsigned jit_unit_insns(jit_unit_fn unit);
 
 struct jit_stats jit_stats(const struct jit *j);
 
