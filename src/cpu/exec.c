@@ -710,14 +710,20 @@ static const struct insn *fetch_uncached(struct hart *h, struct insn *scratch)
     return scratch;
 }
 
+/* Is the window open on pc's page (opening it if it can be)? */
+static inline bool window_on(struct hart *h, struct fetch_window *w, uint64_t pc)
+{
+    return (pc & PAGE_MASK) == w->va || open_window(h, w, pc);
+}
+
 /* The decoded instruction at pc, or NULL after taking a fetch exception. */
 static inline const struct insn *fetch_decoded(struct hart *h, struct fetch_window *w,
                                                struct insn *scratch)
 {
     uint64_t pc = h->pc;
-    if ((pc & PAGE_MASK) != w->va && !open_window(h, w, pc))
+    if (!window_on(h, w, pc))
         return fetch_uncached(h, scratch);
-    unsigned index = (unsigned)(pc & (PAGE_SIZE - 1)) >> 1;
+    unsigned index = icache_slot_of(pc);
     const struct insn *in = &w->page->slot[index];
     if (in->len == 0 && !icache_decode_slot(w->page, index))
         return fetch_uncached(h, scratch);
@@ -740,11 +746,10 @@ static inline const struct insn *fetch_decoded(struct hart *h, struct fetch_wind
 static inline __attribute__((always_inline)) unsigned
 run_translated(struct hart *h, struct block *blk, unsigned budget_left)
 {
-    if ((h->pc & PAGE_MASK) != blk->window.va && !open_window(h, &blk->window, h->pc))
+    if (!window_on(h, &blk->window, h->pc))
         return 0;                       /* the interpreter's fetch takes it from here */
     struct icache_page *page = blk->window.page;
-    unsigned index = (unsigned)(h->pc & (PAGE_SIZE - 1)) >> 1;
-    jit_unit_fn unit = jit_unit_at(h->jit, page, index, h->pc);
+    jit_unit_fn unit = jit_unit_at(h->jit, page, icache_slot_of(h->pc), h->pc);
     if (!unit)
         return 0;
     if (budget_left < JIT_UNIT_MAX_INSNS && jit_unit_insns(unit) > budget_left)
@@ -756,7 +761,7 @@ run_translated(struct hart *h, struct block *blk, unsigned budget_left)
     uint64_t n = e.retired;
     blk->retired += n;
     if (e.link)                         /* left by a jump within the page */
-        jit_link(h->jit, e.link, page, (unsigned)(h->pc & (PAGE_SIZE - 1)) >> 1, h->pc);
+        jit_link(h->jit, e.link, page, icache_slot_of(h->pc), h->pc);
     if (n == 0 && h->pc == pc && !h->poll_now)
         return 0;                       /* it left at once: interpret this one */
     /* The window stays open on pc's page unless a trap changed privilege

@@ -37,6 +37,12 @@
 #include "mem/guest_mem.h"
 
 #define ICACHE_SLOTS (PAGE_SIZE / 2)    /* one per 2-byte offset (IALIGN = 16) */
+
+/* The slot of a decoded page that holds the instruction at pc. */
+static inline unsigned icache_slot_of(uint64_t pc)
+{
+    return (unsigned)(pc & (PAGE_SIZE - 1)) >> 1;
+}
 /* Set-associative by frame number, least recently handed out first out. A
  * direct-mapped cache of the same size thrashed: a Linux guest's kernel
  * text and the user programs it loads often lie a multiple of the cache's
@@ -57,7 +63,7 @@ struct icache_page {
      * `generation`, which every lookup compares them with. */
     uint32_t jit_generation, jit_epoch;
     uint64_t jit_va;                    /* the virtual page the units were made for */
-    /* slot[(pc & 0xfff) >> 1]; len == 0 means "not decoded yet" (a
+    /* slot[icache_slot_of(pc)]; len == 0 means "not decoded yet" (a
      * decoded instruction, even an illegal one, has len 2 or 4). */
     struct insn slot[ICACHE_SLOTS];
     uint64_t bytes[PAGE_SIZE / 8];      /* the snapshot the slots decode from */

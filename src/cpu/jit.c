@@ -43,12 +43,12 @@
 /* Where units are found: each decoded page's jit_ref[] (icache.h) holds
  * per slot a look count below HOT_AFTER, NEVER, or UNIT_REF + the offset
  * of the unit's entry in the code buffer, with the unit's header right
- * before the entry. The lookup so touches the word next to the slot the
- * dispatcher just read and the code it is about to run (a hash table of
- * units, and later an array of unit records, cost a cold Linux kernel a
- * cache miss per lookup). The words are cleared, lazily, when the page's
- * generation moves (its slots changed) or the code buffer is emptied
- * (epoch). */
+ * before the entry. A lookup so touches the page's first cache line and
+ * the slot's word, and nothing else (a hash table of units, then an array
+ * of unit records, then a pc in the header each cost a cache miss per
+ * lookup). The words are cleared, lazily, when the page's generation
+ * moves (its slots changed), the code buffer is emptied (epoch) or the
+ * page is looked at from another virtual page (refs_of). */
 #define NEVER UINT32_MAX                /* the instruction cannot start a unit */
 #define UNIT_REF 256u
 _Static_assert(CODE_BYTES < NEVER - UNIT_REF, "a code offset fits in a slot's word");
@@ -204,7 +204,7 @@ static void collect(struct unit *u, struct icache_page *p, unsigned index, uint6
                 furthest = t;
         }
         pc += in->len;
-        index = (unsigned)(pc & (PAGE_SIZE - 1)) >> 1;
+        index = icache_slot_of(pc);
         if ((op == OP_JAL || op == OP_JALR) && furthest < pc)
             break;
         if (index == 0)
@@ -748,7 +748,7 @@ static const uint8_t *translate(struct jit *j, struct icache_page *p, unsigned i
  * host time was that lookup). */
 static uint32_t *refs_of(struct jit *j, struct icache_page *p, uint64_t pc)
 {
-    uint64_t va = pc & ~(uint64_t)(PAGE_SIZE - 1);
+    uint64_t va = pc & PAGE_MASK;
     if (p->jit_generation != p->generation || p->jit_epoch != j->epoch || p->jit_va != va) {
         memset(p->jit_ref, 0, sizeof p->jit_ref);
         p->jit_generation = p->generation;

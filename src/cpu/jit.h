@@ -61,7 +61,6 @@ struct jit_exit {
 typedef struct jit_exit (*jit_unit_fn)(struct hart *h, struct tlb_entry *data_tlb,
                                        uint64_t budget);
 
-
 struct jit_stats {
     uint64_t units;             /* units translated */
     uint64_t resets;            /* times the code buffer filled and was emptied */
