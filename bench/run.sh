@@ -153,7 +153,8 @@ run_one() {
     boot) grep -q '^UMBRA-SMOKE PASS' "$log.txt" && value=$wall ;;
     ptbench*)
       value=$(sed -n 's/^UMBRA-PTBENCH PASS ops=[0-9]* ops_per_s=\([0-9.]*\).*/\1/p' "$log.txt")
-      detail=$(sed -n 's/^ptbench: \(mmap .*\) in .*/\1/p' "$log.txt") ;;
+      detail=$(sed -n 's/^ptbench: \(mmap .*\) in .*/\1/p' "$log.txt")
+      detail+=$(sed -n 's/^ptbench: guest CPUs idle \([0-9]*\) %.*/; guest idle \1 %/p' "$log.txt") ;;
     compute)
       value=$(sed -n 's/^UMBRA-COMPUTE PASS score=\([0-9.]*\).*/\1/p' "$log.txt")
       detail=$(sed -n 's/^UMBRA-COMPUTE PASS score=[0-9.]* //p' "$log.txt") ;;

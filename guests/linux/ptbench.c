@@ -41,6 +41,10 @@
  * (op: exec; the new image maps, writes and checks a page and exits with a
  * status computed from its argument, which the parent checks).
  *
+ * Before the result it prints the counts of each op and how much of the
+ * run the guest's CPUs were idle (/proc/stat): with more threads than the
+ * mm's lock lets work at once, the guest itself leaves CPUs unused.
+ *
  * Prints "UMBRA-PTBENCH PASS ops=<N> ops_per_s=<X>" or "UMBRA-PTBENCH FAIL
  * <reason>", then (as PID 1) powers the machine off. ops_per_s is measured
  * with CLOCK_MONOTONIC in the guest (read by system call: see guest_init.h).
@@ -54,6 +58,7 @@
 #include <sched.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -428,6 +433,27 @@ static void *thread_main(void *arg)
     return NULL;
 }
 
+/* The guest's own CPU time so far, all CPUs together, from /proc/stat's
+ * "cpu" line (USER_HZ ticks): idle (idle + iowait) and the total. False
+ * when /proc/stat cannot be read. */
+static bool cpu_ticks(unsigned long long *idle, unsigned long long *total)
+{
+    FILE *f = fopen("/proc/stat", "r");
+    if (!f)
+        return false;
+    unsigned long long v[8] = { 0 };
+    int n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2],
+                   &v[3], &v[4], &v[5], &v[6], &v[7]);
+    fclose(f);
+    if (n < 5)
+        return false;
+    *idle = v[3] + v[4];
+    *total = 0;
+    for (int i = 0; i < 8; i++)
+        *total += v[i];
+    return true;
+}
+
 static int read_seconds(void)
 {
     long s = guest_cmdline_long("umbra.seconds", 10);
@@ -454,6 +480,8 @@ static int run_bench(void)
     printf("ptbench: %ld online hart(s), %d thread(s), %d s, working set %ld pages per thread, "
            "%d visit(s) per step\n", cpus, nthreads, seconds, wss_pages, visits_per_step);
 
+    unsigned long long idle0 = 0, total0 = 0, idle1 = 0, total1 = 0;
+    bool have_ticks = cpu_ticks(&idle0, &total0);
     double t0 = guest_now_seconds();
     deadline = t0 + seconds;
     pthread_t th[MAX_THREADS];
@@ -465,6 +493,7 @@ static int run_bench(void)
     for (int i = 0; i < nthreads; i++)
         pthread_join(th[i], NULL);
     double elapsed = guest_now_seconds() - t0;
+    have_ticks = have_ticks && cpu_ticks(&idle1, &total1) && total1 > total0;
 
     if (atomic_load(&failed)) {
         printf("UMBRA-PTBENCH FAIL %s\n", fail_msg);
@@ -485,6 +514,11 @@ static int run_bench(void)
            (unsigned long long)sum.mmaps, (unsigned long long)sum.mprotects,
            (unsigned long long)sum.munmaps, (unsigned long long)sum.forks,
            (unsigned long long)sum.execs, elapsed, (unsigned long long)sum.visits);
+    /* How much of the run the guest's own CPUs had nothing to do: its
+     * threads blocked on each other (the mm's lock), not the machine. */
+    if (have_ticks)
+        printf("ptbench: guest CPUs idle %.0f %% of the run\n",
+               100.0 * (double)(idle1 - idle0) / (double)(total1 - total0));
     if (sum.munmaps == 0 || sum.execs == 0) {
         printf("UMBRA-PTBENCH FAIL no complete cycle and exec in %.2f s\n", elapsed);
         return 1;

@@ -37,6 +37,9 @@ if [ "$harts" -gt 1 ]; then
     tr -d '\r' <"$log" | grep -Eq '; [1-9][0-9]* decided cross-hart probes' ||
         fail "ptbench decided no cross-hart probe"
 fi
+# the guest's idle share, which bench/run.sh reports beside the ops
+tr -d '\r' <"$log" | grep -Eq '^ptbench: guest CPUs idle ([0-9]|[1-9][0-9]|100) % of the run$' ||
+    fail "ptbench printed no guest idle share of 0-100 %"
 [ "$status" -eq 0 ] || fail "ptbench: exit status $status, expected 0 (guest poweroff)"
 
 run_linux "$log" "$machine" "$guest" "$harts" -initrd "$initrds/compute.cpio.gz" \
