@@ -193,7 +193,7 @@ void coherence_fence(struct coherence_hart *ch, uint64_t satp, enum priv priv, b
  * may survive. */
 void coherence_drop_all(struct coherence_hart *ch);
 
-/* Called at least every few hundred instructions (and before the first one
+/* Called at least every thousand or so instructions (and before the first one
  * after being parked): purges fast-cache write permission for newly traced
  * frames, serves eager shoot-downs and remote fences. */
 void coherence_boundary(struct coherence_hart *ch);

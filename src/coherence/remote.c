@@ -13,8 +13,8 @@
  * cache): the coherence layer only carries the request to the hart's hook.
  *
  * Where a target serves a request:
- *  - running: at its next boundary (coherence_boundary, at most a few
- *    hundred instructions away), between two instructions, exactly as if it
+ *  - running: at its next boundary (coherence_boundary, at most about a
+ *    thousand instructions away), between two instructions, exactly as if it
  *    had executed SFENCE.VMA there. The asker sleeps until then.
  *  - parked (WFI, HSM stopped or suspended, thread not running guest code):
  *    the request stays queued and the asker does not wait. The target passes

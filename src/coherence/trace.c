@@ -21,7 +21,7 @@
  *     trace epoch; the new shadow page records that epoch E and is
  *     "unconfirmed".
  *  2. Every hart calls coherence_boundary() between instructions at least
- *     every few hundred instructions (the run loop's poll point). When the
+ *     every thousand or so instructions (the run loop's poll point). When the
  *     epoch moved, it drops every write entry of its fast cache that maps a
  *     traced frame (so later stores to F take the slow path, which sees the
  *     trace), then publishes the epoch it has seen (seen_epoch, seq_cst).

@@ -10,8 +10,8 @@
  *  - the hart side (debug_hart_slice, debug_note_access) runs on each hart's
  *    own thread, and only when the debugger asked for the hart's attention:
  *    run_batches in hart.c checks h->debug_attention once per poll boundary,
- *    so a machine without a debugger pays one relaxed load per few hundred
- *    instructions. With attention set the hart runs one instruction at a
+ *    so a machine without a debugger pays one relaxed load per thousand or
+ *    so instructions. With attention set the hart runs one instruction at a
  *    time, checks the breakpoints before each, and parks when told to stop.
  *    While a watchpoint is set the hart keeps data pages out of its fast
  *    translation cache, so every load and store takes the slow path, where

@@ -356,11 +356,11 @@ static uint64_t register_signature(const struct hart *h)
 
 /* Short-loop rounds, and blocks begun by the waiting hart itself, between
  * two looks at the heartbeats of the harts an unanswered IPI went to. A
- * running hart begins a block every 256 instructions at most; so does the
- * waiting one, so a target that began none while the waiting hart began
- * IPI_LOOK_BLOCKS is not running, however fast either runs its code (64
- * rounds alone were too few once loops ran translated: a target that was
- * running looked stalled). */
+ * running hart begins a block every 1,024 instructions at most (hart.c,
+ * POLL_INTERVAL); so does the waiting one, so a target that began none
+ * while the waiting hart began IPI_LOOK_BLOCKS is not running, however
+ * fast either runs its code (64 rounds alone were too few once loops ran
+ * translated: a target that was running looked stalled). */
 #define IPI_LOOK_ROUNDS 64u
 #define IPI_LOOK_BLOCKS 4u
 
