@@ -839,6 +839,11 @@ bool hart_execute_decoded(struct hart *h, const struct insn *in)
     return execute(h, in, &blk);
 }
 
+bool hart_execute_fp(struct hart *h, const struct insn *in)
+{
+    return exec_fp_op(h, in);
+}
+
 void hart_note_backward_jump(struct hart *h, uint64_t target)
 {
     note_backward_jump(h, target);

@@ -1028,12 +1028,12 @@ bool fpu_execute(struct hart *h, const struct insn *in)
     }
     uint8_t flags = 0;
     bool done;
-    if (in->op >= OP_FMADD_S && in->op <= OP_FCLASS_S)
+    if (!fpu_is_computational((enum insn_op)in->op))
+        done = false;   /* the caller's mistake */
+    else if (in->op <= OP_FCLASS_S)
         done = exec_s(h, in, rm, &flags);
-    else if (in->op >= OP_FMADD_D && in->op <= OP_FCLASS_D)
-        done = exec_d(h, in, rm, &flags);
     else
-        done = false;   /* not an F/D computational op: the caller's mistake */
+        done = exec_d(h, in, rm, &flags);
     h->fflags |= flags;
     return done;
 }

@@ -31,6 +31,12 @@
 #define RM_RMM 4
 #define RM_DYN 7
 
+/* Is op an F/D computational instruction, one that fpu_execute runs? */
+static inline bool fpu_is_computational(enum insn_op op)
+{
+    return (op >= OP_FMADD_S && op <= OP_FCLASS_S) || (op >= OP_FMADD_D && op <= OP_FCLASS_D);
+}
+
 /* Execute one F/D computational instruction (everything in the F and D
  * lists except FLW/FSW/FLD/FSD, which are memory operations). The caller has
  * checked that mstatus.FS is not Off and will mark it Dirty. Writes rd (f or

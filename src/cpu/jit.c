@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "cpu/access.h"
+#include "cpu/fpu.h"
 #include "cpu/hart.h"
 
 #if defined(__x86_64__)
@@ -315,12 +316,16 @@ static void call_helper(struct unit *u, uintptr_t fn)
 
 /* ---- emitting: instructions ---- */
 
-/* Anything not in host code: hart_execute_decoded runs it at h->pc. */
+/* Anything not in host code: hart_execute_decoded runs it at h->pc, or
+ * for F and D arithmetic hart_execute_fp, which skips the interpreter's
+ * dispatch (a third of an FP instruction's cost). pc is set first for the
+ * trap an instruction may take. */
 static void emit_by_call(struct unit *u, const struct unit_insn *ui)
 {
+    bool fp = fpu_is_computational((enum insn_op)ui->in->op);
     set_pc(&u->b, ui->pc);
     x86_mov_imm(&u->b, RSI, (uint64_t)(uintptr_t)ui->in);
-    call_helper(u, (uintptr_t)hart_execute_decoded);
+    call_helper(u, fp ? (uintptr_t)hart_execute_fp : (uintptr_t)hart_execute_decoded);
     check_helper_result(u, ui->pc + ui->in->len);
 }
 

@@ -112,6 +112,9 @@ static inline bool jit_ends_unit(enum insn_op op)
  * touches CSRs, at h->pc; true if it retired (h->pc then points past it),
  * false if it took a trap. */
 bool hart_execute_decoded(struct hart *h, const struct insn *in);
+/* The same for an F/D computational instruction (fpu.h), without the
+ * interpreter's dispatch; h->pc stays where it was. */
+bool hart_execute_fp(struct hart *h, const struct insn *in);
 /* A taken backward jump of at most 128 bytes to target: the spin-loop
  * detector's hook (it may set h->poll_now). */
 void hart_note_backward_jump(struct hart *h, uint64_t target);
