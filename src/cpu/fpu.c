@@ -1053,7 +1053,7 @@ bool fpu_execute(struct hart *h, const struct insn *in)
     bool done;
     if (!fpu_is_computational((enum insn_op)in->op))
         done = false;   /* the caller's mistake */
-    else if (in->op <= OP_FCLASS_S)
+    else if (in->op <= OP_FCLASS_S)     /* the F list comes before the D list */
         done = exec_s(h, in, rm, &flags);
     else
         done = exec_d(h, in, rm, &flags);

@@ -318,8 +318,8 @@ static void call_helper(struct unit *u, uintptr_t fn)
 
 /* Anything not in host code: hart_execute_decoded runs it at h->pc, or
  * for F and D arithmetic hart_execute_fp, which skips the interpreter's
- * dispatch (a third of an FP instruction's cost). pc is set first for the
- * trap an instruction may take. */
+ * dispatch (the compute guest's FP kernel: 84.9 -> 76.9 ms, median of 8
+ * pairs). pc is set first for the trap an instruction may take. */
 static void emit_by_call(struct unit *u, const struct unit_insn *ui)
 {
     bool fp = fpu_is_computational((enum insn_op)ui->in->op);
