@@ -66,6 +66,7 @@ struct jit {
     uint8_t *free;                      /* first unused byte */
     const uint8_t *exit_stub;           /* the shared epilogue every exit jumps to */
     uint32_t epoch;                     /* bumped whenever the buffer is emptied */
+    bool host_fma;                      /* the host has FMA3 (fused ops in host code) */
     struct jit_stats stats;
 };
 
@@ -327,6 +328,105 @@ static void emit_by_call(struct unit *u, const struct unit_insn *ui)
     x86_mov_imm(&u->b, RSI, (uint64_t)(uintptr_t)ui->in);
     call_helper(u, fp ? (uintptr_t)hart_execute_fp : (uintptr_t)hart_execute_decoded);
     check_helper_result(u, ui->pc + ui->in->len);
+}
+
+/* F and D arithmetic in host code, where the host computes exactly what
+ * fpu_execute would (what softfloat-based emulators call hardfloat):
+ *  - the rounding mode is RNE (static, or DYN with frm = RNE): SSE rounds
+ *    by MXCSR, RNE by default, and FMA3 rounds once, as the fused ops must
+ *    (unprivileged spec 11.6);
+ *  - fflags.NX is already set (it is sticky: in FP code it stays set after
+ *    the first inexact result), so whether this result is exact does not
+ *    matter;
+ *  - the result is normal with an exponent field of at least 2. Then every
+ *    operand was finite (an infinite or NaN operand makes the result
+ *    infinite, NaN or zero), so NV, DZ and OF cannot arise, and a result
+ *    that large was not tiny, so neither can UF (tininess after rounding,
+ *    spec 11.2): the flags stay as they are;
+ *  - single-precision operands are NaN-boxed (spec 13.2).
+ * Anything else (the first inexact operation, a zero, a NaN, FS = Off)
+ * goes to hart_execute_fp through emit_by_call, which starts again from
+ * the registers, untouched so far. */
+struct host_fp {
+    bool is_double;
+    unsigned operands;          /* 1 (sqrt), 2 or 3 (fused) */
+    enum x86_sse sse;           /* for 1 and 2 operands */
+    enum x86_fma fma;           /* for 3 */
+};
+
+static bool host_fp_of(enum insn_op op, bool host_fma, struct host_fp *hf)
+{
+    bool d = op >= OP_FMADD_D;
+    switch (op) {
+    case OP_FADD_S: case OP_FADD_D: *hf = (struct host_fp){ d, 2, SSE_ADD, 0 }; return true;
+    case OP_FSUB_S: case OP_FSUB_D: *hf = (struct host_fp){ d, 2, SSE_SUB, 0 }; return true;
+    case OP_FMUL_S: case OP_FMUL_D: *hf = (struct host_fp){ d, 2, SSE_MUL, 0 }; return true;
+    case OP_FDIV_S: case OP_FDIV_D: *hf = (struct host_fp){ d, 2, SSE_DIV, 0 }; return true;
+    case OP_FSQRT_S: case OP_FSQRT_D: *hf = (struct host_fp){ d, 1, SSE_SQRT, 0 }; return true;
+    /* rs1 * rs2 + rs3, - rs3; -(rs1 * rs2) + rs3, - rs3 */
+    case OP_FMADD_S: case OP_FMADD_D: *hf = (struct host_fp){ d, 3, 0, FMA_ADD }; return host_fma;
+    case OP_FMSUB_S: case OP_FMSUB_D: *hf = (struct host_fp){ d, 3, 0, FMA_SUB }; return host_fma;
+    case OP_FNMSUB_S: case OP_FNMSUB_D:
+        *hf = (struct host_fp){ d, 3, 0, FMA_NEG_ADD };
+        return host_fma;
+    case OP_FNMADD_S: case OP_FNMADD_D:
+        *hf = (struct host_fp){ d, 3, 0, FMA_NEG_SUB };
+        return host_fma;
+    default:
+        return false;
+    }
+}
+
+static void emit_fp_host(struct unit *u, const struct unit_insn *ui, const struct host_fp *hf)
+{
+    struct x86_buf *b = &u->b;
+    const struct insn *in = ui->in;
+    const unsigned rs[3] = { in->rs1, in->rs2, in->rs3 };
+    uint8_t *slow[8];
+    unsigned nslow = 0;
+    x86_test_mem8(b, RBX, HART_OFF(mstatus) + 1, (uint8_t)(MSTATUS_FS >> 8));
+    slow[nslow++] = x86_jcc(b, CC_E);
+    x86_test_mem8(b, RBX, HART_OFF(fflags), FFLAG_NX);
+    slow[nslow++] = x86_jcc(b, CC_E);
+    if (in->rm == RM_DYN) {
+        x86_cmp_mem8(b, RBX, HART_OFF(frm), RM_RNE);
+        slow[nslow++] = x86_jcc(b, CC_NE);
+    }
+    for (unsigned i = 0; i < hf->operands && !hf->is_double; i++) {
+        x86_cmp_mem32(b, RBX, F_OFF(rs[i]) + 4, -1);   /* the upper half all ones */
+        slow[nslow++] = x86_jcc(b, CC_NE);
+    }
+    if (hf->operands == 1) {
+        x86_sse_mem(b, hf->is_double, hf->sse, 0, RBX, F_OFF(rs[0]));
+    } else {
+        x86_sse_mem(b, hf->is_double, SSE_LOAD, 0, RBX, F_OFF(rs[0]));
+        if (hf->operands == 2) {
+            x86_sse_mem(b, hf->is_double, hf->sse, 0, RBX, F_OFF(rs[1]));
+        } else {
+            x86_sse_mem(b, hf->is_double, SSE_LOAD, 1, RBX, F_OFF(rs[1]));
+            x86_fma213_mem(b, hf->is_double, hf->fma, 0, 1, RBX, F_OFF(rs[2]));
+        }
+    }
+    /* the result into rax, its exponent field into ecx */
+    x86_mov_from_xmm(b, hf->is_double, RAX, 0);
+    x86_mov(b, RCX, RAX);
+    x86_shift(b, hf->is_double, SHIFT_SHL, RCX, 1);
+    x86_shift(b, hf->is_double, SHIFT_SHR, RCX, hf->is_double ? 53 : 24);
+    x86_alu_imm(b, false, ALU_SUB, RCX, 2);
+    x86_alu_imm(b, false, ALU_CMP, RCX, hf->is_double ? 0x7fc : 0xfc);
+    slow[nslow++] = x86_jcc(b, CC_A);
+    if (!hf->is_double) {
+        x86_mov_imm(b, RCX, ~0ull << 32);                   /* NaN-box */
+        x86_alu(b, true, ALU_OR, RAX, RCX);
+    }
+    x86_store64(b, RAX, RBX, F_OFF(in->rd));
+    x86_mov_imm(b, RCX, (uint64_t)FS_DIRTY << MSTATUS_FS_SHIFT | MSTATUS_SD);
+    x86_op_mem(b, true, 0x09, RCX, RBX, HART_OFF(mstatus));  /* or [mstatus], rcx */
+    uint8_t *done = x86_jmp(b);
+    for (unsigned i = 0; i < nslow; i++)
+        x86_patch(slow[i], b->p);
+    emit_by_call(u, ui);
+    x86_patch(done, b->p);
 }
 
 /* A load or store: the fast cache probed in host code as tlb_lookup
@@ -637,6 +737,7 @@ static void emit_insn(struct unit *u, const struct unit_insn *ui)
 {
     struct x86_buf *b = &u->b;
     enum insn_op op = (enum insn_op)ui->in->op;
+    struct host_fp hf;
     if (is_branch(op)) {
         emit_branch(u, ui);
     } else if (op == OP_JAL) {
@@ -656,6 +757,10 @@ static void emit_insn(struct unit *u, const struct unit_insn *ui)
         u->pending++;                   /* an integer result thrown away: a hint or a nop */
     } else if (is_host_alu(op)) {
         emit_alu(b, ui->in);
+        u->pending++;
+    } else if ((ui->in->rm == RM_RNE || ui->in->rm == RM_DYN) &&
+               host_fp_of(op, u->j->host_fma, &hf)) {
+        emit_fp_host(u, ui, &hf);
         u->pending++;
     } else {
         emit_by_call(u, ui);
@@ -822,6 +927,7 @@ struct jit *jit_create(void)
         return NULL;
     }
     j->code = code;
+    j->host_fma = __builtin_cpu_supports("fma");
     reset_code(j);
     return j;
 }

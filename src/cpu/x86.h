@@ -240,6 +240,55 @@ static inline void x86_lea_rip(struct x86_buf *b, unsigned r, const uint8_t *tar
     x86_u32(b, (uint32_t)(int32_t)(target - (b->p + 4)));
 }
 
+/* cmp byte [base + disp], imm8 (80 /7) and cmp dword [base + disp], imm8
+ * sign-extended (83 /7) */
+static inline void x86_cmp_mem8(struct x86_buf *b, unsigned base, int32_t disp, uint8_t imm)
+{
+    x86_op_mem(b, false, 0x80, 7, base, disp);
+    x86_u8(b, imm);
+}
+
+static inline void x86_cmp_mem32(struct x86_buf *b, unsigned base, int32_t disp, int8_t imm)
+{
+    x86_op_mem(b, false, 0x83, 7, base, disp);
+    x86_u8(b, (uint8_t)imm);
+}
+
+/* Scalar SSE: `op xmm, [base + disp]` with the mandatory prefix (F2 for
+ * double, F3 for single), which goes before any REX (SDM 2.1.2): movsd /
+ * movss (0f10), sqrt (0f51), add (0f58), mul (0f59), sub (0f5c), div
+ * (0f5e). Only xmm0-7 are used. */
+enum x86_sse { SSE_LOAD = 0x0f10, SSE_SQRT = 0x0f51, SSE_ADD = 0x0f58, SSE_MUL = 0x0f59,
+               SSE_SUB = 0x0f5c, SSE_DIV = 0x0f5e };
+
+static inline void x86_sse_mem(struct x86_buf *b, bool is_double, enum x86_sse op, unsigned xmm,
+                               unsigned base, int32_t disp)
+{
+    x86_u8(b, is_double ? 0xf2 : 0xf3);
+    x86_op_mem(b, false, (unsigned)op, xmm, base, disp);
+}
+
+/* movq r64, xmm (66 REX.W 0f 7e) or movd r32, xmm (66 0f 7e) */
+static inline void x86_mov_from_xmm(struct x86_buf *b, bool w, unsigned r, unsigned xmm)
+{
+    x86_u8(b, 0x66);
+    x86_op_reg(b, w, 0x0f7e, xmm, r);
+}
+
+/* FMA3, the 213 forms (SDM "VFMADD213SD" and its neighbours; VEX.LIG.66.0F38,
+ * W1 double, W0 single): dst = +-(src * dst) +- [base + disp], rounded once. */
+enum x86_fma { FMA_ADD = 0xa9, FMA_SUB = 0xab, FMA_NEG_ADD = 0xad, FMA_NEG_SUB = 0xaf };
+
+static inline void x86_fma213_mem(struct x86_buf *b, bool is_double, enum x86_fma op, unsigned dst,
+                                  unsigned src, unsigned base, int32_t disp)
+{
+    x86_u8(b, 0xc4);                                    /* three-byte VEX */
+    x86_u8(b, (~dst >> 3 & 1) << 7 | 1u << 6 | (~base >> 3 & 1) << 5 | 0x02);   /* R X B, 0F38 */
+    x86_u8(b, (is_double ? 0x80u : 0u) | (~src & 0xf) << 3 | 0x01);   /* W, vvvv, L = 0, 66 */
+    x86_u8(b, (unsigned)op);
+    x86_modrm_mem(b, dst, base, disp);
+}
+
 /* Jumps with 32-bit displacements. x86_jcc and x86_jmp return where the
  * displacement is, for x86_patch once the target is known (NULL if the
  * buffer is full). */
