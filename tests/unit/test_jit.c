@@ -15,7 +15,10 @@
  * return addresses are baked into a unit, so a unit is per virtual
  * address), code rewritten by the guest with FENCE.I (unprivileged spec,
  * Zifencei) and by the host as a debugger or DMA would, a budget that
- * ends inside a translated loop, and the spin-loop detector.
+ * ends inside a translated loop, and the spin-loop detector. Last, F and
+ * D arithmetic, which translated code does in host SSE when it can: random
+ * loops over every class of operand, flags and rounding mode, and the one
+ * tiny result the host's own result does not give away.
  */
 #include <stdbool.h>
 #include <stdlib.h>
