@@ -28,6 +28,14 @@
  * No thread ever waits for another, so a hart that the host deschedules
  * slows the others down only through the kernel's shoot-downs.
  *
+ * With umbra.group=N the threads are split into processes of N threads
+ * (the last one may have fewer), each with its own mm, visiting only the
+ * slots of its own process: with N = 2 and umbra.visits=1 every step
+ * still shoots down a translation on another hart, but the guest's own
+ * contention (the threads of one mm queue on its lock) stays that of two
+ * threads whatever the number of harts. The counts and the first failure
+ * are kept in a shared mapping.
+ *
  * With umbra.wss=N on the command line each thread also owns a private
  * working set of N pages, filled once, and reads every page of it (checking
  * its contents) after each step: the memory a real program keeps using while
@@ -41,9 +49,10 @@
  * (op: exec; the new image maps, writes and checks a page and exits with a
  * status computed from its argument, which the parent checks).
  *
- * Before the result it prints the counts of each op and how much of the
- * run the guest's CPUs were idle (/proc/stat): with more threads than the
- * mm's lock lets work at once, the guest itself leaves CPUs unused.
+ * Before the result it prints the counts of each op, the ops of each
+ * thread, and how much of the run the guest's CPUs were idle (/proc/stat):
+ * with more threads than the mm's lock lets work at once, the guest itself
+ * leaves CPUs unused.
  *
  * Prints "UMBRA-PTBENCH PASS ops=<N> ops_per_s=<X>" or "UMBRA-PTBENCH FAIL
  * <reason>", then (as PID 1) powers the machine off. ops_per_s is measured
@@ -86,24 +95,36 @@
 static long page_size;
 static int nthreads;
 static long wss_pages;          /* umbra.wss: working-set pages per thread */
-static int visits_per_step;     /* umbra.visits, at most nthreads - 1: other
+static int visits_per_step;     /* umbra.visits, at most group - 1: other
                                    slots visited per step */
+static int group;               /* umbra.group: threads per process */
 static char self_path[256] = "/proc/self/exe";
 
-/* ----------------------------------------------------------- failure */
-static _Atomic int stop;
-static _Atomic int failed;
-static char fail_msg[300];
+/* ------------------------------------------------- results and failure */
+struct counters {
+    uint64_t mmaps, mprotects, munmaps, forks, execs, visits;
+    char pad[64 - 6 * sizeof(uint64_t)];
+};
+
+/* In a MAP_SHARED mapping, seen by every process of the run (umbra.group);
+ * each thread writes only its own counters. */
+struct shared {
+    _Atomic int stop;
+    _Atomic int failed;
+    char fail_msg[300];
+    struct counters counts[MAX_THREADS];
+};
+static struct shared *shared;
 
 static void __attribute__((format(printf, 1, 2))) record_fail(const char *fmt, ...)
 {
-    if (atomic_fetch_add(&failed, 1) == 0) {
+    if (atomic_fetch_add(&shared->failed, 1) == 0) {
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(fail_msg, sizeof fail_msg, fmt, ap);
+        vsnprintf(shared->fail_msg, sizeof shared->fail_msg, fmt, ap);
         va_end(ap);
     }
-    atomic_store(&stop, 1);
+    atomic_store(&shared->stop, 1);
 }
 
 /* ---------------------------------------------------------------- slots */
@@ -116,13 +137,7 @@ struct slot {
     char pad[64 - sizeof(uint64_t)];
 };
 
-struct counters {
-    uint64_t mmaps, mprotects, munmaps, forks, execs, visits;
-    char pad[64 - 6 * sizeof(uint64_t)];
-};
-
 static struct slot slots[MAX_THREADS];
-static struct counters counts[MAX_THREADS];
 
 static volatile uint64_t *slot_page(int s, int page)
 {
@@ -179,7 +194,7 @@ static int own_cycle(int me, uint64_t gen, void (*visit)(int))
         slot_page(me, p)[0] = pattern(me, gen, p);
         slot_page(me, p)[page_size / 8 - 1] = ~pattern(me, gen, p);
     }
-    counts[me].mmaps++;
+    shared->counts[me].mmaps++;
     publish(me, gen, S_FULL);
     visit(me);
 
@@ -194,7 +209,7 @@ static int own_cycle(int me, uint64_t gen, void (*visit)(int))
         record_fail("mprotect: the calling hart could still write slot %d", me);
         return 0;
     }
-    counts[me].mprotects++;
+    shared->counts[me].mprotects++;
     publish(me, gen, S_PROTECTED);
     visit(me);
 
@@ -209,10 +224,10 @@ static int own_cycle(int me, uint64_t gen, void (*visit)(int))
         record_fail("munmap: the calling hart could still read slot %d", me);
         return 0;
     }
-    counts[me].munmaps++;
+    shared->counts[me].munmaps++;
     publish(me, gen, S_UNMAPPED);
     visit(me);
-    return !atomic_load(&failed);
+    return !atomic_load(&shared->failed);
 }
 
 /* Visitor `me` probes page p of slot s and judges the outcome if the
@@ -244,7 +259,7 @@ static void visit_slot(int me, int s, int p)
     atomic_thread_fence(memory_order_seq_cst);
     if (atomic_load(&slots[s].word) != before)
         return;     /* the owner moved on: either outcome is allowed */
-    counts[me].visits++;
+    shared->counts[me].visits++;
     switch ((enum slot_state)(before & 3)) {
     case S_FULL:
         if (!ok)
@@ -319,15 +334,17 @@ static void ws_sweep(int me)
     }
 }
 
-/* Visit visits_per_step of the other slots (all of them by default), taking
- * them in turn from one step to the next. */
+/* Visit visits_per_step of the other slots of the process (all of them by
+ * default), taking them in turn from one step to the next. */
 static void visit_others(int me)
 {
-    unsigned round = visit_round++, others = (unsigned)nthreads - 1, n = (unsigned)visits_per_step;
+    unsigned first = (unsigned)(me / group * group);
+    unsigned size = (unsigned)(nthreads - (int)first < group ? nthreads - (int)first : group);
+    unsigned round = visit_round++, others = size - 1, n = (unsigned)visits_per_step;
     int p = (int)(round % SLOT_PAGES);
-    for (unsigned k = 0; k < n; k++) {
+    for (unsigned k = 0; k < n && k < others; k++) {
         unsigned skip = (round * n + k) % others;      /* 0 .. others-1 after me */
-        visit_slot(me, (int)((unsigned)me + 1 + skip) % nthreads, p);
+        visit_slot(me, (int)(first + ((unsigned)me - first + 1 + skip) % size), p);
     }
     ws_sweep(me);
 }
@@ -401,9 +418,9 @@ static void fork_op(int me, uint64_t n)
         return;
     }
     if (do_exec)
-        counts[me].execs++;
+        shared->counts[me].execs++;
     else
-        counts[me].forks++;
+        shared->counts[me].forks++;
 }
 
 /* ------------------------------------------------------------- threads */
@@ -424,7 +441,7 @@ static void *thread_main(void *arg)
     guest_probe_install("UMBRA-PTBENCH");
     if (!ws_fill(me))
         return NULL;
-    for (uint64_t gen = 1; !atomic_load(&stop) && guest_now_seconds() < deadline; gen++) {
+    for (uint64_t gen = 1; !atomic_load(&shared->stop) && guest_now_seconds() < deadline; gen++) {
         if (!own_cycle(me, gen, visit_others))
             break;
         if (gen % FORK_EVERY == 1)     /* the first fork of each thread execs */
@@ -454,6 +471,46 @@ static bool cpu_ticks(unsigned long long *idle, unsigned long long *total)
     return true;
 }
 
+/* Run threads first .. first + n - 1 of the run and wait for them; false
+ * if one could not be started. */
+static bool run_threads(int first, int n)
+{
+    pthread_t th[MAX_THREADS];
+    int started = 0;
+    while (started < n &&
+           pthread_create(&th[started], NULL, thread_main, (void *)(intptr_t)(first + started)) == 0)
+        started++;
+    if (started < n)
+        record_fail("pthread_create");
+    for (int i = 0; i < started; i++)
+        pthread_join(th[i], NULL);
+    return started == n;
+}
+
+/* Each group but the first in a child process of its own; this process
+ * runs the first, then waits for the others. */
+static void run_groups(void)
+{
+    pid_t pids[MAX_THREADS];
+    int nchildren = 0;
+    for (int first = group; first < nthreads; first += group) {
+        pid_t pid = fork();
+        if (pid == 0)
+            _exit(run_threads(first, nthreads - first < group ? nthreads - first : group) ? 0 : 1);
+        if (pid < 0) {
+            record_fail("fork of a thread group: %s", strerror(errno));
+            break;
+        }
+        pids[nchildren++] = pid;
+    }
+    run_threads(0, nthreads < group ? nthreads : group);
+    for (int i = 0; i < nchildren; i++) {
+        int st;
+        while (waitpid(pids[i], &st, 0) < 0 && errno == EINTR)
+            ;
+    }
+}
+
 static int read_seconds(void)
 {
     long s = guest_cmdline_long("umbra.seconds", 10);
@@ -468,6 +525,7 @@ static int run_bench(void)
     int seconds = read_seconds();
     wss_pages = guest_cmdline_long("umbra.wss", 0);
     long visits = guest_cmdline_long("umbra.visits", MAX_THREADS - 1);
+    long group_arg = guest_cmdline_long("umbra.group", MAX_THREADS);
     if (wss_pages < 0 || wss_pages > 65536) {
         printf("UMBRA-PTBENCH FAIL umbra.wss=%ld is not 0..65536 pages\n", wss_pages);
         return 1;
@@ -476,37 +534,43 @@ static int run_bench(void)
         printf("UMBRA-PTBENCH FAIL umbra.visits=%ld is not 1..%d\n", visits, MAX_THREADS - 1);
         return 1;
     }
-    visits_per_step = visits < nthreads - 1 ? (int)visits : nthreads - 1;
-    printf("ptbench: %ld online hart(s), %d thread(s), %d s, working set %ld pages per thread, "
-           "%d visit(s) per step\n", cpus, nthreads, seconds, wss_pages, visits_per_step);
+    if (group_arg < 1 || group_arg > MAX_THREADS) {
+        printf("UMBRA-PTBENCH FAIL umbra.group=%ld is not 1..%d\n", group_arg, MAX_THREADS);
+        return 1;
+    }
+    group = group_arg < nthreads ? (int)group_arg : nthreads;
+    visits_per_step = visits < group - 1 ? (int)visits : group - 1;
+    shared = mmap(NULL, sizeof *shared, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (shared == MAP_FAILED) {
+        printf("UMBRA-PTBENCH FAIL mmap of the shared results: %s\n", strerror(errno));
+        return 1;
+    }
+    int processes = (nthreads + group - 1) / group;
+    printf("ptbench: %ld online hart(s), %d thread(s) in %d process(es), %d s, working set %ld "
+           "pages per thread, %d visit(s) per step\n", cpus, nthreads, processes, seconds,
+           wss_pages, visits_per_step);
 
     unsigned long long idle0 = 0, total0 = 0, idle1 = 0, total1 = 0;
     bool have_ticks = cpu_ticks(&idle0, &total0);
     double t0 = guest_now_seconds();
     deadline = t0 + seconds;
-    pthread_t th[MAX_THREADS];
-    for (int i = 0; i < nthreads; i++)
-        if (pthread_create(&th[i], NULL, thread_main, (void *)(intptr_t)i)) {
-            printf("UMBRA-PTBENCH FAIL pthread_create\n");
-            return 1;
-        }
-    for (int i = 0; i < nthreads; i++)
-        pthread_join(th[i], NULL);
+    run_groups();
     double elapsed = guest_now_seconds() - t0;
     have_ticks = have_ticks && cpu_ticks(&idle1, &total1) && total1 > total0;
 
-    if (atomic_load(&failed)) {
-        printf("UMBRA-PTBENCH FAIL %s\n", fail_msg);
+    if (atomic_load(&shared->failed)) {
+        printf("UMBRA-PTBENCH FAIL %s\n", shared->fail_msg);
         return 1;
     }
     struct counters sum = { 0 };
     for (int i = 0; i < nthreads; i++) {
-        sum.mmaps += counts[i].mmaps;
-        sum.mprotects += counts[i].mprotects;
-        sum.munmaps += counts[i].munmaps;
-        sum.forks += counts[i].forks;
-        sum.execs += counts[i].execs;
-        sum.visits += counts[i].visits;
+        const struct counters *c = &shared->counts[i];
+        sum.mmaps += c->mmaps;
+        sum.mprotects += c->mprotects;
+        sum.munmaps += c->munmaps;
+        sum.forks += c->forks;
+        sum.execs += c->execs;
+        sum.visits += c->visits;
     }
     uint64_t ops = sum.mmaps + sum.mprotects + sum.munmaps + sum.forks + sum.execs;
     printf("ptbench: mmap %llu, mprotect %llu, munmap %llu, fork %llu, exec %llu in %.2f s; "
@@ -514,6 +578,15 @@ static int run_bench(void)
            (unsigned long long)sum.mmaps, (unsigned long long)sum.mprotects,
            (unsigned long long)sum.munmaps, (unsigned long long)sum.forks,
            (unsigned long long)sum.execs, elapsed, (unsigned long long)sum.visits);
+    /* Per thread, so that an unfair share (or a process whose counts were
+     * lost) shows. */
+    printf("ptbench: ops per thread:");
+    for (int i = 0; i < nthreads; i++) {
+        const struct counters *c = &shared->counts[i];
+        printf(" %llu", (unsigned long long)(c->mmaps + c->mprotects + c->munmaps + c->forks +
+                                             c->execs));
+    }
+    printf("\n");
     /* How much of the run the guest's own CPUs had nothing to do: its
      * threads blocked on each other (the mm's lock), not the machine. */
     if (have_ticks)
