@@ -14,7 +14,13 @@
 #            of all of them (umbra.visits=1): the guest work of a step no
 #            longer grows with the number of harts, so ops/s at -smp 4 and
 #            8 against -smp 2 measure how the machine copes with more harts
-#            than host cores (the scaling table)
+#            than host cores, together with how much more the guest's
+#            threads queue on their one mm's lock (the scaling table)
+#   ptbench-pairs  ptbench-1v with its threads in processes of two
+#            (umbra.group=2): every step still shoots down a translation
+#            on another hart, but the guest's own contention stays that of
+#            two threads at any -smp, so against -smp 2 only the machine's
+#            handling of more harts than host cores is measured
 #   compute  guests/linux/compute.c at work scale K on 1 hart; its score
 #            (integer, memory and floating-point kernels)
 #
@@ -25,12 +31,14 @@
 # all harts together, boot included), then a table of medians and speed
 # ratios; writes OUT/runs.csv, OUT/summary.csv and OUT/bench.png (gnuplot).
 #
-#   bench/run.sh [-r RUNS] [-w "boot ptbench ptbench-ws ptbench-1v compute"] [-s "SMPS"]
+#   bench/run.sh [-r RUNS] [-w "boot ptbench ptbench-ws ptbench-1v ptbench-pairs compute"]
+#                [-s "SMPS"]
 #                [-c "CONFIGS"] [-t SECONDS] [-W PAGES] [-k SCALE] [-o OUT] [-q]
 #     -r  runs per cell (default 3)
-#     -w  workloads (default all five)
+#     -w  workloads (default all six)
 #     -s  one -smp list for every workload (default: boot "1 2 4",
-#         ptbench "1 2 4 8", ptbench-ws "2 4", ptbench-1v "2 4 8", compute "1")
+#         ptbench "1 2 4 8", ptbench-ws "2 4", ptbench-1v and ptbench-pairs
+#         "2 4 8", compute "1")
 #     -c  configurations (default "qemu patch flush eager interp", plus
 #         "builtin" and "builtin-flush" when umbra has -bios builtin: umbra's
 #         own SBI with --coherence=patch and =flush; interp = patch with
@@ -39,7 +47,7 @@
 #     -k  compute scale (default 2)
 #     -o  output folder (default bench/results; quick mode: /tmp/umbra-bench-quick)
 #     -q  quick mode: 1 run, -t 2, -k 1, boot and ptbench at -smp "1 2",
-#         ptbench-1v at "2 4"
+#         ptbench-1v and ptbench-pairs at "2 4"
 # Environment: UMBRA (default build/umbra), GUEST (Image, smoke.cpio.gz;
 # default ../shared/guests/linux), INITRDS (ptbench/compute.cpio.gz;
 # default: tests/linux/ next to the umbra binary).
@@ -53,7 +61,7 @@ fw=/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.bin
 
 usage() { sed -n '/^#   bench\/run.sh/,/^# Exit status/p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
-runs="" workloads="boot ptbench ptbench-ws ptbench-1v compute" smp_all="" configs="" seconds="" wss=""
+runs="" workloads="boot ptbench ptbench-ws ptbench-1v ptbench-pairs compute" smp_all="" configs="" seconds="" wss=""
 scale="" out="" quick=0
 while getopts "r:w:s:c:t:W:k:o:qh" opt; do
   case $opt in
@@ -71,7 +79,7 @@ is_count() { [[ $1 =~ ^[1-9][0-9]*$ ]]; }
 for n in "$runs" "$seconds" "$wss" "$scale"; do is_count "$n" || usage; done
 [ "$wss" -le 65536 ] || { echo "run.sh: -W $wss is more than 65536 pages" >&2; exit 2; }
 for w in $workloads; do
-  case $w in boot | ptbench | ptbench-ws | ptbench-1v | compute) ;;
+  case $w in boot | ptbench | ptbench-ws | ptbench-1v | ptbench-pairs | compute) ;;
     *) echo "run.sh: unknown workload '$w'" >&2; exit 2 ;; esac
 done
 for s in $smp_all; do
@@ -112,7 +120,7 @@ smps_of() {
     boot) [ $quick = 1 ] && echo "1 2" || echo "1 2 4" ;;
     ptbench) [ $quick = 1 ] && echo "1 2" || echo "1 2 4 8" ;;
     ptbench-ws) [ $quick = 1 ] && echo "2" || echo "2 4" ;;
-    ptbench-1v) [ $quick = 1 ] && echo "2 4" || echo "2 4 8" ;;
+    ptbench-1v | ptbench-pairs) [ $quick = 1 ] && echo "2 4" || echo "2 4 8" ;;
     compute) echo 1 ;;
   esac
 }
@@ -130,6 +138,8 @@ run_one() {
                 append="console=ttyS0 umbra.seconds=$seconds umbra.wss=$wss" ;;
     ptbench-1v) initrd=$initrds/ptbench.cpio.gz
                 append="console=ttyS0 umbra.seconds=$seconds umbra.visits=1" ;;
+    ptbench-pairs) initrd=$initrds/ptbench.cpio.gz
+                append="console=ttyS0 umbra.seconds=$seconds umbra.visits=1 umbra.group=2" ;;
     compute) initrd=$initrds/compute.cpio.gz append="console=ttyS0 umbra.scale=$scale" ;;
   esac
   local common=(-smp "$smp" -m 512M -kernel "$guest/Image" -initrd "$initrd" -append "$append")
@@ -220,7 +230,7 @@ summarize() {
   echo "Medians of $1 run(s). Speed ratios: >1 means the first is faster (boot: time ratio"
   echo "inverted). MIPS/hart: guest instructions per hart / wall time, median of runs."
   local header line
-  header=$(printf "%-10s %-4s %-6s" workload smp unit)
+  header=$(printf "%-13s %-4s %-6s" workload smp unit)
   for c in $configs; do header+=$(printf " %9s" "$c"); done
   for c in $configs; do [ "$c" = qemu ] || header+=$(printf " %9s" "$c/qemu"); done
   has patch && has flush && header+=$(printf " %11s" "patch/flush")
@@ -232,7 +242,7 @@ summarize() {
   for w in $workloads; do
     for smp in $(smps_of "$w"); do
       local -A med=()
-      line=$(printf "%-10s %-4s %-6s" "$w" "$smp" "$(unit_of "$w")")
+      line=$(printf "%-13s %-4s %-6s" "$w" "$smp" "$(unit_of "$w")")
       for c in $configs; do
         med[$c]=$(median <<<"${vals[$w,$smp,$c]}")
         line+=$(printf " %9s" "${med[$c]}")
@@ -257,12 +267,12 @@ summarize() {
   scaling_table
 }
 
-# scaling_table: for ptbench and ptbench-1v, each configuration's median at
+# scaling_table: for ptbench, ptbench-1v and ptbench-pairs, each configuration's median at
 # every -smp above 2 as a percentage of its own -smp 2 median (the issue's
 # target is 80 % at -smp 4 and 8 on a 2-core host).
 scaling_table() {
   local w smp c base v printed=0
-  for w in ptbench ptbench-1v; do
+  for w in ptbench ptbench-1v ptbench-pairs; do
     [[ " $workloads " == *" $w "* ]] || continue
     [[ " $(smps_of "$w") " == *" 2 "* ]] || continue
     for smp in $(smps_of "$w"); do
@@ -270,12 +280,12 @@ scaling_table() {
       if [ $printed = 0 ]; then
         echo
         echo "Scaling: ops/s at -smp N as % of the same configuration's -smp 2 ($(nproc) host CPUs)."
-        printf "%-10s %-4s" workload smp
+        printf "%-13s %-4s" workload smp
         for c in $configs; do printf " %9s" "$c"; done
         echo
         printed=1
       fi
-      printf "%-10s %-4s" "$w" "$smp"
+      printf "%-13s %-4s" "$w" "$smp"
       for c in $configs; do
         base=$(median <<<"${vals[$w,2,$c]}")
         v=$(median <<<"${vals[$w,$smp,$c]}")
@@ -288,13 +298,12 @@ scaling_table() {
 }
 
 # --------------------------------------------------------------- the plot
-# Boot time per smp per configuration (bars), ptbench and ptbench-ws ops/s
+# Boot time per smp per configuration (bars), the ptbench variants' ops/s
 # against smp (lines, log scale), from summary.csv.
 plot() {
-  local cols=() i=0 dat_boot=$work/boot.dat dat_pt=$work/ptbench.dat dat_ws=$work/ptbench-ws.dat
-  local dat_v1=$work/ptbench-1v.dat
+  local cols=() i=0 dat_boot=$work/boot.dat
   for c in $configs; do cols+=("$c"); done
-  for w in boot ptbench ptbench-ws ptbench-1v; do
+  for w in boot ptbench ptbench-ws ptbench-1v ptbench-pairs; do
     local dat=$work/$w.dat
     echo "# smp ${cols[*]}" >"$dat"
     for smp in $(smps_of "$w"); do
@@ -307,19 +316,18 @@ plot() {
       echo "$row" >>"$dat"
     done
   done
-  local boot_plot="" pt_plot="" ws_plot="" v1_plot=""
+  local boot_plot=""
   for c in "${cols[@]}"; do
     i=$((i + 1))
     boot_plot+="${boot_plot:+, }'$dat_boot' using $((i + 1)):xtic(1) title '$c'"
-    pt_plot+="${pt_plot:+, }'$dat_pt' using 1:$((i + 1)) with linespoints title '$c'"
-    ws_plot+="${ws_plot:+, }'$dat_ws' using 1:$((i + 1)) with linespoints title '$c'"
-    v1_plot+="${v1_plot:+, }'$dat_v1' using 1:$((i + 1)) with linespoints title '$c'"
   done
   local panels=()
   [[ " $workloads " == *" boot "* ]] && panels+=("set title 'Linux boot to PASS (lower is better)'; set xlabel 'harts (-smp)'; set ylabel 'seconds'; set style data histograms; set style histogram clustered gap 1; set style fill solid 0.8 border -1; set yrange [0:*]; unset logscale y; plot $boot_plot")
-  [[ " $workloads " == *" ptbench "* ]] && panels+=("set title 'ptbench: page-table ops under shoot-downs (higher is better)'; set xlabel 'harts (-smp)'; set ylabel 'ops/s (guest clock)'; set key top right; set style data linespoints; set logscale y; set autoscale y; set logscale x 2; set xrange [0.8:10]; plot $pt_plot")
-  [[ " $workloads " == *" ptbench-ws "* ]] && panels+=("set title 'ptbench-ws: the same, $wss-page working set per thread'; set xlabel 'harts (-smp)'; set ylabel 'ops/s (guest clock)'; set key top right; set style data linespoints; set logscale y; set autoscale y; set logscale x 2; set xrange [1.5:6]; plot $ws_plot")
-  [[ " $workloads " == *" ptbench-1v "* ]] && panels+=("set title 'ptbench-1v: one visit per step, harts beyond 2 host cores'; set xlabel 'harts (-smp)'; set ylabel 'ops/s (guest clock)'; set key top right; set style data linespoints; set logscale y; set autoscale y; set logscale x 2; set xrange [1.5:10]; plot $v1_plot")
+  ops_panel ptbench 0.8:10 'ptbench: page-table ops under shoot-downs (higher is better)'
+  ops_panel ptbench-ws 1.5:6 "ptbench-ws: the same, $wss-page working set per thread"
+  ops_panel ptbench-1v 1.5:10 'ptbench-1v: one visit per step, harts beyond 2 host cores'
+  ops_panel ptbench-pairs 1.5:10 'ptbench-pairs: the same, threads in processes of two'
+
   [ ${#panels[@]} -gt 0 ] || return 0
   {
     local n=${#panels[@]} panel_rows=1 panel_cols=${#panels[@]}
@@ -333,6 +341,18 @@ plot() {
   } >"$work/plot.gp"
   gnuplot "$work/plot.gp" && echo "plot: $out/bench.png"
 }
+# ops_panel WORKLOAD XRANGE TITLE: adds the workload's ops/s against smp
+# (one line per configuration) to plot's panels, if it was run.
+ops_panel() {
+  [[ " $workloads " == *" $1 "* ]] || return 0
+  local c i=0 lines=""
+  for c in "${cols[@]}"; do
+    i=$((i + 1))
+    lines+="${lines:+, }'$work/$1.dat' using 1:$((i + 1)) with linespoints title '$c'"
+  done
+  panels+=("set title '$3'; set xlabel 'harts (-smp)'; set ylabel 'ops/s (guest clock)'; set key top right; set style data linespoints; set logscale y; set autoscale y; set logscale x 2; set xrange [$2]; plot $lines")
+}
+
 plot_if_possible() {
   if command -v gnuplot >/dev/null; then
     plot || echo "run.sh: gnuplot failed; no plot" >&2
@@ -353,7 +373,7 @@ for ((r = 1; r <= runs; r++)); do
         [ "$value" != fail ] || failures=$((failures + 1))
         vals[$w,$smp,$c]+="$value "
         mipsv[$w,$smp,$c]+="$(mean <<<"$mips") "
-        printf "run %d %-10s smp%-2s %-13s %10s %-6s wall %7.2f s  MIPS/hart %s  %s\n" \
+        printf "run %d %-13s smp%-2s %-13s %10s %-6s wall %7.2f s  MIPS/hart %s  %s\n" \
           "$r" "$w" "$smp" "$c" "$value" "$(unit_of "$w")" "$wall" "$mips" "$detail"
         echo "$w,$smp,$c,$r,$value,$(unit_of "$w"),$wall,$mips,\"$detail\"" >>"$runs_csv"
       done
