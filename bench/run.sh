@@ -25,7 +25,9 @@
 #            (integer, memory and floating-point kernels)
 #
 # Runs are interleaved round-robin (run 1 of every cell and configuration,
-# then run 2, ...), so a change in host load spreads over all of them.
+# then run 2, ...), so a change in host load spreads over all of them. A
+# run whose guest program died of Linux 6.1's own vDSO clock fault (a load
+# from address 0x4) runs once more, and says so; any other failure stands.
 # Prints every run (with guest MIPS per hart from --stats-json: instret /
 # wall time; for ptbench on umbra also guest instructions per operation,
 # all harts together, boot included), then a table of medians and speed
@@ -151,13 +153,26 @@ run_one() {
     interp) cmd=("$umbra" -bios "$fw" "${common[@]}" --engine=interp --stats-json "$json") ;;
     *) cmd=("$umbra" -bios "$fw" "${common[@]}" --coherence="$c" --stats-json "$json") ;;
   esac
-  rm -f "$json"
-  local start end
-  start=$(date +%s.%N)
-  timeout -k 5 900 "${cmd[@]}" </dev/null >"$log" 2>&1 || true
-  end=$(date +%s.%N)
+  local start end attempt rerun=""
+  for attempt in 1 2; do
+    rm -f "$json"
+    start=$(date +%s.%N)
+    timeout -k 5 900 "${cmd[@]}" </dev/null >"$log" 2>&1 || true
+    end=$(date +%s.%N)
+    tr -d '\r' <"$log" >"$log.txt"
+    # The smoke guest's user programs use the vDSO, whose clock_gettime in
+    # Linux 6.1 riscv can load from address 0x4 when it races a timekeeping
+    # update (on QEMU too; see run_linux in tests/integration/lib.sh): that
+    # run measured nothing, and runs once more. Any other failure stands.
+    if [ "$attempt" = 1 ] && grep -q 'unhandled signal 11 code 0x1 at 0x0000000000000004' "$log.txt" &&
+       grep -q 'badaddr: 0000000000000004 cause: 000000000000000d' "$log.txt"; then
+      rerun="; once more after the guest kernel's vDSO clock fault"
+      reruns=$((reruns + 1))
+      continue
+    fi
+    break
+  done
   wall=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.3f", b - a }')
-  tr -d '\r' <"$log" >"$log.txt"
   value=fail detail=""
   case $w in
     boot) grep -q '^UMBRA-SMOKE PASS' "$log.txt" && value=$wall ;;
@@ -191,6 +206,7 @@ run_one() {
     cp "$log.txt" "$keep"
     detail="no PASS line (log: $keep)"
   fi
+  detail+=$rerun
 }
 
 median() {
@@ -210,7 +226,7 @@ echo "umbra: $umbra ($("$umbra" --version | head -1))"
 echo "runs per cell: $runs; ptbench $seconds s, ptbench-ws $wss pages per thread; compute scale $scale"
 echo "configurations: $configs"
 declare -A vals mipsv
-failures=0
+failures=0 reruns=0
 # ------------------------------------------------------------ the summary
 # speed A B: how many times faster A is than B (>1: A is faster); for boot
 # the values are times, for the others rates.
@@ -268,7 +284,7 @@ summarize() {
 }
 
 # scaling_table: for ptbench, ptbench-1v and ptbench-pairs, each configuration's median at
-# every -smp above 2 as a percentage of its own -smp 2 median (the issue's
+# every -smp above 2 as a percentage of its own -smp 2 median (the
 # target is 80 % at -smp 4 and 8 on a 2-core host).
 scaling_table() {
   local w smp c base v printed=0
@@ -384,6 +400,7 @@ for ((r = 1; r <= runs; r++)); do
   plot_if_possible >/dev/null
 done
 echo "all runs: $(($(date +%s) - t_start)) s; load average at the end: $(cut -d" " -f1-3 /proc/loadavg)"
+[ "$reruns" -eq 0 ] || echo "runs made once more after the guest kernel's vDSO clock fault: $reruns"
 cat "$work/table.txt"
 echo "CSV: $runs_csv $summary_csv"
 [ ! -f "$out/bench.png" ] || echo "plot: $out/bench.png"
