@@ -280,6 +280,30 @@ static unsigned emit_loop(uint8_t *code, struct item *items, unsigned n)
     return at + (unsigned)sizeof tail;
 }
 
+/* Both machines' code: the loop of n items at CODE. */
+static void put_loop(struct item *items, unsigned n)
+{
+    static uint8_t code[1024];
+    unsigned bytes = emit_loop(code, items, n);
+    both_put(CODE, code, bytes);
+}
+
+/* Run the loop of n items (100 rounds, x30) past its end on both machines
+ * in random slices; false, with the difference printed, as soon as they
+ * disagree. */
+static bool run_loop_compared(const char *what, unsigned n)
+{
+    uint64_t total = 105 * (n + 8);             /* past the loop, into j . */
+    for (uint64_t done = 0; done < total;) {
+        uint64_t slice = 1 + pick(pick(2) ? 50 : 2000);
+        both_run(slice);
+        done += slice;
+        if (!same_state(what))
+            return false;
+    }
+    return true;
+}
+
 /* The handler steps over the faulting (32-bit) instruction and counts. */
 static void put_trap_handler(void)
 {
@@ -342,21 +366,11 @@ static bool random_program(uint64_t seed, bool vary)
         items[i] = kind < 9 ? alu_item() : kind < 14 ? mem_item() : kind < 17 ? branch_item()
                                                                  : helper_item();
     }
-    static uint8_t code[1024];
-    unsigned bytes = emit_loop(code, items, n);
-    both_put(CODE, code, bytes);
+    put_loop(items, n);
     random_state(l);
-    uint64_t total = 105 * (n + 8);             /* past the loop, into j . */
     char what[48];
     snprintf(what, sizeof what, "seed %llu", (unsigned long long)seed);
-    for (uint64_t done = 0; done < total;) {
-        uint64_t slice = 1 + pick(pick(2) ? 50 : 2000);
-        both_run(slice);
-        done += slice;
-        if (!same_state(what))
-            return false;
-    }
-    return true;
+    return run_loop_compared(what, n);
 }
 
 static void test_random_loops(void)
@@ -569,9 +583,7 @@ static bool fp_program(uint64_t seed)
         items[n++] = fp_arith_item();
     }
     items[n++] = (struct item){ addi(20, 20, 8), 4, -1 };
-    static uint8_t code[1024];
-    unsigned bytes = emit_loop(code, items, n);
-    both_put(CODE, code, bytes);
+    put_loop(items, n);
     random_state(&bare);
     static uint64_t pool[DATA_BYTES / 8];
     for (unsigned i = 0; i < DATA_BYTES / 8; i++)
@@ -580,14 +592,7 @@ static bool fp_program(uint64_t seed)
     interp.h.fflags = translated.h.fflags = (uint8_t)(pick(2) ? FFLAG_NX : 0);
     char what[48];
     snprintf(what, sizeof what, "fp seed %llu", (unsigned long long)seed);
-    for (uint64_t done = 0, total = 105 * (n + 8); done < total;) {
-        uint64_t slice = 1 + pick(pick(2) ? 50 : 2000);
-        both_run(slice);
-        done += slice;
-        if (!same_state(what))
-            return false;
-    }
-    return true;
+    return run_loop_compared(what, n);
 }
 
 /* The one result with an exponent field of 1 that is tiny: (2 - 2^-52) *
