@@ -330,6 +330,13 @@ static void emit_by_call(struct unit *u, const struct unit_insn *ui)
     check_helper_result(u, ui->pc + ui->in->len);
 }
 
+/* mstatus.FS = Dirty, and SD with it (privileged spec 3.1.6.6). */
+static void emit_fs_dirty(struct x86_buf *b)
+{
+    x86_mov_imm(b, RCX, (uint64_t)FS_DIRTY << MSTATUS_FS_SHIFT | MSTATUS_SD);
+    x86_op_mem(b, true, 0x09, RCX, RBX, HART_OFF(mstatus));  /* or [mstatus], rcx */
+}
+
 /* F and D arithmetic in host code, where the host computes exactly what
  * fpu_execute would (what softfloat-based emulators call hardfloat):
  *  - the rounding mode is RNE (static, or DYN with frm = RNE): SSE rounds
@@ -342,8 +349,11 @@ static void emit_by_call(struct unit *u, const struct unit_insn *ui)
  *    operand was finite (an infinite or NaN operand makes the result
  *    infinite, NaN or zero), so NV, DZ and OF cannot arise, and a result
  *    that large was not tiny, so neither can UF (tininess after rounding,
- *    spec 11.2): the flags stay as they are;
- *  - single-precision operands are NaN-boxed (spec 13.2).
+ *    spec 11.2): the flags stay as they are. Field 1 is not enough: an
+ *    exact result just below 2^-1022 that rounds up to it is tiny (see
+ *    test_fp_tiny_after_rounding in unit/test_jit);
+ *  - mstatus.FS is not Off, and single-precision operands are NaN-boxed
+ *    (spec 13.2).
  * Anything else (the first inexact operation, a zero, a NaN, FS = Off)
  * goes to hart_execute_fp through emit_by_call, which starts again from
  * the registers, untouched so far. */
@@ -420,8 +430,7 @@ static void emit_fp_host(struct unit *u, const struct unit_insn *ui, const struc
         x86_alu(b, true, ALU_OR, RAX, RCX);
     }
     x86_store64(b, RAX, RBX, F_OFF(in->rd));
-    x86_mov_imm(b, RCX, (uint64_t)FS_DIRTY << MSTATUS_FS_SHIFT | MSTATUS_SD);
-    x86_op_mem(b, true, 0x09, RCX, RBX, HART_OFF(mstatus));  /* or [mstatus], rcx */
+    emit_fs_dirty(b);
     uint8_t *done = x86_jmp(b);
     for (unsigned i = 0; i < nslow; i++)
         x86_patch(slow[i], b->p);
@@ -487,8 +496,7 @@ static void emit_mem(struct unit *u, const struct unit_insn *ui)
                 x86_alu(b, true, ALU_OR, RDX, RCX);
             }
             x86_store64(b, RDX, RBX, F_OFF(in->rd));
-            x86_mov_imm(b, RCX, (uint64_t)FS_DIRTY << MSTATUS_FS_SHIFT | MSTATUS_SD);
-            x86_op_mem(b, true, 0x09, RCX, RBX, HART_OFF(mstatus));  /* or [mstatus], rcx */
+            emit_fs_dirty(b);
         } else {
             put_x(b, RDX, in->rd);
         }
