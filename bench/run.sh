@@ -34,8 +34,7 @@
 # ratios; writes OUT/runs.csv, OUT/summary.csv and OUT/bench.png (gnuplot).
 #
 #   bench/run.sh [-r RUNS] [-w "boot ptbench ptbench-ws ptbench-1v ptbench-pairs compute"]
-#                [-s "SMPS"]
-#                [-c "CONFIGS"] [-t SECONDS] [-W PAGES] [-k SCALE] [-o OUT] [-q]
+#                [-s "SMPS"] [-c "CONFIGS"] [-t SECONDS] [-W PAGES] [-k SCALE] [-o OUT] [-q]
 #     -r  runs per cell (default 3)
 #     -w  workloads (default all six)
 #     -s  one -smp list for every workload (default: boot "1 2 4",
