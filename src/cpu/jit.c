@@ -20,6 +20,9 @@
  * checks the budget and goes on with the registers as they are (same
  * hart, same page, same privilege, so the same fetch and data contexts).
  * Both units come from the same decoded page, so they go stale together.
+ * A JALR cannot be linked once: its target is known only when it runs. It
+ * looks at the page's jit_ref word for the target, if that lies in the
+ * same page, and enters the unit there the same way (emit_jalr_in_page).
  */
 #include "cpu/jit.h"
 
@@ -162,6 +165,7 @@ struct side_exit {
 
 struct unit {
     struct jit *j;
+    struct icache_page *page;   /* where the instructions come from */
     struct x86_buf b;
     uint8_t *link_entry;        /* where linked units enter */
     struct unit_insn insn[JIT_UNIT_MAX_INSNS];
@@ -716,6 +720,42 @@ static void emit_jal(struct unit *u, const struct unit_insn *ui)
 
 /* JALR: the target is known only when it runs, so the unit always ends;
  * the spin-loop check is made on the computed target. */
+/* rax = a JALR's target, r14 up to date: if the target lies in the
+ * unit's own page and a unit starts there, go on in that unit through its
+ * link entry, as a linked jump does (see the top). The page's jit_ref[]
+ * words are jit_unit_at's own answer, and they stay valid while this unit
+ * runs: only the dispatcher changes them (a new generation, epoch or
+ * virtual page empties them), and it is not running. Anything else falls
+ * through, to leave. A function's return to its caller in the same page,
+ * and a switch's jump through a table, no longer go round the dispatcher. */
+static void emit_jalr_in_page(struct unit *u)
+{
+    struct x86_buf *b = &u->b;
+    x86_mov(b, RCX, RAX);
+    x86_mov_imm(b, RDX, u->insn[0].pc & PAGE_MASK);
+    x86_alu(b, true, ALU_XOR, RCX, RDX);
+    x86_alu_imm(b, true, ALU_CMP, RCX, PAGE_SIZE - 1);
+    uint8_t *other_page = x86_jcc(b, CC_A);
+    /* rcx = the offset in the page, even: &jit_ref[offset / 2] is
+     * jit_ref + 2 * offset */
+    x86_alu(b, true, ALU_ADD, RCX, RCX);
+    x86_mov_imm(b, RDX, (uint64_t)(uintptr_t)u->page->jit_ref);
+    x86_alu(b, true, ALU_ADD, RCX, RDX);
+    x86_op_mem(b, false, 0x8b, RCX, RCX, 0);                   /* mov ecx, [rcx] */
+    x86_alu_imm(b, false, ALU_SUB, RCX, (int32_t)UNIT_REF);
+    x86_alu_imm(b, false, ALU_CMP, RCX, (int32_t)(NEVER - UNIT_REF));
+    uint8_t *no_unit = x86_jcc(b, CC_AE);                      /* a look count, or NEVER */
+    x86_mov_imm(b, RDX, (uint64_t)(uintptr_t)u->j->code);
+    x86_alu(b, true, ALU_ADD, RDX, RCX);                        /* the unit's entry */
+    x86_op_mem(b, false, 0x8b, RCX, RDX,
+               -(int32_t)sizeof(struct unit_header) +
+                   (int32_t)offsetof(struct unit_header, link_back));  /* mov ecx, [link_back] */
+    x86_alu(b, true, ALU_SUB, RDX, RCX);
+    x86_op_reg(b, false, 0xff, 4, RDX);                         /* jmp rdx */
+    x86_patch(other_page, b->p);
+    x86_patch(no_unit, b->p);
+}
+
 static void emit_jalr(struct unit *u, const struct unit_insn *ui)
 {
     struct x86_buf *b = &u->b;
@@ -730,6 +770,7 @@ static void emit_jalr(struct unit *u, const struct unit_insn *ui)
     }
     x86_store64(b, RAX, RBX, HART_OFF(pc));
     u->pending++;
+    flush_pending(u);
     /* pc - target - 1 < 128 (unsigned): target < pc and pc - target <= 128 */
     x86_mov_imm(b, RCX, ui->pc - 1);
     x86_alu(b, true, ALU_SUB, RCX, RAX);
@@ -737,8 +778,12 @@ static void emit_jalr(struct unit *u, const struct unit_insn *ui)
     uint8_t *far = x86_jcc(b, CC_A);
     x86_mov(b, RSI, RAX);
     call_helper(u, (uintptr_t)hart_note_backward_jump);
+    x86_test_mem8(b, RBX, HART_OFF(poll_now), 1);
+    exit_if(u, CC_NE, 0, false, 0);
+    x86_load64(b, RAX, RBX, HART_OFF(pc));
     x86_patch(far, b->p);
-    emit_exit(u, 0, false, u->pending);
+    emit_jalr_in_page(u);
+    emit_exit(u, 0, false, 0);
 }
 
 static void emit_insn(struct unit *u, const struct unit_insn *ui)
@@ -839,6 +884,7 @@ static const uint8_t *translate(struct jit *j, struct icache_page *p, unsigned i
 {
     static _Thread_local struct unit u;
     u.j = j;
+    u.page = p;
     collect(&u, p, index, pc);
     if (u.n == 0)
         return NULL;

@@ -15,7 +15,8 @@
  * return addresses are baked into a unit, so a unit is per virtual
  * address), code rewritten by the guest with FENCE.I (unprivileged spec,
  * Zifencei) and by the host as a debugger or DMA would, a budget that
- * ends inside a translated loop, and the spin-loop detector. Last, F and
+ * ends inside a translated loop, calls, returns and jump tables through
+ * JALR, and the spin-loop detector. Last, F and
  * D arithmetic, which translated code does in host SSE when it can: random
  * loops over every class of operand, flags and rounding mode, and the one
  * tiny result the host's own result does not give away.
@@ -480,6 +481,82 @@ static void test_budget_inside_loop(void)
     CHECK(jit_stats(h->jit).units >= 1);
 }
 
+/* Calls and returns in one page, jumps through two tables, and an
+ * indirect call to another page: translated code follows a JALR whose
+ * target has a unit in the same page without the dispatcher (jit.c,
+ * emit_jalr_in_page), and must land exactly where the interpreter does.
+ * Each round: x5 counts, f adds 7 to x10, table A's case x5 & 7 adds 1-8
+ * to x9, table B's case (x5 >> 3) & 7 adds 16-128 to x14, and g, a page
+ * further on, folds x5 into x11 with XOR. The tables are laid out so that
+ * a lookup at the wrong word finds another case's unit (or f's), and the
+ * call to g would find the unit at the page's start if the page were not
+ * checked. */
+static void test_calls_and_returns(void)
+{
+    static uint32_t code[0x1008 / 4];
+    memset(code, 0, sizeof code);
+    const uint32_t ret = enc_i(0, 1, 0, 0, 0x67);                  /* jalr x0, 0(ra) */
+    const uint32_t body[] = {
+        addi(5, 5, 1),                                              /* 0x00 top */
+        enc_j(0x80 - 0x04, 1),                                      /* 0x04 jal ra, f */
+        addi(6, 6, 3),                                              /* 0x08 */
+        enc_i(7, 5, 7, 7, OP_IMM),                                  /* 0x0c andi x7, x5, 7 */
+        enc_i(3, 7, 1, 7, OP_IMM),                                  /* 0x10 slli x7, x7, 3 */
+        enc_u(0, 8, 0x17),                                          /* 0x14 auipc x8, 0 */
+        enc_r(0, 7, 8, 0, 8, OP),                                   /* 0x18 add x8, x8, x7 */
+        enc_i(0x100 - 0x14, 8, 0, 0, 0x67),                         /* 0x1c jalr x0, case A */
+    };
+    const uint32_t join_a[] = {
+        enc_i(3, 5, 5, 7, OP_IMM),                                  /* 0x40 srli x7, x5, 3 */
+        enc_i(7, 7, 7, 7, OP_IMM),                                  /* 0x44 andi x7, x7, 7 */
+        enc_i(4, 7, 1, 7, OP_IMM),                                  /* 0x48 slli x7, x7, 4 */
+        enc_u(0, 8, 0x17),                                          /* 0x4c auipc x8, 0 */
+        enc_r(0, 7, 8, 0, 8, OP),                                   /* 0x50 add x8, x8, x7 */
+        enc_i(0x200 - 0x4c, 8, 0, 0, 0x67),                         /* 0x54 jalr x0, case B */
+    };
+    const uint32_t join_b[] = {
+        enc_u(0x1000, 12, 0x17),                                    /* 0x60 auipc x12, 1 */
+        enc_i(-0x60, 12, 0, 1, 0x67),                               /* 0x64 jalr ra, g */
+        addi(30, 30, -1),                                           /* 0x68 */
+        enc_b(-0x6c, 0, 30, 1),                                     /* 0x6c bne x30, x0, top */
+        enc_j(0, 0),                                                /* 0x70 j . */
+    };
+    memcpy(code, body, sizeof body);
+    memcpy(code + 0x40 / 4, join_a, sizeof join_a);
+    memcpy(code + 0x60 / 4, join_b, sizeof join_b);
+    code[0x80 / 4] = addi(10, 10, 7);                               /* f */
+    code[0x84 / 4] = ret;
+    for (int k = 0; k < 8; k++) {
+        unsigned a = 0x100 + 8 * (unsigned)k, b = 0x200 + 16 * (unsigned)k;
+        code[a / 4] = addi(9, 9, k + 1);
+        code[a / 4 + 1] = enc_j(0x40 - (int32_t)(a + 4), 0);
+        code[b / 4] = addi(14, 14, 16 * (k + 1));
+        code[b / 4 + 1] = enc_j(0x60 - (int32_t)(b + 4), 0);
+    }
+    code[0x1000 / 4] = enc_r(0, 5, 11, 4, 11, OP);                  /* g: xor x11, x11, x5 */
+    code[0x1004 / 4] = ret;
+    both_setup();
+    both_put(CODE, code, sizeof code);
+    interp.h.x[30] = translated.h.x[30] = ROUNDS;
+    both_run(26 * ROUNDS + 40);                                     /* 26 per round, then j . */
+    uint64_t x9 = 0, x14 = 0, x11 = 0;
+    for (uint64_t r = 1; r <= ROUNDS; r++) {
+        x9 += (r & 7) + 1;
+        x14 += 16 * (((r >> 3) & 7) + 1);
+        x11 ^= r;
+    }
+    const struct hart *h = &translated.h;
+    CHECK_EQ(h->x[5], ROUNDS);
+    CHECK_EQ(h->x[6], 3 * ROUNDS);
+    CHECK_EQ(h->x[10], 7 * ROUNDS);
+    CHECK_EQ(h->x[9], x9);
+    CHECK_EQ(h->x[14], x14);
+    CHECK_EQ(h->x[11], x11);
+    CHECK_EQ(h->pc, CODE + 0x70);
+    CHECK(same_state("calls and returns"));
+    CHECK(jit_stats(h->jit).units >= 16);
+}
+
 /* The spin-loop detector (exec.c, note_backward_jump), partly in host
  * code in a unit: a loop that waits on a flag and changes nothing gives
  * the host CPU away exactly as often as when interpreted; one that stores
@@ -645,6 +722,7 @@ int main(int argc, char **argv)
     test_same_code_two_addresses();
     test_code_rewritten();
     test_budget_inside_loop();
+    test_calls_and_returns();
     test_spin_loops();
     test_fp_arithmetic();
     hart_destroy(&interp.h);
