@@ -334,6 +334,14 @@ static void emit_by_call(struct unit *u, const struct unit_insn *ui)
     check_helper_result(u, ui->pc + ui->in->len);
 }
 
+/* A jump to be patched to the slow path, taken when mstatus.FS is Off
+ * (the interpreter then raises illegal-instruction). */
+static uint8_t *emit_jump_if_fs_off(struct x86_buf *b)
+{
+    x86_test_mem8(b, RBX, HART_OFF(mstatus) + 1, (uint8_t)(MSTATUS_FS >> 8));
+    return x86_jcc(b, CC_E);
+}
+
 /* mstatus.FS = Dirty, and SD with it (privileged spec 3.1.6.6). */
 static void emit_fs_dirty(struct x86_buf *b)
 {
@@ -398,8 +406,7 @@ static void emit_fp_host(struct unit *u, const struct unit_insn *ui, const struc
     const unsigned rs[3] = { in->rs1, in->rs2, in->rs3 };
     uint8_t *slow[8];
     unsigned nslow = 0;
-    x86_test_mem8(b, RBX, HART_OFF(mstatus) + 1, (uint8_t)(MSTATUS_FS >> 8));
-    slow[nslow++] = x86_jcc(b, CC_E);
+    slow[nslow++] = emit_jump_if_fs_off(b);
     x86_test_mem8(b, RBX, HART_OFF(fflags), FFLAG_NX);
     slow[nslow++] = x86_jcc(b, CC_E);
     if (in->rm == RM_DYN) {
@@ -454,10 +461,8 @@ static void emit_mem(struct unit *u, const struct unit_insn *ui)
     const struct insn *in = ui->in;
     const struct mem_op m = mem_op_of((enum insn_op)in->op);
     uint8_t *fs_off = NULL, *miss_page = NULL, *miss_tag;
-    if (m.is_fp) {
-        x86_test_mem8(b, RBX, HART_OFF(mstatus) + 1, (uint8_t)(MSTATUS_FS >> 8));
-        fs_off = x86_jcc(b, CC_E);
-    }
+    if (m.is_fp)
+        fs_off = emit_jump_if_fs_off(b);
     if (m.is_store)
         x86_store_imm8(b, RBX, HART_OFF(spin_wrote), 1);
     /* the address into rax, the entry into rcx, the host address into rax */
@@ -718,8 +723,6 @@ static void emit_jal(struct unit *u, const struct unit_insn *ui)
     emit_taken(u, ui, jump_target(ui));
 }
 
-/* JALR: the target is known only when it runs, so the unit always ends;
- * the spin-loop check is made on the computed target. */
 /* rax = a JALR's target, r14 up to date: if the target lies in the
  * unit's own page and a unit starts there, go on in that unit through its
  * link entry, as a linked jump does (see the top). The page's jit_ref[]
@@ -756,6 +759,9 @@ static void emit_jalr_in_page(struct unit *u)
     x86_patch(no_unit, b->p);
 }
 
+/* JALR: the target is known only when it runs, so the unit ends there,
+ * unless emit_jalr_in_page finds a unit at the target; the spin-loop check
+ * is made on the computed target first. */
 static void emit_jalr(struct unit *u, const struct unit_insn *ui)
 {
     struct x86_buf *b = &u->b;
