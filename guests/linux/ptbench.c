@@ -116,6 +116,12 @@ struct shared {
 };
 static struct shared *shared;
 
+/* The operations a thread's counters count (visits are probes, not ops). */
+static uint64_t counter_ops(const struct counters *c)
+{
+    return c->mmaps + c->mprotects + c->munmaps + c->forks + c->execs;
+}
+
 static void __attribute__((format(printf, 1, 2))) record_fail(const char *fmt, ...)
 {
     if (atomic_fetch_add(&shared->failed, 1) == 0) {
@@ -334,12 +340,19 @@ static void ws_sweep(int me)
     }
 }
 
+/* The threads of the process whose first thread is `first`: group, or
+ * fewer for the last process. */
+static int group_size(int first)
+{
+    return nthreads - first < group ? nthreads - first : group;
+}
+
 /* Visit visits_per_step of the other slots of the process (all of them by
  * default), taking them in turn from one step to the next. */
 static void visit_others(int me)
 {
     unsigned first = (unsigned)(me / group * group);
-    unsigned size = (unsigned)(nthreads - (int)first < group ? nthreads - (int)first : group);
+    unsigned size = (unsigned)group_size((int)first);
     unsigned round = visit_round++, others = size - 1, n = (unsigned)visits_per_step;
     int p = (int)(round % SLOT_PAGES);
     for (unsigned k = 0; k < n && k < others; k++) {
@@ -496,14 +509,14 @@ static void run_groups(void)
     for (int first = group; first < nthreads; first += group) {
         pid_t pid = fork();
         if (pid == 0)
-            _exit(run_threads(first, nthreads - first < group ? nthreads - first : group) ? 0 : 1);
+            _exit(run_threads(first, group_size(first)) ? 0 : 1);
         if (pid < 0) {
             record_fail("fork of a thread group: %s", strerror(errno));
             break;
         }
         pids[nchildren++] = pid;
     }
-    run_threads(0, nthreads < group ? nthreads : group);
+    run_threads(0, group_size(0));
     for (int i = 0; i < nchildren; i++) {
         int st;
         while (waitpid(pids[i], &st, 0) < 0 && errno == EINTR)
@@ -572,7 +585,7 @@ static int run_bench(void)
         sum.execs += c->execs;
         sum.visits += c->visits;
     }
-    uint64_t ops = sum.mmaps + sum.mprotects + sum.munmaps + sum.forks + sum.execs;
+    uint64_t ops = counter_ops(&sum);
     printf("ptbench: mmap %llu, mprotect %llu, munmap %llu, fork %llu, exec %llu in %.2f s; "
            "%llu decided cross-hart probes\n",
            (unsigned long long)sum.mmaps, (unsigned long long)sum.mprotects,
@@ -581,11 +594,8 @@ static int run_bench(void)
     /* Per thread, so that an unfair share (or a process whose counts were
      * lost) shows. */
     printf("ptbench: ops per thread:");
-    for (int i = 0; i < nthreads; i++) {
-        const struct counters *c = &shared->counts[i];
-        printf(" %llu", (unsigned long long)(c->mmaps + c->mprotects + c->munmaps + c->forks +
-                                             c->execs));
-    }
+    for (int i = 0; i < nthreads; i++)
+        printf(" %llu", (unsigned long long)counter_ops(&shared->counts[i]));
     printf("\n");
     /* How much of the run the guest's own CPUs had nothing to do: its
      * threads blocked on each other (the mm's lock), not the machine. */
