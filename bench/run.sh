@@ -58,7 +58,9 @@ top="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 umbra="${UMBRA:-$top/build/umbra}"
 guest="${GUEST:-$top/../shared/guests/linux}"
 initrds="${INITRDS:-$(dirname "$umbra")/tests/linux}"
-fw=/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.bin
+# the boot tests' helpers: FW_JUMP, and vdso_clock_fault for run_one
+. "$top/tests/integration/lib.sh"
+fw=$FW_JUMP
 
 usage() { sed -n '/^#   bench\/run.sh/,/^# Exit status/p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
@@ -163,8 +165,7 @@ run_one() {
     # Linux 6.1 riscv can load from address 0x4 when it races a timekeeping
     # update (on QEMU too; see run_linux in tests/integration/lib.sh): that
     # run measured nothing, and runs once more. Any other failure stands.
-    if [ "$attempt" = 1 ] && grep -q 'unhandled signal 11 code 0x1 at 0x0000000000000004' "$log.txt" &&
-       grep -q 'badaddr: 0000000000000004 cause: 000000000000000d' "$log.txt"; then
+    if [ "$attempt" = 1 ] && vdso_clock_fault "$log.txt"; then
       rerun="; once more after the guest kernel's vDSO clock fault"
       reruns=$((reruns + 1))
       continue
