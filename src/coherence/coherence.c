@@ -27,6 +27,12 @@ static void own_page_freed(void *ctx, struct shadow_table *t, struct shadow_page
     trace_remove(ch->co, t, sp);
 }
 
+static void own_entry_replaced(void *ctx, struct shadow_page *sp, unsigned index, uint64_t old,
+                               uint64_t derived)
+{
+    fast_note_replaced(ctx, sp, index, old, derived);
+}
+
 static void shared_page_created(void *ctx, struct shadow_table *t, struct shadow_page *sp)
 {
     trace_place(ctx, t, sp);
@@ -54,13 +60,17 @@ bool coherence_init(struct coherence *co, struct guest_mem *mem, unsigned nharts
         return false;
     pthread_mutex_init(&co->dma_lock, NULL);
     shadow_table_init(&co->shared, true,
-                      (struct shadow_hooks){ shared_page_created, shared_page_freed, co });
+                      (struct shadow_hooks){ .page_created = shared_page_created,
+                                            .page_freed = shared_page_freed, .ctx = co });
     for (unsigned h = 0; h < nharts; h++) {
         struct coherence_hart *ch = &co->hart[h];
         ch->co = co;
         ch->id = h;
         shadow_table_init(&ch->own, false,
-                          (struct shadow_hooks){ own_page_created, own_page_freed, ch });
+                          (struct shadow_hooks){ .page_created = own_page_created,
+                                                .page_freed = own_page_freed,
+                                                .entry_replaced = own_entry_replaced,
+                                                .ctx = ch });
         ch->table = opt->shared_table ? &co->shared : &ch->own;
         atomic_init(&ch->parked, true);     /* not running until its thread starts */
         pthread_mutex_init(&ch->bell_lock, NULL);
@@ -91,13 +101,6 @@ struct coherence_hart *coherence_hart_attach(struct coherence *co, unsigned id, 
     return ch;
 }
 
-static void flush_fast_cache_if_stale(struct coherence_hart *ch)
-{
-    if ((ch->fast_stale || ch->table->shared) && ch->fast)
-        tlb_flush_all(ch->fast);
-    ch->fast_stale = false;
-}
-
 static void fence_body(struct coherence_hart *ch, const struct coherence_settings *s)
 {
     if (ch->co->opt.strategy == COHERENCE_FLUSH) {
@@ -113,7 +116,7 @@ static void fence_body(struct coherence_hart *ch, const struct coherence_setting
         ch->stats.dormant_drops++;
     }
     trace_confirm(ch);
-    flush_fast_cache_if_stale(ch);
+    fast_forget_noted(ch);
     if (ch->co->opt.audit && s)
         audit_check(ch, s->satp, s->priv, s->sum, s->mxr);
 }
@@ -142,9 +145,7 @@ void coherence_drop_all(struct coherence_hart *ch)
         shadow_table_invalidate_all(ch->table);
     else
         shadow_table_clear(ch->table);
-    if (ch->fast)
-        tlb_flush_all(ch->fast);
-    ch->fast_stale = false;
+    fast_forget_all(ch);
 }
 
 void coherence_report(const struct coherence *co, unsigned hart, struct coherence_report *r)

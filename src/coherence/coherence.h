@@ -18,6 +18,8 @@
  *               49); stale: invalidate (claim 50) or re-walk (claim 51).
  *   translate.c the hart's translation on a fast-cache miss: shadow lookup,
  *               else guest walk and derive the path.
+ *   fast.c      what the hart's fast cache took from which shadow page, and
+ *               which of it a changed derived entry makes it forget.
  *   audit.c     --audit: the invariant of DESIGN.md section 2, checked at
  *               every coherency event.
  *   remote.c    remote coherency events (SBI remote SFENCE.VMA and
@@ -109,13 +111,19 @@ struct coherence_hart_hooks {
 
 struct coherence;
 
+#define FAST_FORGET_MAX 64
+
 struct coherence_hart {
     struct coherence *co;
     unsigned id;
     struct shadow_table own;            /* per-hart mode */
     struct shadow_table *table;         /* &own, or the machine's shared table */
     struct tlb *fast;                   /* the hart's fast cache, in front of the table */
-    bool fast_stale;                    /* the table changed since the fast cache was filled */
+    /* What the fast cache must forget at the next coherency event
+     * (fast.c): everything, or the virtual pages listed. */
+    bool fast_forget_all;
+    unsigned fast_forget_n;
+    uint64_t fast_forget[FAST_FORGET_MAX];
     uint64_t patches_taken;             /* taking patches seen, for the drop_patch hook */
     _Atomic bool resync;                /* a producer found our ring full */
     _Atomic uint64_t seen_epoch;        /* last trace epoch this hart purged for */

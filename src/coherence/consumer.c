@@ -13,8 +13,8 @@
  *    re-walk, i.e. derive from the PTE as it is now (claim 51), as
  *    --stale says. The later store's own patch arrives in its producer's
  *    channel, possibly before this one: tokens make the order irrelevant.
- * Any change to a derived entry makes the hart's fast cache stale; it is
- * flushed once, after the drain.
+ * A changed derived entry makes the hart's fast cache forget what it took
+ * from it (fast.c), once, after the drain.
  */
 #include "base/tracelog.h"
 #include "coherence/coherence.h"
@@ -70,10 +70,8 @@ static void apply_to_page(const struct drain *d, struct shadow_page *sp, const s
     }
     if (tracelog_on(TRACE_PATCHES))
         trace_outcome(d, p, (uint32_t)p->token == (uint32_t)now);
-    if (atomic_load_explicit(&sp->entry[index], memory_order_relaxed) != value) {
-        shadow_set_entry(ch->table, sp, index, value);
-        ch->fast_stale = true;
-    }
+    if (atomic_load_explicit(&sp->entry[index], memory_order_relaxed) != value)
+        shadow_set_entry(ch->table, sp, index, value);      /* fast.c notes the change */
 }
 
 /* Unshadow every page of the frame (the trace is one bit per table, shared
@@ -85,7 +83,6 @@ static void unshadow_frame(struct coherence_hart *ch, uint64_t gfn)
         if (sp && !sp->dormant)
             shadow_page_unshadow(ch->table, sp);
     }
-    ch->fast_stale = true;
     ch->stats.unshadowed++;
     if (tracelog_on(TRACE_COHERENCE))
         tracelog_unshadow(ch->id, gfn << PAGE_SHIFT);
@@ -168,7 +165,5 @@ unsigned consumer_rederive_page(struct coherence_hart *ch, struct shadow_page *s
             changed++;
         }
     }
-    if (changed)
-        ch->fast_stale = true;
     return changed;
 }

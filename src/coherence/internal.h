@@ -42,6 +42,17 @@ void consumer_drain(struct coherence_hart *ch);
 void consumer_drain_row(struct coherence_hart *ch, unsigned row);
 void consumer_resync(struct coherence_hart *ch);
 
+/* fast.c */
+/* The fast cache may keep a translation of va that shadow page sp granted. */
+void fast_note_fill(struct coherence_hart *ch, struct shadow_page *sp, uint64_t va);
+/* The shadow_hooks.entry_replaced of a per-hart table. */
+void fast_note_replaced(struct coherence_hart *ch, const struct shadow_page *sp, unsigned index,
+                        uint64_t old, uint64_t derived);
+/* At a coherency event: forget what was noted since the last one. */
+void fast_forget_noted(struct coherence_hart *ch);
+/* Forget every translation the fast cache holds. */
+void fast_forget_all(struct coherence_hart *ch);
+
 /* remote.c */
 void remote_ring(struct coherence_hart *ch);
 void remote_fence_done(struct coherence_hart *ch, enum coherence_remote_kind kind,

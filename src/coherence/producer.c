@@ -128,8 +128,6 @@ void producer_serve_shootdown(struct coherence_hart *ch)
     if (req == atomic_load_explicit(&ch->shootdown_ack, memory_order_relaxed))
         return;
     consumer_drain(ch);
-    if (ch->fast)
-        tlb_flush_all(ch->fast);
-    ch->fast_stale = false;
+    fast_forget_all(ch);
     atomic_store(&ch->shootdown_ack, req);
 }

@@ -24,6 +24,7 @@ void coherence_translate(struct coherence_hart *ch, const struct walk_request *r
         w->perms = hit.perms;
         w->depth = 0;
         *cacheable = true;
+        fast_note_fill(ch, hit.page, va);
         return;
     }
     ch->stats.page_walks++;
@@ -39,5 +40,6 @@ void coherence_translate(struct coherence_hart *ch, const struct walk_request *r
         hit.pa == w->pa) {
         w->perms = hit.perms;
         *cacheable = true;
+        fast_note_fill(ch, hit.page, va);
     }
 }

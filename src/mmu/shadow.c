@@ -187,6 +187,8 @@ void shadow_set_entry(struct shadow_table *t, struct shadow_page *sp, unsigned i
     int64_t delta = (int64_t)((derived & SE_VALID) != 0) - (int64_t)((old & SE_VALID) != 0);
     if (delta)
         atomic_fetch_add_explicit(&t->live_entries, delta, memory_order_relaxed);
+    if ((old & SE_VALID) && old != derived && t->hooks.entry_replaced)
+        t->hooks.entry_replaced(t->hooks.ctx, sp, index, old, derived);
 }
 
 /* The child shadow page a non-leaf entry points to, resolved through the
@@ -253,6 +255,7 @@ bool shadow_lookup(struct shadow_table *t, uint64_t satp, uint64_t va, enum acce
                 return false;
             hit->pa = (e & SE_PAGE_MASK) + (va & (span - 1));
             hit->perms = perms;
+            hit->page = sp;
             return true;
         }
         if (level == 0)

@@ -68,6 +68,13 @@ struct shadow_page {
      * for that (shadow_page_unshadow). */
     unsigned patches_unwalked;
     bool dormant;
+    /* Per-hart tables only: the owner's fast cache took a translation from
+     * this page in fast epoch fast_epoch (struct tlb's epoch_tag), at the
+     * virtual base fast_va, or at more than one base if fast_va_many
+     * (src/coherence/fast.c). */
+    uint64_t fast_epoch;
+    uint64_t fast_va;
+    bool fast_va_many;
     _Atomic uint64_t entry[SHADOW_ENTRIES];
     struct shadow_page *_Atomic child[SHADOW_ENTRIES];
 };
@@ -75,10 +82,15 @@ struct shadow_page {
 struct shadow_table;
 
 /* Called when a page is created (the coherence layer places the write
- * trace) and before a page is freed (it removes it). */
+ * trace), before a page is freed (it removes it), and when a valid derived
+ * entry is replaced (it keeps the fast cache in step). */
 struct shadow_hooks {
     void (*page_created)(void *ctx, struct shadow_table *t, struct shadow_page *sp);
     void (*page_freed)(void *ctx, struct shadow_table *t, struct shadow_page *sp);
+    /* Entry `index` of sp held a valid derived value `old` and now holds
+     * another (NULL: nobody needs to know). */
+    void (*entry_replaced)(void *ctx, struct shadow_page *sp, unsigned index, uint64_t old,
+                           uint64_t derived);
     void *ctx;
 };
 
@@ -155,6 +167,7 @@ void shadow_set_entry(struct shadow_table *t, struct shadow_page *sp, unsigned i
 struct shadow_hit {
     uint64_t pa;
     unsigned perms;             /* PTE_R/PTE_W/PTE_X usable for the whole 4 KiB page */
+    struct shadow_page *page;   /* the page holding the leaf entry */
 };
 
 /* Where a lookup stopped when it missed: the deepest shadow page reached. */

@@ -22,6 +22,7 @@
 #define MID 0x80101000ull       /* level 1 */
 #define LEAF 0x80102000ull      /* level 0 */
 #define LEAF2 0x80103000ull     /* another level-0 table */
+#define LEAF3 0x80104000ull     /* and a third */
 #define VA 0x40000000ull        /* ROOT[1] -> MID[0] -> LEAF[i] */
 #define SATP ((SATP_MODE_SV39 << SATP_MODE_SHIFT) | (ROOT >> PAGE_SHIFT))
 
@@ -320,6 +321,116 @@ static void test_audit_catches_skipped_patch(void)
     CHECK_EQ(xlate(0, 2, ACCESS_READ), 0);
 }
 
+/* What the CPU does with a translation the table grants (access.c's
+ * maybe_fill): the fast cache remembers the page. */
+static uint64_t xlate_cached(unsigned h, unsigned i, enum access a)
+{
+    struct walk_request req = { .satp = SATP, .priv = PRIV_S, .access = a };
+    struct walk_result w;
+    bool cacheable;
+    uint64_t va = VA + i * PAGE_SIZE;
+    coherence_translate(&co.hart[h], &req, va, &w, &cacheable);
+    if (w.status != WALK_OK)
+        return 0;
+    if (cacheable)
+        tlb_fill(&fast[h], TLB_CTX_S, a, va, mem_ram_ptr(&mem, w.pa & PAGE_MASK),
+                 w.pa & PAGE_MASK);
+    return w.pa;
+}
+
+/* The guest page a fast-cache entry of hart h maps VA + i pages to, or 0. */
+static uint64_t fast_target(unsigned h, unsigned i, enum access a)
+{
+    uint8_t *p = tlb_lookup(&fast[h], TLB_CTX_S, a, VA + i * PAGE_SIZE);
+    return p ? RAM_BASE + (uint64_t)(p - mem.ram) : 0;
+}
+
+/* A walk on a shadow miss may re-derive an entry from a PTE that another
+ * hart changed (patch still pending), and the patch then finds the entry
+ * already equal to its value. The fast cache must still not keep what was
+ * derived from the old PTE past the fence (privileged spec 4.2.1: after
+ * SFENCE.VMA the hart uses no translation older than the stores before it). */
+static void test_fill_rederives_before_patch(void)
+{
+    setup(2, COHERENCE_PATCH, false, STALE_REWALK, 0);
+    poke(LEAF + 8 * 3, pte(0x80403000ull, PTE_V | PTE_R | PTE_W | PTE_A));  /* D clear */
+    CHECK_EQ(xlate_cached(0, 3, ACCESS_READ), 0x80403000ull);
+    all_boundaries();
+    fence(0);
+    /* hart 1 moves page 3 to another frame, writable and dirty */
+    mem_write_by(&mem, 1, LEAF + 8 * 3, 8, pte(0x80540000ull, LEAF_RWX));
+    /* hart 0 writes page 3: the shadow grants no write (D was clear), the
+     * walk sees the new PTE and re-derives the entry */
+    CHECK_EQ(xlate_cached(0, 3, ACCESS_WRITE), 0x80540000ull);
+    fence(0);
+    CHECK_EQ(violations, 0);
+    CHECK(fast_target(0, 3, ACCESS_READ) != 0x80403000ull);
+    CHECK_EQ(xlate_cached(0, 3, ACCESS_READ), 0x80540000ull);
+}
+
+/* A leaf change makes the fast cache forget that one page and keep the
+ * others; where the page is not certain (a leaf table mapped at two
+ * places, a change above the leaf level, more changes than fit the list)
+ * it forgets everything (src/coherence/fast.c). */
+static void test_fast_cache_forgets_only_the_changed_page(void)
+{
+    setup(2, COHERENCE_PATCH, false, STALE_REWALK, 0);
+    for (unsigned i = 0; i < 8; i++)
+        CHECK_EQ(xlate_cached(0, i, ACCESS_READ), 0x80400000ull + i * PAGE_SIZE);
+    all_boundaries();
+    fence(0);
+    mem_write_by(&mem, 1, LEAF + 8 * 3, 8, pte(0x80550000ull, LEAF_RWX));
+    mem_write_by(&mem, 1, LEAF + 8 * 6, 8, 0);
+    CHECK_EQ(fast_target(0, 3, ACCESS_READ), 0x80403000ull);     /* until the fence */
+    fence(0);
+    CHECK_EQ(violations, 0);
+    for (unsigned i = 0; i < 8; i++)
+        CHECK_EQ(fast_target(0, i, ACCESS_READ),
+                 i == 3 || i == 6 ? 0 : 0x80400000ull + i * PAGE_SIZE);
+    CHECK_EQ(xlate_cached(0, 3, ACCESS_READ), 0x80550000ull);
+
+    /* LEAF mapped a second time, 2 MiB further up: both places forget */
+    poke(MID + 8, pte(LEAF, PTE_V));
+    CHECK_EQ(xlate_cached(0, 512 + 4, ACCESS_READ), 0x80404000ull);
+    mem_write_by(&mem, 1, LEAF + 8 * 5, 8, 0);
+    fence(0);
+    CHECK_EQ(violations, 0);
+    CHECK_EQ(fast_target(0, 4, ACCESS_READ), 0);
+    CHECK_EQ(fast_target(0, 512 + 4, ACCESS_READ), 0);
+
+    /* a change above the leaf level: everything */
+    CHECK_EQ(xlate_cached(0, 4, ACCESS_READ), 0x80404000ull);
+    mem_write_by(&mem, 1, MID + 8, 8, 0);
+    fence(0);
+    CHECK_EQ(violations, 0);
+    CHECK_EQ(fast_target(0, 4, ACCESS_READ), 0);
+
+    /* up to FAST_FORGET_MAX changes (the 60 changes of 3 x 20) are
+     * forgotten page by page; past that (3 x 22 = 66), everything is */
+    for (unsigned per_table = 20; per_table <= 22; per_table += 2) {
+        setup(2, COHERENCE_PATCH, false, STALE_REWALK, 0);
+        const uint64_t table[3] = { LEAF, LEAF2, LEAF3 };
+        for (unsigned t = 0; t < 3; t++) {
+            poke(MID + 8 * t, pte(table[t], PTE_V));
+            for (unsigned i = 0; i < 32; i++) {
+                uint64_t target = 0x80400000ull + (t * 32 + i) * PAGE_SIZE;
+                poke(table[t] + 8 * i, pte(target, LEAF_RWX));
+                CHECK_EQ(xlate_cached(0, 512 * t + i, ACCESS_READ), target);
+            }
+        }
+        all_boundaries();
+        fence(0);
+        for (unsigned t = 0; t < 3; t++)
+            for (unsigned i = 0; i < per_table; i++)
+                mem_write_by(&mem, 1, table[t] + 8 * i, 8, 0);
+        fence(0);
+        CHECK_EQ(violations, 0);
+        /* page 30 did not change */
+        CHECK_EQ(fast_target(0, 30, ACCESS_READ), per_table * 3 <= FAST_FORGET_MAX ? 0x8041e000ull : 0);
+        CHECK_EQ(fast_target(0, 0, ACCESS_READ), 0);
+    }
+}
+
 static void test_flush_strategy(void)
 {
     setup(1, COHERENCE_FLUSH, false, STALE_REWALK, 0);
@@ -457,6 +568,8 @@ int main(void)
     test_write_flood_unshadows();
     test_dormant_pages_bounded();
     test_audit_catches_skipped_patch();
+    test_fill_rederives_before_patch();
+    test_fast_cache_forgets_only_the_changed_page();
     test_flush_strategy();
     test_shared_table();
     test_trace_placement_interleaving();
