@@ -147,9 +147,10 @@ static uint64_t fresh_leaf(struct coherence *co, uint64_t satp, uint64_t va, uns
     return 0;
 }
 
-static bool audit_fast_cache(struct coherence_hart *ch, uint64_t satp, bool sum, bool mxr)
+/* Each S context is audited with its own SUM (mmu.h), not the hart's. */
+static bool audit_fast_cache(struct coherence_hart *ch, uint64_t satp, bool mxr)
 {
-    static const enum priv ctx_priv[TLB_NCTX] = { PRIV_M, PRIV_S, PRIV_U };
+    static const enum priv ctx_priv[TLB_NCTX] = { PRIV_M, PRIV_S, PRIV_S, PRIV_U };
     static const unsigned need[3] = { PTE_R, PTE_W, PTE_X };
     if ((satp >> SATP_MODE_SHIFT) == SATP_MODE_BARE || !ch->fast)
         return true;
@@ -164,7 +165,8 @@ static bool audit_fast_cache(struct coherence_hart *ch, uint64_t satp, bool sum,
                 uint64_t leaf = fresh_leaf(ch->co, satp, va, &level, path, &depth);
                 uint64_t span = 1ull << (PAGE_SHIFT + 9 * level);
                 bool ok = (leaf & SE_LEAF) &&
-                          (shadow_leaf_perms(leaf, ctx_priv[ctx], sum, mxr) & need[a]) &&
+                          (shadow_leaf_perms(leaf, ctx_priv[ctx], ctx == TLB_CTX_S_SUM, mxr) &
+                           need[a]) &&
                           (leaf & SE_PAGE_MASK) + (va & (span - 1) & PAGE_MASK) == e->pa_page;
                 for (unsigned d = 0; !ok && d < depth; d++)
                     ok = !mem_in_ram(ch->co->mem, path[d], 8) || excused(ch, path[d]);
@@ -178,8 +180,8 @@ static bool audit_fast_cache(struct coherence_hart *ch, uint64_t satp, bool sum,
 
 void audit_check(struct coherence_hart *ch, uint64_t satp, enum priv priv, bool sum, bool mxr)
 {
-    (void)priv;
+    (void)priv, (void)sum;
     if ((satp >> SATP_MODE_SHIFT) != SATP_MODE_BARE && !audit_table(ch, satp))
         return;
-    audit_fast_cache(ch, satp, sum, mxr);
+    audit_fast_cache(ch, satp, mxr);
 }

@@ -74,7 +74,7 @@ static void maybe_fill(struct hart *h, uint64_t va, uint64_t pa, enum access acc
         return;
     if (acc == ACCESS_WRITE && mem_frame_traced(h->mem, page))
         return;
-    tlb_fill(&h->tlb, access_tlb_ctx(eff), acc, va, mem_ram_ptr(h->mem, page), page);
+    tlb_fill(&h->tlb, access_tlb_ctx(h, eff), acc, va, mem_ram_ptr(h->mem, page), page);
 }
 
 /* Page walk for one access: through the shadow table when the hart has
@@ -231,7 +231,7 @@ bool hart_store_slow(struct hart *h, uint64_t va, unsigned size, uint64_t val)
  * instruction access fault (devices have read side effects). */
 static bool fetch_parcel(struct hart *h, uint64_t va, uint32_t *parcel)
 {
-    uint8_t *p = tlb_lookup(&h->tlb, access_tlb_ctx(h->priv), ACCESS_EXEC, va);
+    uint8_t *p = tlb_lookup(&h->tlb, access_tlb_ctx(h, h->priv), ACCESS_EXEC, va);
     if (!p) {
         uint64_t pa;
         enum xlate_status s = translate(h, va, 2, ACCESS_EXEC, h->priv, &pa);
@@ -255,7 +255,7 @@ bool hart_fetch(struct hart *h, uint64_t pc, uint32_t *raw)
         return false;
     }
     if (access_within_page(pc, 4)) {
-        uint8_t *p = tlb_lookup(&h->tlb, access_tlb_ctx(h->priv), ACCESS_EXEC, pc);
+        uint8_t *p = tlb_lookup(&h->tlb, access_tlb_ctx(h, h->priv), ACCESS_EXEC, pc);
         if (p) {
             uint32_t lo = (uint32_t)ram_load(p, 2);
             *raw = (lo & 3) != 3 ? lo : lo | (uint32_t)ram_load(p + 2, 2) << 16;
@@ -285,7 +285,7 @@ bool hart_fetch(struct hart *h, uint64_t pc, uint32_t *raw)
 static uint8_t *atomic_pointer(struct hart *h, uint64_t va, unsigned size, enum access acc)
 {
     enum priv eff = access_data_priv(h);
-    uint8_t *p = tlb_lookup(&h->tlb, access_tlb_ctx(eff), acc, va);
+    uint8_t *p = tlb_lookup(&h->tlb, access_tlb_ctx(h, eff), acc, va);
     if (p)
         return p;
     uint64_t pa;

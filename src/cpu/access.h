@@ -28,10 +28,12 @@ static inline enum priv access_data_priv(const struct hart *h)
     return h->priv;
 }
 
-/* The fast-cache context of a privilege level. */
-static inline enum tlb_ctx access_tlb_ctx(enum priv p)
+/* The fast-cache context of an access at privilege p (mmu.h). */
+static inline enum tlb_ctx access_tlb_ctx(const struct hart *h, enum priv p)
 {
-    return p == PRIV_M ? TLB_CTX_M : p == PRIV_S ? TLB_CTX_S : TLB_CTX_U;
+    if (p == PRIV_S)
+        return h->mstatus & MSTATUS_SUM ? TLB_CTX_S_SUM : TLB_CTX_S;
+    return p == PRIV_M ? TLB_CTX_M : TLB_CTX_U;
 }
 
 static inline bool access_within_page(uint64_t va, unsigned size)
@@ -48,7 +50,7 @@ bool hart_store_slow(struct hart *h, uint64_t va, unsigned size, uint64_t val);
 static inline bool hart_load(struct hart *h, uint64_t va, unsigned size, uint64_t *val)
 {
     if (access_within_page(va, size)) {
-        uint8_t *p = tlb_lookup(&h->tlb, access_tlb_ctx(access_data_priv(h)), ACCESS_READ, va);
+        uint8_t *p = tlb_lookup(&h->tlb, access_tlb_ctx(h, access_data_priv(h)), ACCESS_READ, va);
         if (p) {
             *val = ram_load(p, size);
             return true;
@@ -62,7 +64,7 @@ static inline bool hart_load(struct hart *h, uint64_t va, unsigned size, uint64_
 static inline bool hart_store(struct hart *h, uint64_t va, unsigned size, uint64_t val)
 {
     if (access_within_page(va, size)) {
-        uint8_t *p = tlb_lookup(&h->tlb, access_tlb_ctx(access_data_priv(h)), ACCESS_WRITE, va);
+        uint8_t *p = tlb_lookup(&h->tlb, access_tlb_ctx(h, access_data_priv(h)), ACCESS_WRITE, va);
         if (p) {
             ram_store(p, size, val);
             return true;

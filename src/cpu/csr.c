@@ -47,8 +47,10 @@ enum {
                           MSTATUS_MPRV | MSTATUS_TVM | MSTATUS_TW | MSTATUS_TSR)
 /* SXL = UXL = 2: S and U always run with XLEN 64 (3.1.6.2). */
 #define MSTATUS_XL_FIXED (2ull << 32 | 2ull << 34)
-/* Changing these changes what an existing fast-cache entry may grant. */
-#define MSTATUS_XLATE_BITS (MSTATUS_MPRV | MSTATUS_SUM | MSTATUS_MXR | MSTATUS_MPP)
+/* Changing these changes what an existing fast-cache entry may grant.
+ * SUM selects a context of its own instead (mmu.h), and MPRV and MPP only
+ * change which context loads and stores use (access_data_priv). */
+#define MSTATUS_XLATE_BITS MSTATUS_MXR
 
 /* medeleg: every exception a lower level can raise except ECALL from M
  * (3.1.8 says medeleg[11] is read-only zero); 10 and 14 are reserved causes. */

@@ -682,7 +682,7 @@ static bool open_window(struct hart *h, struct fetch_window *w, uint64_t pc)
 {
     if (pc & 1)
         return false;
-    struct tlb_entry *e = tlb_entry_of(&h->tlb, access_tlb_ctx(h->priv), ACCESS_EXEC, pc);
+    struct tlb_entry *e = tlb_entry_of(&h->tlb, access_tlb_ctx(h, h->priv), ACCESS_EXEC, pc);
     if (e->vpn_tag != tlb_tag(&h->tlb, pc))
         return false;
     if (!e->code) {
@@ -754,7 +754,7 @@ run_translated(struct hart *h, struct block *blk, unsigned budget_left)
         return 0;
     if (budget_left < JIT_UNIT_MAX_INSNS && jit_unit_insns(unit) > budget_left)
         return UNIT_TOO_LONG;
-    struct tlb_entry *data_tlb = &h->tlb.e[access_tlb_ctx(access_data_priv(h))][0][0];
+    struct tlb_entry *data_tlb = &h->tlb.e[access_tlb_ctx(h, access_data_priv(h))][0][0];
     uint64_t pc = h->pc;
     enum priv priv = h->priv;
     struct jit_exit e = unit(h, data_tlb, budget_left);

@@ -122,12 +122,16 @@ void mmu_walk(struct guest_mem *mem, const struct walk_request *req, uint64_t va
 #define TLB_BITS 11
 #define TLB_SIZE (1u << TLB_BITS)
 /* Translation contexts that must not share entries: machine mode without
- * translation, supervisor, user. */
-enum tlb_ctx { TLB_CTX_M = 0, TLB_CTX_S = 1, TLB_CTX_U = 2, TLB_NCTX = 3 };
+ * translation, supervisor with mstatus.SUM clear and set, user. SUM decides
+ * whether S-mode may touch U pages (privileged spec 4.3.1), and Linux sets
+ * it around every access to user memory: with a context for each value
+ * the toggles cost nothing, where flushing at each one would empty the
+ * cache several times per system call. */
+enum tlb_ctx { TLB_CTX_M = 0, TLB_CTX_S = 1, TLB_CTX_S_SUM = 2, TLB_CTX_U = 3, TLB_NCTX = 4 };
 
 /* An entry's tag is the virtual page number (va >> 12: at most 52 bits) with
  * the cache's flush epoch in the 12 bits above it. Flushing everything is
- * then one increment of the epoch, not a sweep of 18,432 entries, which is
+ * then one increment of the epoch, not a sweep of 24,576 entries, which is
  * what lets the cache be this large although every SFENCE.VMA, satp write
  * and coherency event flushes it; only when the epoch wraps are the tags
  * really cleared. Epoch 0 means "never flushed" and TLB_TAG_INVALID's

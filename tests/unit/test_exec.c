@@ -483,6 +483,35 @@ static void use_mprv_s(void)
     h.mstatus |= MSTATUS_MPRV | (uint64_t)PRIV_S << MSTATUS_MPP_SHIFT;
 }
 
+/* S-mode loads of a U page with mstatus.SUM clear fault, with it set they
+ * do not (privileged spec 4.3.1). The fast cache keeps S translations for
+ * each SUM value apart instead of flushing at each toggle, so a load with
+ * SUM clear must not find what a load with SUM set left there. */
+static void test_sum_contexts(void)
+{
+    setup();
+    setup_sv39();
+    map_page(0x14000, PAGE_B, LEAF_RWX | PTE_U);
+    put64(PAGE_B + 8, 0x5a5a5a5a5a5a5a5aull);
+    for (unsigned round = 0; round < 2; round++) {
+        for (unsigned sum = 0; sum < 2; sum++) {
+            use_mprv_s();
+            h.mstatus = sum ? h.mstatus | MSTATUS_SUM : h.mstatus & ~MSTATUS_SUM;
+            h.pc = RAM_BASE;
+            h.x[5] = 0x14008;
+            h.x[7] = 0;
+            exec1(enc_i(0, 5, 3, 7, LOAD));
+            if (sum) {
+                CHECK_EQ(h.x[7], 0x5a5a5a5a5a5a5a5aull);
+                CHECK(tlb_lookup(&h.tlb, TLB_CTX_S_SUM, ACCESS_READ, 0x14000) != NULL);
+            } else {
+                expect_trap(CAUSE_LOAD_PAGE_FAULT, 0x14008, RAM_BASE);
+                CHECK(tlb_lookup(&h.tlb, TLB_CTX_S, ACCESS_READ, 0x14000) == NULL);
+            }
+        }
+    }
+}
+
 static void test_paged_crossing(void)
 {
     setup();
@@ -927,6 +956,7 @@ int main(void)
     test_amo();
     test_misaligned_bare();
     test_paged_crossing();
+    test_sum_contexts();
     test_fetch_straddle();
     test_sfence();
     test_coherence_hooks();
