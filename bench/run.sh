@@ -30,8 +30,10 @@
 # from address 0x4) runs once more, and says so; any other failure stands.
 # Prints every run (with guest MIPS per hart from --stats-json: instret /
 # wall time; for ptbench on umbra also guest instructions per operation,
-# all harts together, boot included), then a table of medians and speed
-# ratios; writes OUT/runs.csv, OUT/summary.csv and OUT/bench.png (gnuplot).
+# all harts together, boot included; for ptbench, its rate after the first
+# guest second, the warm-up), then a table of medians and speed ratios and
+# the scaling tables (over the whole run and after the first second);
+# writes OUT/runs.csv, OUT/summary.csv and OUT/bench.png (gnuplot).
 #
 #   bench/run.sh [-r RUNS] [-w "boot ptbench ptbench-ws ptbench-1v ptbench-pairs compute"]
 #                [-s "SMPS"] [-c "CONFIGS"] [-t SECONDS] [-W PAGES] [-k SCALE] [-o OUT] [-q]
@@ -131,7 +133,8 @@ unit_of() { case $1 in boot) echo s ;; ptbench*) echo ops/s ;; compute) echo sco
 
 # ------------------------------------------------------------ one run
 # run_one WORKLOAD SMP CONFIG: sets $value (or "fail"), $wall, $mips (per
-# hart, space-separated; "-" on QEMU) and $detail.
+# hart, space-separated; "-" on QEMU), $steady (ptbench: ops/s after the
+# first guest second, else "-") and $detail.
 run_one() {
   local w=$1 smp=$2 c=$3 initrd append log=$work/log json=$work/stats.json
   case $w in
@@ -173,13 +176,19 @@ run_one() {
     break
   done
   wall=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.3f", b - a }')
-  value=fail detail=""
+  value=fail detail="" steady=-
   case $w in
     boot) grep -q '^UMBRA-SMOKE PASS' "$log.txt" && value=$wall ;;
     ptbench*)
       value=$(sed -n 's/^UMBRA-PTBENCH PASS ops=[0-9]* ops_per_s=\([0-9.]*\).*/\1/p' "$log.txt")
       detail=$(sed -n 's/^ptbench: \(mmap .*\) in .*/\1/p' "$log.txt")
-      detail+=$(sed -n 's/^ptbench: guest CPUs idle \([0-9]*\) %.*/; guest idle \1 %/p' "$log.txt") ;;
+      detail+=$(sed -n 's/^ptbench: guest CPUs idle \([0-9]*\) %.*/; guest idle \1 %/p' "$log.txt")
+      # ptbench prints the ops of each guest second; the first is the
+      # warm-up (every hart meets the code for the first time)
+      steady=$(sed -n 's/^ptbench: ops by second://p' "$log.txt" |
+        awk '{ for (i = 2; i <= NF; i++) s += $i } END { if (NF >= 2) printf "%.1f", s / (NF - 1); else print "-" }')
+      [ -n "$steady" ] || steady=-
+      [ "$steady" = - ] || detail+="; $steady ops/s after the first second" ;;
     compute)
       value=$(sed -n 's/^UMBRA-COMPUTE PASS score=\([0-9.]*\).*/\1/p' "$log.txt")
       detail=$(sed -n 's/^UMBRA-COMPUTE PASS score=[0-9.]* //p' "$log.txt") ;;
@@ -225,7 +234,7 @@ echo "peer: $(qemu-system-riscv64 --version 2>/dev/null | head -1 || echo none)"
 echo "umbra: $umbra ($("$umbra" --version | head -1))"
 echo "runs per cell: $runs; ptbench $seconds s, ptbench-ws $wss pages per thread; compute scale $scale"
 echo "configurations: $configs"
-declare -A vals mipsv
+declare -A vals mipsv steadyv
 failures=0 reruns=0
 # ------------------------------------------------------------ the summary
 # speed A B: how many times faster A is than B (>1: A is faster); for boot
@@ -285,8 +294,17 @@ summarize() {
 
 # scaling_table: for ptbench, ptbench-1v and ptbench-pairs, each configuration's median at
 # every -smp above 2 as a percentage of its own -smp 2 median (the
-# target is 80 % at -smp 4 and 8 on a 2-core host).
+# target is 80 % at -smp 4 and 8 on a 2-core host): over the whole run,
+# then after its first second.
 scaling_table() {
+  scaling_rows vals "Scaling: ops/s at -smp N as % of the same configuration's -smp 2 ($(nproc) host CPUs)."
+  scaling_rows steadyv "The same, from the second guest second on (the first is the warm-up)."
+}
+
+# scaling_rows ARRAY TITLE: the table of scaling_table from the runs' values
+# in ARRAY (vals or steadyv).
+scaling_rows() {
+  local -n from=$1
   local w smp c base v printed=0
   for w in ptbench ptbench-1v ptbench-pairs; do
     [[ " $workloads " == *" $w "* ]] || continue
@@ -295,7 +313,7 @@ scaling_table() {
       [ "$smp" -gt 2 ] || continue
       if [ $printed = 0 ]; then
         echo
-        echo "Scaling: ops/s at -smp N as % of the same configuration's -smp 2 ($(nproc) host CPUs)."
+        echo "$2"
         printf "%-13s %-4s" workload smp
         for c in $configs; do printf " %9s" "$c"; done
         echo
@@ -303,8 +321,8 @@ scaling_table() {
       fi
       printf "%-13s %-4s" "$w" "$smp"
       for c in $configs; do
-        base=$(median <<<"${vals[$w,2,$c]}")
-        v=$(median <<<"${vals[$w,$smp,$c]}")
+        base=$(median <<<"${from[$w,2,$c]}")
+        v=$(median <<<"${from[$w,$smp,$c]}")
         printf " %9s" "$(awk -v a="$v" -v b="$base" 'BEGIN {
           if (a == "-" || b == "-" || b <= 0) print "-"; else printf "%.0f%%", 100 * a / b }')"
       done
@@ -388,6 +406,7 @@ for ((r = 1; r <= runs; r++)); do
         run_one "$w" "$smp" "$c"
         [ "$value" != fail ] || failures=$((failures + 1))
         vals[$w,$smp,$c]+="$value "
+        steadyv[$w,$smp,$c]+="$steady "
         mipsv[$w,$smp,$c]+="$(mean <<<"$mips") "
         printf "run %d %-13s smp%-2s %-13s %10s %-6s wall %7.2f s  MIPS/hart %s  %s\n" \
           "$r" "$w" "$smp" "$c" "$value" "$(unit_of "$w")" "$wall" "$mips" "$detail"

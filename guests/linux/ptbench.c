@@ -50,7 +50,9 @@
  * status computed from its argument, which the parent checks).
  *
  * Before the result it prints the counts of each op, the ops of each
- * thread, and how much of the run the guest's CPUs were idle (/proc/stat):
+ * thread, the ops of each whole second of the run (the first is the
+ * warm-up: every CPU meets the program's code and the kernel's paths for
+ * the first time), and how much of the run the guest's CPUs were idle (/proc/stat):
  * with more threads than the mm's lock lets work at once, the guest itself
  * leaves CPUs unused.
  *
@@ -116,10 +118,22 @@ struct shared {
 };
 static struct shared *shared;
 
-/* The operations a thread's counters count (visits are probes, not ops). */
+/* The operations a thread's counters count (visits are probes, not ops);
+ * atomic loads, so that the sampler may call it while the thread runs. */
 static uint64_t counter_ops(const struct counters *c)
 {
-    return c->mmaps + c->mprotects + c->munmaps + c->forks + c->execs;
+    return __atomic_load_n(&c->mmaps, __ATOMIC_RELAXED) +
+           __atomic_load_n(&c->mprotects, __ATOMIC_RELAXED) +
+           __atomic_load_n(&c->munmaps, __ATOMIC_RELAXED) +
+           __atomic_load_n(&c->forks, __ATOMIC_RELAXED) +
+           __atomic_load_n(&c->execs, __ATOMIC_RELAXED);
+}
+
+/* A thread bumps only its own counters; the stores are atomic so that the
+ * sampler (below) may read them while the run goes on. */
+static void count_one(uint64_t *counter)
+{
+    __atomic_store_n(counter, *counter + 1, __ATOMIC_RELAXED);
 }
 
 static void __attribute__((format(printf, 1, 2))) record_fail(const char *fmt, ...)
@@ -200,7 +214,7 @@ static int own_cycle(int me, uint64_t gen, void (*visit)(int))
         slot_page(me, p)[0] = pattern(me, gen, p);
         slot_page(me, p)[page_size / 8 - 1] = ~pattern(me, gen, p);
     }
-    shared->counts[me].mmaps++;
+    count_one(&shared->counts[me].mmaps);
     publish(me, gen, S_FULL);
     visit(me);
 
@@ -215,7 +229,7 @@ static int own_cycle(int me, uint64_t gen, void (*visit)(int))
         record_fail("mprotect: the calling hart could still write slot %d", me);
         return 0;
     }
-    shared->counts[me].mprotects++;
+    count_one(&shared->counts[me].mprotects);
     publish(me, gen, S_PROTECTED);
     visit(me);
 
@@ -230,7 +244,7 @@ static int own_cycle(int me, uint64_t gen, void (*visit)(int))
         record_fail("munmap: the calling hart could still read slot %d", me);
         return 0;
     }
-    shared->counts[me].munmaps++;
+    count_one(&shared->counts[me].munmaps);
     publish(me, gen, S_UNMAPPED);
     visit(me);
     return !atomic_load(&shared->failed);
@@ -265,7 +279,7 @@ static void visit_slot(int me, int s, int p)
     atomic_thread_fence(memory_order_seq_cst);
     if (atomic_load(&slots[s].word) != before)
         return;     /* the owner moved on: either outcome is allowed */
-    shared->counts[me].visits++;
+    count_one(&shared->counts[me].visits);
     switch ((enum slot_state)(before & 3)) {
     case S_FULL:
         if (!ok)
@@ -431,9 +445,9 @@ static void fork_op(int me, uint64_t n)
         return;
     }
     if (do_exec)
-        shared->counts[me].execs++;
+        count_one(&shared->counts[me].execs);
     else
-        shared->counts[me].forks++;
+        count_one(&shared->counts[me].forks);
 }
 
 /* ------------------------------------------------------------- threads */
@@ -482,6 +496,46 @@ static bool cpu_ticks(unsigned long long *idle, unsigned long long *total)
     for (int i = 0; i < 8; i++)
         *total += v[i];
     return true;
+}
+
+/* ------------------------------------------------------------ sampler */
+/* Every guest second of the run, the ops of all threads so far: how the
+ * rate moves from the first second, where every CPU still meets the
+ * program's code and the kernel's paths for the first time, to the
+ * steady state. */
+#define MAX_SAMPLES 64
+static uint64_t ops_at[MAX_SAMPLES];    /* ops_at[s]: ops counted by second s + 1 */
+static int nsamples;
+static double samples_t0;
+
+static uint64_t ops_so_far(void)
+{
+    uint64_t ops = 0;
+    for (int i = 0; i < nthreads; i++)
+        ops += counter_ops(&shared->counts[i]);
+    return ops;
+}
+
+/* Sleeps until guest time `until`. */
+static void sleep_until(double until)
+{
+    for (double wait; (wait = until - guest_now_seconds()) > 0;) {
+        struct timespec ts = { (time_t)wait, (long)((wait - (double)(time_t)wait) * 1e9) };
+        nanosleep(&ts, NULL);
+    }
+}
+
+/* arg: the run's whole seconds (int *). Counted in whole seconds, not by
+ * comparing sums of doubles with the deadline, which rounding can put a
+ * hair past it. */
+static void *sampler_main(void *arg)
+{
+    int seconds = *(const int *)arg;
+    for (int s = 1; s <= seconds && s <= MAX_SAMPLES && !atomic_load(&shared->stop); s++) {
+        sleep_until(samples_t0 + s);
+        ops_at[nsamples++] = ops_so_far();
+    }
+    return NULL;
 }
 
 /* Run threads first .. first + n - 1 of the run and wait for them; false
@@ -567,8 +621,13 @@ static int run_bench(void)
     bool have_ticks = cpu_ticks(&idle0, &total0);
     double t0 = guest_now_seconds();
     deadline = t0 + seconds;
+    samples_t0 = t0;
+    pthread_t sampler;
+    bool sampling = pthread_create(&sampler, NULL, sampler_main, &seconds) == 0;
     run_groups();
     double elapsed = guest_now_seconds() - t0;
+    if (sampling)
+        pthread_join(sampler, NULL);
     have_ticks = have_ticks && cpu_ticks(&idle1, &total1) && total1 > total0;
 
     if (atomic_load(&shared->failed)) {
@@ -596,6 +655,10 @@ static int run_bench(void)
     printf("ptbench: ops per thread:");
     for (int i = 0; i < nthreads; i++)
         printf(" %llu", (unsigned long long)counter_ops(&shared->counts[i]));
+    printf("\n");
+    printf("ptbench: ops by second:");
+    for (int i = 0; i < nsamples; i++)
+        printf(" %llu", (unsigned long long)(ops_at[i] - (i ? ops_at[i - 1] : 0)));
     printf("\n");
     /* How much of the run the guest's own CPUs had nothing to do: its
      * threads blocked on each other (the mm's lock), not the machine. */

@@ -1,7 +1,8 @@
 #!/bin/sh
 # The benchmark guests of bench/run.sh, briefly, so that CI checks them:
 # ptbench (mmap/mprotect/munmap/fork/exec with cross-hart fault checks, and a
-# 256-page working set per thread read back after every step) for a few
+# 256-page working set per thread read back after every step, counting
+# the ops of each second) for a few
 # guest seconds, visiting one other thread's slot per step (umbra.visits=1,
 # the slots in turn: with 3 or more harts not every slot at every step),
 # then again for 2 s with its threads in processes of two (umbra.group=2:
@@ -16,7 +17,7 @@ machine=$1
 guest=$2
 initrds=$3
 harts=$4
-seconds=$5
+guest_seconds=$5
 need_file "$FW_JUMP" opensbi
 need_guest "$guest"
 need_cmd timeout coreutils
@@ -36,7 +37,7 @@ expect_cross_hart_probes() {
 }
 
 run_linux "$log" "$machine" "$guest" "$harts" -initrd "$initrds/ptbench.cpio.gz" \
-    -append "console=ttyS0 umbra.seconds=$seconds umbra.wss=256 umbra.visits=1"
+    -append "console=ttyS0 umbra.seconds=$guest_seconds umbra.wss=256 umbra.visits=1"
 [ "$status" -ne 124 ] || fail "ptbench timed out"
 visits=$(( harts > 1 ? 1 : 0 ))
 grep -q "^ptbench: $harts online hart(s), $harts thread(s) in 1 process(es), .* working set 256 pages per thread, $visits visit(s) per step" "$log" ||
@@ -45,6 +46,16 @@ line=$(tr -d '\r' <"$log" | grep '^UMBRA-PTBENCH PASS') || fail "no 'UMBRA-PTBEN
 echo "$line" | grep -Eq 'ops=[1-9][0-9]* ops_per_s=[0-9]*[1-9]' || fail "ptbench rate not positive: $line"
 tr -d '\r' <"$log" | grep -Eq '^ptbench: .*exec [1-9]' || fail "ptbench completed no exec"
 expect_cross_hart_probes ptbench
+# the ops of each guest second, from which bench/run.sh takes the rate
+# after the first: one count per second of the run, together no more
+# than the total and not none
+ops=$(echo "$line" | sed -n 's/.* ops=\([0-9]*\) .*/\1/p')
+by_second=$(tr -d '\r' <"$log" | sed -n 's/^ptbench: ops by second://p')
+[ "$(echo $by_second | wc -w)" -eq "$guest_seconds" ] ||
+    fail "ptbench: not $guest_seconds per-second counts: '$by_second'"
+sum=$(echo $by_second | awk '{ for (i = 1; i <= NF; i++) s += $i; print s + 0 }')
+[ "$sum" -gt 0 ] && [ "$sum" -le "$ops" ] ||
+    fail "ptbench: per-second counts ($by_second) sum to $sum, not within 1..ops=$ops"
 # the guest's idle share, which bench/run.sh reports beside the ops
 tr -d '\r' <"$log" | grep -Eq '^ptbench: guest CPUs idle ([0-9]|[1-9][0-9]|100) % of the run$' ||
     fail "ptbench printed no guest idle share of 0-100 %"
