@@ -62,11 +62,13 @@ void fast_note_replaced(struct coherence_hart *ch, const struct shadow_page *sp,
 
 void fast_forget_noted(struct coherence_hart *ch)
 {
-    if (ch->fast && (ch->fast_forget_all || ch->table->shared))
-        tlb_flush_all(ch->fast);
-    else if (ch->fast)
-        for (unsigned i = 0; i < ch->fast_forget_n; i++)
-            tlb_flush_va(ch->fast, ch->fast_forget[i]);
+    if (ch->fast) {
+        if (ch->fast_forget_all || ch->table->shared)
+            tlb_flush_all(ch->fast);
+        else
+            for (unsigned i = 0; i < ch->fast_forget_n; i++)
+                tlb_flush_va(ch->fast, ch->fast_forget[i]);
+    }
     ch->fast_forget_all = false;
     ch->fast_forget_n = 0;
 }

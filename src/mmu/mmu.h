@@ -132,9 +132,9 @@ enum tlb_ctx { TLB_CTX_M = 0, TLB_CTX_S = 1, TLB_CTX_S_SUM = 2, TLB_CTX_U = 3, T
 /* An entry's tag is the virtual page number (va >> 12: at most 52 bits) with
  * the cache's flush epoch in the 12 bits above it. Flushing everything is
  * then one increment of the epoch, not a sweep of 24,576 entries, which is
- * what lets the cache be this large although every SFENCE.VMA, satp write
- * and coherency event flushes it; only when the epoch wraps are the tags
- * really cleared. Epoch 0 means "never flushed" and TLB_TAG_INVALID's
+ * what lets the cache be this large although every satp write (and, under
+ * --coherence=flush, every SFENCE.VMA) empties it; only when the epoch
+ * wraps are the tags really cleared. Epoch 0 means "never flushed" and TLB_TAG_INVALID's
  * epoch (all ones) is never used, so neither ever matches. */
 #define TLB_EPOCH_SHIFT 52
 #define TLB_VPN_MASK ((1ull << TLB_EPOCH_SHIFT) - 1)

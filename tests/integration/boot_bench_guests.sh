@@ -28,6 +28,9 @@ done
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
+# ops_of PASS_LINE: the ops count of a UMBRA-PTBENCH PASS line
+ops_of() { echo "$1" | sed -n 's/.* ops=\([0-9]*\) .*/\1/p'; }
+
 # expect_cross_hart_probes WHAT: with more than one hart, ptbench's log
 # must show probes of other threads' slots whose outcome was decided.
 expect_cross_hart_probes() {
@@ -49,7 +52,7 @@ expect_cross_hart_probes ptbench
 # the ops of each guest second, from which bench/run.sh takes the rate
 # after the first: one count per second of the run, together no more
 # than the total and not none
-ops=$(echo "$line" | sed -n 's/.* ops=\([0-9]*\) .*/\1/p')
+ops=$(ops_of "$line")
 by_second=$(tr -d '\r' <"$log" | sed -n 's/^ptbench: ops by second://p')
 [ "$(echo $by_second | wc -w)" -eq "$guest_seconds" ] ||
     fail "ptbench: not $guest_seconds per-second counts: '$by_second'"
@@ -70,7 +73,7 @@ processes=$(( (harts + 1) / 2 ))
 grep -q "^ptbench: $harts online hart(s), $harts thread(s) in $processes process(es), " "$log" ||
     fail "grouped ptbench did not run $harts threads in $processes processes"
 line=$(tr -d '\r' <"$log" | grep '^UMBRA-PTBENCH PASS') || fail "grouped ptbench: no PASS line"
-ops=$(echo "$line" | sed -n 's/.* ops=\([0-9]*\) .*/\1/p')
+ops=$(ops_of "$line")
 counts=$(tr -d '\r' <"$log" | sed -n 's/^ptbench: mmap \([0-9]*\), mprotect \([0-9]*\), munmap \([0-9]*\), fork \([0-9]*\), exec \([0-9]*\) in .*/\1 \2 \3 \4 \5/p')
 [ -n "$ops" ] && [ -n "$counts" ] || fail "grouped ptbench: no op counts"
 [ "$(echo $counts | awk '{ print $1 + $2 + $3 + $4 + $5 }')" = "$ops" ] ||

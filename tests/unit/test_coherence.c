@@ -72,14 +72,28 @@ static void setup(unsigned nharts, enum coherence_strategy s, bool shared, enum 
     violations = 0;
 }
 
-/* Translate VA + i pages on hart h; returns the physical address or 0. */
-static uint64_t xlate(unsigned h, unsigned i, enum access a)
+/* Translate VA + i pages on hart h; returns the physical address or 0.
+ * With `fill`, do what the CPU does with a translation the table grants
+ * (access.c's maybe_fill): the fast cache remembers the page. */
+static uint64_t translate_on(unsigned h, unsigned i, enum access a, bool fill)
 {
     struct walk_request req = { .satp = SATP, .priv = PRIV_S, .access = a };
     struct walk_result w;
     bool cacheable;
-    coherence_translate(&co.hart[h], &req, VA + i * PAGE_SIZE, &w, &cacheable);
-    return w.status == WALK_OK ? w.pa : 0;
+    uint64_t va = VA + i * PAGE_SIZE;
+    coherence_translate(&co.hart[h], &req, va, &w, &cacheable);
+    if (w.status != WALK_OK)
+        return 0;
+    if (fill && cacheable)
+        tlb_fill(&fast[h], TLB_CTX_S, a, va, mem_ram_ptr(&mem, w.pa & PAGE_MASK),
+                 w.pa & PAGE_MASK);
+    return w.pa;
+}
+
+static uint64_t xlate(unsigned h, unsigned i, enum access a) { return translate_on(h, i, a, false); }
+static uint64_t xlate_cached(unsigned h, unsigned i, enum access a)
+{
+    return translate_on(h, i, a, true);
 }
 
 static void fence(unsigned h) { coherence_fence(&co.hart[h], SATP, PRIV_S, false, false); }
@@ -319,23 +333,6 @@ static void test_audit_catches_skipped_patch(void)
     fence(0);
     CHECK_EQ(violations, 0);
     CHECK_EQ(xlate(0, 2, ACCESS_READ), 0);
-}
-
-/* What the CPU does with a translation the table grants (access.c's
- * maybe_fill): the fast cache remembers the page. */
-static uint64_t xlate_cached(unsigned h, unsigned i, enum access a)
-{
-    struct walk_request req = { .satp = SATP, .priv = PRIV_S, .access = a };
-    struct walk_result w;
-    bool cacheable;
-    uint64_t va = VA + i * PAGE_SIZE;
-    coherence_translate(&co.hart[h], &req, va, &w, &cacheable);
-    if (w.status != WALK_OK)
-        return 0;
-    if (cacheable)
-        tlb_fill(&fast[h], TLB_CTX_S, a, va, mem_ram_ptr(&mem, w.pa & PAGE_MASK),
-                 w.pa & PAGE_MASK);
-    return w.pa;
 }
 
 /* The guest page a fast-cache entry of hart h maps VA + i pages to, or 0. */
