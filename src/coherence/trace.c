@@ -132,26 +132,14 @@ void trace_confirm(struct coherence_hart *ch)
         pthread_mutex_unlock(&t->create_lock);
 }
 
-/* Step 2: no fast-cache write entry may map a traced frame. */
-static void purge_traced_write_entries(struct coherence_hart *ch)
-{
-    struct tlb *fast = ch->fast;
-    for (unsigned ctx = 0; ctx < TLB_NCTX; ctx++)
-        for (unsigned i = 0; i < TLB_SIZE; i++) {
-            struct tlb_entry *e = &fast->e[ctx][ACCESS_WRITE][i];
-            if (tlb_entry_live(fast, e) && mem_frame_traced(ch->co->mem, e->pa_page))
-                e->vpn_tag = TLB_TAG_INVALID;
-        }
-}
-
 /* The boundary's own duties, without serving remote fences (a coherency
  * event runs this itself). */
 void trace_boundary(struct coherence_hart *ch)
 {
     uint64_t epoch = atomic_load(&ch->co->trace_epoch);
     if (epoch != atomic_load_explicit(&ch->seen_epoch, memory_order_relaxed)) {
-        if (ch->fast)
-            purge_traced_write_entries(ch);
+        if (ch->fast)           /* step 2: no write entry may map a traced frame */
+            tlb_drop_traced_writes(ch->fast, ch->co->mem);
         atomic_store(&ch->seen_epoch, epoch);
     }
     producer_serve_shootdown(ch);

@@ -153,6 +153,10 @@ struct tlb_entry {
 
 struct tlb {
     uint64_t epoch_tag;         /* the current epoch << TLB_EPOCH_SHIFT */
+    /* Write entries filled since the last tlb_flush_all, one bit per index
+     * (a superset: an entry dropped since keeps its bit until the next
+     * sweep). tlb_drop_traced_writes looks at these, not at all 8,192. */
+    uint64_t write_filled[TLB_NCTX][TLB_SIZE / 64];
     struct tlb_entry e[TLB_NCTX][3][TLB_SIZE];   /* [ctx][access][index] */
 };
 
@@ -179,6 +183,10 @@ void tlb_flush_all(struct tlb *t);
 void tlb_flush_va(struct tlb *t, uint64_t va);
 void tlb_fill(struct tlb *t, enum tlb_ctx ctx, enum access access, uint64_t va,
               uint8_t *host_page, uint64_t pa_page);
+
+/* Drop every write entry that maps a frame with a write trace on it
+ * (mem_frame_traced): stores to such a frame must take the slow path. */
+void tlb_drop_traced_writes(struct tlb *t, const struct guest_mem *mem);
 
 /* The entry that va would use (hit or not). */
 static inline struct tlb_entry *tlb_entry_of(struct tlb *t, enum tlb_ctx ctx,

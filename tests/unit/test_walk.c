@@ -748,6 +748,42 @@ static void test_tlb_epochs(void)
     CHECK(tlb_lookup(&t, TLB_CTX_S, ACCESS_READ, top + 8) == page + 8);
 }
 
+/* A new trace must leave no write entry for its frame in any context,
+ * and nothing else may go: read entries, and write entries to untraced
+ * frames, stay. The sweep looks only at write entries filled since the
+ * last flush (mmu.h), so fill some on both sides of a flush, and one at an
+ * index whose earlier entry the sweep found dead. */
+static void test_tlb_traced_writes(void)
+{
+    static struct tlb t;
+    const uint64_t traced = RAM_BASE + 0x5000, plain = RAM_BASE + 0x6000;
+    uint8_t *traced_host = mem_ram_ptr(&mem, traced), *plain_host = mem_ram_ptr(&mem, plain);
+    const uint64_t va_u = 0x10000, va_s = 0xffffffc000200000ull, va_p = 0x20000;
+    tlb_flush_all(&t);
+    tlb_fill(&t, TLB_CTX_U, ACCESS_WRITE, va_u, traced_host, traced);
+    tlb_flush_all(&t);
+    tlb_fill(&t, TLB_CTX_S_SUM, ACCESS_WRITE, va_s, traced_host, traced);
+    tlb_fill(&t, TLB_CTX_S, ACCESS_READ, va_s, traced_host, traced);
+    tlb_fill(&t, TLB_CTX_U, ACCESS_WRITE, va_p, plain_host, plain);
+    tlb_drop_traced_writes(&t, &mem);           /* nothing traced yet */
+    CHECK(tlb_lookup(&t, TLB_CTX_S_SUM, ACCESS_WRITE, va_s) == traced_host);
+
+    atomic_store(mem_trace_word(&mem, traced), 1u);
+    tlb_fill(&t, TLB_CTX_U, ACCESS_WRITE, va_u, traced_host, traced);   /* after the flush */
+    tlb_drop_traced_writes(&t, &mem);
+    CHECK(tlb_lookup(&t, TLB_CTX_S_SUM, ACCESS_WRITE, va_s) == NULL);
+    CHECK(tlb_lookup(&t, TLB_CTX_U, ACCESS_WRITE, va_u) == NULL);
+    CHECK(tlb_lookup(&t, TLB_CTX_S, ACCESS_READ, va_s) == traced_host);
+    CHECK(tlb_lookup(&t, TLB_CTX_U, ACCESS_WRITE, va_p) == plain_host);
+
+    /* The slot of va_u was found dead and forgotten; a new fill there is
+     * looked at again. */
+    tlb_fill(&t, TLB_CTX_U, ACCESS_WRITE, va_u, traced_host, traced);
+    tlb_drop_traced_writes(&t, &mem);
+    CHECK(tlb_lookup(&t, TLB_CTX_U, ACCESS_WRITE, va_u) == NULL);
+    atomic_store(mem_trace_word(&mem, traced), 0u);
+}
+
 int main(void)
 {
     if (mem_init(&mem, RAM_BASE, RAM_SIZE) != 0) {
@@ -768,6 +804,7 @@ int main(void)
     test_pte_pmp();
     test_tlb();
     test_tlb_epochs();
+    test_tlb_traced_writes();
     mem_destroy(&mem);
     return check_summary();
 }
