@@ -39,7 +39,6 @@
 
 #include "cpu/x86.h"
 
-#define CODE_BYTES (64u << 20)          /* per hart */
 /* Times the dispatcher looks for a unit at an instruction before one is
  * made there: code run once (most of a boot) is not worth translating. */
 #define HOT_AFTER 16u
@@ -55,7 +54,7 @@
  * page is looked at from another virtual page (refs_of). */
 #define NEVER UINT32_MAX                /* the instruction cannot start a unit */
 #define UNIT_REF 256u
-_Static_assert(CODE_BYTES < NEVER - UNIT_REF, "a code offset fits in a slot's word");
+_Static_assert(JIT_CODE_BYTES < NEVER - UNIT_REF, "a code offset fits in a slot's word");
 
 /* Before each unit's entry; read only to link a jump to the unit, and
  * to size it against a budget shorter than any unit can be. */
@@ -65,7 +64,8 @@ struct unit_header {
 };
 
 struct jit {
-    uint8_t *code;                      /* CODE_BYTES, readable, writable, executable */
+    uint8_t *code;                      /* code_bytes, readable, writable, executable */
+    size_t code_bytes;
     uint8_t *free;                      /* first unused byte */
     const uint8_t *exit_stub;           /* the shared epilogue every exit jumps to */
     uint32_t epoch;                     /* bumped whenever the buffer is emptied */
@@ -874,7 +874,7 @@ static jit_unit_fn emit_unit(struct unit *u)
 /* The shared epilogue, at the start of an empty buffer. */
 static void reset_code(struct jit *j)
 {
-    struct x86_buf b = { j->code, j->code + CODE_BYTES, false };
+    struct x86_buf b = { j->code, j->code + j->code_bytes, false };
     j->exit_stub = b.p;
     static const unsigned restored[] = { R15, R14, R13, R12, RBX };
     for (unsigned i = 0; i < 5; i++)
@@ -895,7 +895,7 @@ static const uint8_t *translate(struct jit *j, struct icache_page *p, unsigned i
     if (u.n == 0)
         return NULL;
     for (int attempt = 0; attempt < 2; attempt++) {
-        u.b = (struct x86_buf){ j->free, j->code + CODE_BYTES, false };
+        u.b = (struct x86_buf){ j->free, j->code + j->code_bytes, false };
         jit_unit_fn fn = emit_unit(&u);
         if (fn) {
             j->free = u.b.p;
@@ -975,18 +975,21 @@ void jit_link(struct jit *j, void *link, struct icache_page *p, unsigned index, 
         x86_patch(link, entry - header_of((jit_unit_fn)(uintptr_t)entry).link_back);
 }
 
-struct jit *jit_create(void)
+struct jit *jit_create(size_t code_bytes)
 {
+    if (code_bytes > JIT_CODE_BYTES)
+        return NULL;
     struct jit *j = calloc(1, sizeof *j);
     if (!j)
         return NULL;
-    void *code = mmap(NULL, CODE_BYTES, PROT_READ | PROT_WRITE | PROT_EXEC,
+    void *code = mmap(NULL, code_bytes, PROT_READ | PROT_WRITE | PROT_EXEC,
                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (code == MAP_FAILED) {
         free(j);
         return NULL;
     }
     j->code = code;
+    j->code_bytes = code_bytes;
     j->host_fma = __builtin_cpu_supports("fma");
     reset_code(j);
     return j;
@@ -996,7 +999,7 @@ void jit_destroy(struct jit *j)
 {
     if (!j)
         return;
-    munmap(j->code, CODE_BYTES);
+    munmap(j->code, j->code_bytes);
     free(j);
 }
 
@@ -1007,7 +1010,7 @@ struct jit_stats jit_stats(const struct jit *j)
 
 #else   /* not x86-64: no translation */
 
-struct jit *jit_create(void) { return NULL; }
+struct jit *jit_create(size_t code_bytes) { (void)code_bytes; return NULL; }
 void jit_destroy(struct jit *j) { (void)j; }
 jit_unit_fn jit_unit_at(struct jit *j, struct icache_page *p, unsigned index, uint64_t pc)
 {

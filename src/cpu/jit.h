@@ -36,6 +36,7 @@
 #ifndef UMBRA_CPU_JIT_H
 #define UMBRA_CPU_JIT_H
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include "cpu/icache.h"
 #include "mmu/mmu.h"
@@ -67,9 +68,12 @@ struct jit_stats {
     uint64_t resets;            /* times the code buffer filled and was emptied */
 };
 
-/* A translator with its own code buffer, or NULL when this host cannot
- * run translated code. */
-struct jit *jit_create(void);
+/* A translator with its own code buffer of code_bytes (at most
+ * JIT_CODE_BYTES, which is what each hart of the board gets), or NULL
+ * when this host cannot run translated code. A full buffer is emptied
+ * and filled again. */
+#define JIT_CODE_BYTES (64u << 20)
+struct jit *jit_create(size_t code_bytes);
 void jit_destroy(struct jit *j);
 
 /* The unit starting at slot `index` of page p (a decoded slot), whose

@@ -802,7 +802,7 @@ int board_create(struct board *b, const struct umbra_options *o)
         hart_init(&b->harts[i], i, &b->mem, &b->halt);
         b->harts[i].peers = b->harts;
         if (o->engine == OPT_ENGINE_JIT)
-            b->harts[i].jit = jit_create();     /* NULL: this host interprets */
+            b->harts[i].jit = jit_create(JIT_CODE_BYTES);     /* NULL: this host interprets */
     }
     int rc = setup_coherence(b);
     if (!rc)

@@ -48,6 +48,7 @@ struct vm {
 };
 
 static struct vm interp, translated;
+static size_t code_bytes = JIT_CODE_BYTES;      /* the translated hart's buffer */
 
 static void vm_setup(struct vm *v, bool translate)
 {
@@ -68,7 +69,7 @@ static void vm_setup(struct vm *v, bool translate)
     v->halt = false;
     v->h.halt = &v->halt;
     if (translate) {
-        v->h.jit = jit_create();
+        v->h.jit = jit_create(code_bytes);
         if (!v->h.jit) {
             printf("SKIP: this host does not run translated code\n");
             exit(77);
@@ -461,6 +462,37 @@ static void test_code_rewritten(void)
     CHECK(jit_stats(translated.h.jit).units >= 2);
 }
 
+/* A code buffer too small for the hot code fills and is emptied again and
+ * again: the units the pages' words lead to must all be forgotten each
+ * time (cpu/jit.c, the epoch), or a lookup returns host code that another
+ * unit has since overwritten. 512 stubs
+ * on 16 pages, each `addi x5, x5, 1` and a jump to the next page (a jump
+ * no unit can follow), so that every stub is its own unit. */
+#define STUB_PAGES 16u
+#define STUBS_PER_PAGE 32u
+static void test_code_buffer_refills(void)
+{
+    code_bytes = 8192;
+    both_setup();
+    code_bytes = JIT_CODE_BYTES;
+    for (uint32_t page = 0; page < STUB_PAGES; page++)
+        for (uint32_t k = 0; k < STUBS_PER_PAGE; k++) {
+            uint32_t next_page = (page + 1) % STUB_PAGES;
+            uint32_t next_k = page == STUB_PAGES - 1 ? (k + 1) % STUBS_PER_PAGE : k;
+            uint64_t at = CODE + page * PAGE_SIZE + k * 8;
+            uint64_t to = CODE + next_page * PAGE_SIZE + next_k * 8;
+            both_put32(at, addi(5, 5, 1));
+            both_put32(at + 4, enc_j((int32_t)(to - (at + 4)), 0));
+        }
+    const uint64_t passes = 256, insns = passes * STUB_PAGES * STUBS_PER_PAGE * 2;
+    both_run(insns);
+    CHECK_EQ(translated.h.x[5], insns / 2);
+    CHECK(same_state("code buffer refills"));
+    struct jit_stats st = jit_stats(translated.h.jit);
+    CHECK(st.resets >= 2);
+    CHECK(st.units > STUB_PAGES * STUBS_PER_PAGE);
+}
+
 /* A budget that runs out inside a translated loop stops it after exactly
  * that many instructions, and the loop resumes from there. */
 static void test_budget_inside_loop(void)
@@ -725,6 +757,7 @@ int main(int argc, char **argv)
     test_random_loops();
     test_same_code_two_addresses();
     test_code_rewritten();
+    test_code_buffer_refills();
     test_budget_inside_loop();
     test_calls_and_returns();
     test_spin_loops();
