@@ -178,9 +178,8 @@ static bool audit_fast_cache(struct coherence_hart *ch, uint64_t satp, bool mxr)
     return true;
 }
 
-void audit_check(struct coherence_hart *ch, uint64_t satp, enum priv priv, bool sum, bool mxr)
+void audit_check(struct coherence_hart *ch, uint64_t satp, bool mxr)
 {
-    (void)priv, (void)sum;
     if ((satp >> SATP_MODE_SHIFT) != SATP_MODE_BARE && !audit_table(ch, satp))
         return;
     audit_fast_cache(ch, satp, mxr);

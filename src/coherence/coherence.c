@@ -118,7 +118,7 @@ static void fence_body(struct coherence_hart *ch, const struct coherence_setting
     trace_confirm(ch);
     fast_forget_noted(ch);
     if (ch->co->opt.audit && s)
-        audit_check(ch, s->satp, s->priv, s->sum, s->mxr);
+        audit_check(ch, s->satp, s->mxr);
 }
 
 /* Every remote request posted before the event begins is covered by it
@@ -131,9 +131,8 @@ void fence_event(struct coherence_hart *ch, const struct coherence_settings *s)
     remote_fence_done(ch, REMOTE_SFENCE_VMA, covered);
 }
 
-void coherence_fence(struct coherence_hart *ch, uint64_t satp, enum priv priv, bool sum, bool mxr)
+void coherence_fence(struct coherence_hart *ch, struct coherence_settings s)
 {
-    const struct coherence_settings s = { satp, priv, sum, mxr };
     fence_event(ch, &s);
 }
 

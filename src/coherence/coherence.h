@@ -84,11 +84,13 @@ struct coherence_stats {
     uint64_t remote_fences_served;  /* asked of this hart, served at its boundary or resume */
 };
 
-/* A hart's translation settings at a coherency event, for the audit. */
+/* A hart's translation settings at a coherency event, for the audit: the
+ * page table, and MXR, the one mstatus bit every fast-cache context reads
+ * alike. Privilege and SUM need not be given: the audit checks each
+ * context with its own (mmu.h, enum tlb_ctx). */
 struct coherence_settings {
     uint64_t satp;
-    enum priv priv;
-    bool sum, mxr;
+    bool mxr;
 };
 
 /* The coherency events one hart may ask of another (remote.c). */
@@ -193,9 +195,9 @@ void coherence_translate(struct coherence_hart *ch, const struct walk_request *r
                          uint64_t va, struct walk_result *w, bool *cacheable);
 
 /* A coherency event: SFENCE.VMA (any form; DESIGN.md section 2 allows
- * draining everything at every fence). `satp`, `priv`, `sum`, `mxr` are the
- * hart's current translation settings, for the audit. */
-void coherence_fence(struct coherence_hart *ch, uint64_t satp, enum priv priv, bool sum, bool mxr);
+ * draining everything at every fence). `s` is the hart's current
+ * translation settings, for the audit. */
+void coherence_fence(struct coherence_hart *ch, struct coherence_settings s);
 
 /* Hart reset, a PMP change or anything else after which no derived state
  * may survive. */

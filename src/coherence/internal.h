@@ -63,7 +63,7 @@ void remote_fence_parked(struct coherence_hart *ch);
 /* audit.c */
 /* Does derived entry e grant at most what `fresh` grants? */
 bool derived_grants_at_most(uint64_t e, uint64_t fresh);
-void audit_check(struct coherence_hart *ch, uint64_t satp, enum priv priv, bool sum, bool mxr);
+void audit_check(struct coherence_hart *ch, uint64_t satp, bool mxr);
 
 /* The PTE at pa, read as the walker reads it (relaxed, 8 bytes). */
 static inline uint64_t pte_read(const struct coherence *co, uint64_t pa)

@@ -280,8 +280,7 @@ static bool exec_sfence_vma(struct hart *h, const struct insn *in)
     if (tracelog_on(TRACE_COHERENCE))
         tracelog_sfence(h->mhartid, in->rs1, h->x[in->rs1], in->rs2, h->x[in->rs2], h->satp);
     if (h->coherence)
-        coherence_fence(h->coherence, h->satp, h->priv, (h->mstatus & MSTATUS_SUM) != 0,
-                        (h->mstatus & MSTATUS_MXR) != 0);
+        coherence_fence(h->coherence, hart_coherence_settings(h));
     else if (in->rs1 == 0)
         tlb_flush_all(&h->tlb);
     else

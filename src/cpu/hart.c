@@ -144,6 +144,12 @@ static uint64_t run_batches(struct hart *h, uint64_t max_insns)
     return retired;
 }
 
+struct coherence_settings hart_coherence_settings(const struct hart *h)
+{
+    return (struct coherence_settings){ .satp = h->satp,
+                                        .mxr = (h->mstatus & MSTATUS_MXR) != 0 };
+}
+
 struct hart_counters hart_own_counters(const struct hart *h)
 {
     struct jit_stats js = jit_stats(h->jit);

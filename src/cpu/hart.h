@@ -22,6 +22,7 @@
 
 struct coherence_hart;
 struct hart_counters;
+struct coherence_settings;
 struct debug_hub;
 struct jit;
 
@@ -199,6 +200,10 @@ void hart_destroy(struct hart *h);
 
 /* The hart whose host thread calls this, or NULL on other threads. */
 struct hart *hart_current(void);
+
+/* What the audit of a coherency event needs of the hart's translation
+ * settings (coherence.h). Hart thread. */
+struct coherence_settings hart_coherence_settings(const struct hart *h);
 
 /* The counters this hart keeps itself, for --stats (coherence.h). Read
  * them while the hart is stopped or its thread has ended. */

@@ -94,11 +94,7 @@ static void served_fence_i(void *ctx)
 
 static void current_settings(void *ctx, struct coherence_settings *s)
 {
-    const struct hart *h = ctx;
-    *s = (struct coherence_settings){
-        .satp = h->satp, .priv = h->priv,
-        .sum = (h->mstatus & MSTATUS_SUM) != 0, .mxr = (h->mstatus & MSTATUS_MXR) != 0,
-    };
+    *s = hart_coherence_settings(ctx);
 }
 
 /* Enter S-mode at pc with a0, a1, satp = 0 and sstatus.SIE = 0: the state
@@ -264,8 +260,7 @@ static void remote_sfence_vma(struct hart *h, uint32_t targets)
     if ((targets & self) && tracelog_on(TRACE_COHERENCE))
         tracelog_sbi_sfence(h->mhartid, h->satp);
     if (targets & self)
-        coherence_fence(ch, h->satp, h->priv, (h->mstatus & MSTATUS_SUM) != 0,
-                        (h->mstatus & MSTATUS_MXR) != 0);
+        coherence_fence(ch, hart_coherence_settings(h));
     if (targets & ~self)
         coherence_remote_fence(ch, targets & ~self, REMOTE_SFENCE_VMA);
 }

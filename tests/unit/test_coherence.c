@@ -96,7 +96,7 @@ static uint64_t xlate_cached(unsigned h, unsigned i, enum access a)
     return translate_on(h, i, a, true);
 }
 
-static void fence(unsigned h) { coherence_fence(&co.hart[h], SATP, PRIV_S, false, false); }
+static void fence(unsigned h) { coherence_fence(&co.hart[h], (struct coherence_settings){ .satp = SATP }); }
 
 /* Every hart passes a boundary, so new traces become confirmable. */
 static void all_boundaries(void)

@@ -37,7 +37,7 @@ static void on_violation(void *ctx, unsigned hart) { violations++; }
 
 static void settings(void *ctx, struct coherence_settings *s)
 {
-    *s = (struct coherence_settings){ .satp = SATP, .priv = PRIV_S };
+    *s = (struct coherence_settings){ .satp = SATP };
 }
 
 static void fence_i(void *ctx)
@@ -235,7 +235,7 @@ static void test_local_fence_covers_only_its_kind(void)
     /* hart 1 runs SFENCE.VMA itself before any boundary: that covers the
      * SFENCE.VMA request, not the FENCE.I one */
     atomic_store(&co.hart[1].parked, false);
-    coherence_fence(&co.hart[1], SATP, PRIV_S, false, false);
+    coherence_fence(&co.hart[1], (struct coherence_settings){ .satp = SATP });
     CHECK_EQ(acked(1, REMOTE_SFENCE_VMA), 1);
     CHECK_EQ(acked(1, REMOTE_FENCE_I), 0);
     CHECK_EQ(atomic_load(&fence_i_served[1]), 0);
