@@ -154,12 +154,11 @@ static bool audit_fast_cache(struct coherence_hart *ch, uint64_t satp, bool mxr)
     static const unsigned need[3] = { PTE_R, PTE_W, PTE_X };
     if ((satp >> SATP_MODE_SHIFT) == SATP_MODE_BARE || !ch->fast)
         return true;
+    struct tlb_iter it;
     for (unsigned ctx = TLB_CTX_S; ctx < TLB_NCTX; ctx++)
         for (unsigned a = 0; a < 3; a++)
-            for (unsigned i = 0; i < TLB_SIZE; i++) {
-                const struct tlb_entry *e = &ch->fast->e[ctx][a][i];
-                if (!tlb_entry_live(ch->fast, e))
-                    continue;
+            for (const struct tlb_entry *e = tlb_first_live(ch->fast, ctx, a, &it); e;
+                 e = tlb_next_live(ch->fast, &it)) {
                 uint64_t va = tlb_entry_va(e), path[WALK_MAX_LEVELS];
                 unsigned level = 0, depth;
                 uint64_t leaf = fresh_leaf(ch->co, satp, va, &level, path, &depth);

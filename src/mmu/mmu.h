@@ -119,7 +119,7 @@ void mmu_walk(struct guest_mem *mem, const struct walk_request *req, uint64_t va
               struct walk_result *out);
 
 /* ------------------------------------------------------- fast cache */
-#define TLB_BITS 11
+#define TLB_BITS 13
 #define TLB_SIZE (1u << TLB_BITS)
 /* Translation contexts that must not share entries: machine mode without
  * translation, supervisor with mstatus.SUM clear and set, user. SUM decides
@@ -131,7 +131,7 @@ enum tlb_ctx { TLB_CTX_M = 0, TLB_CTX_S = 1, TLB_CTX_S_SUM = 2, TLB_CTX_U = 3, T
 
 /* An entry's tag is the virtual page number (va >> 12: at most 52 bits) with
  * the cache's flush epoch in the 12 bits above it. Flushing everything is
- * then one increment of the epoch, not a sweep of 24,576 entries, which is
+ * then one increment of the epoch, not a sweep of 98,304 entries, which is
  * what lets the cache be this large although every satp write (and, under
  * --coherence=flush, every SFENCE.VMA) empties it; only when the epoch
  * wraps are the tags really cleared. Epoch 0 means "never flushed" and TLB_TAG_INVALID's
@@ -153,10 +153,10 @@ struct tlb_entry {
 
 struct tlb {
     uint64_t epoch_tag;         /* the current epoch << TLB_EPOCH_SHIFT */
-    /* Write entries filled since the last tlb_flush_all, one bit per index
-     * (a superset: an entry dropped since keeps its bit until the next
-     * sweep). tlb_drop_traced_writes looks at these, not at all 8,192. */
-    uint64_t write_filled[TLB_NCTX][TLB_SIZE / 64];
+    /* The slots filled since the last tlb_flush_all, one bit per index (a
+     * superset: a slot dropped since keeps its bit until a sweep finds it
+     * dead). Sweeps (tlb_next_live) look at these, not at all 98,304. */
+    uint64_t filled[TLB_NCTX][3][TLB_SIZE / 64];
     struct tlb_entry e[TLB_NCTX][3][TLB_SIZE];   /* [ctx][access][index] */
 };
 
@@ -187,6 +187,18 @@ void tlb_fill(struct tlb *t, enum tlb_ctx ctx, enum access access, uint64_t va,
 /* Drop every write entry that maps a frame with a write trace on it
  * (mem_frame_traced): stores to such a frame must take the slow path. */
 void tlb_drop_traced_writes(struct tlb *t, const struct guest_mem *mem);
+
+/* The live entries of one table, for sweeps:
+ *   for (e = tlb_first_live(t, ctx, access, &it); e; e = tlb_next_live(t, &it))
+ * The iteration forgets the slots it finds dead; entries may be dropped
+ * (vpn_tag = TLB_TAG_INVALID) on the way, not filled. */
+struct tlb_iter {
+    unsigned ctx, access, word;
+    uint64_t bits;              /* slots of `word` not yet visited */
+};
+struct tlb_entry *tlb_first_live(struct tlb *t, enum tlb_ctx ctx, enum access access,
+                                 struct tlb_iter *it);
+struct tlb_entry *tlb_next_live(struct tlb *t, struct tlb_iter *it);
 
 /* The entry that va would use (hit or not). */
 static inline struct tlb_entry *tlb_entry_of(struct tlb *t, enum tlb_ctx ctx,

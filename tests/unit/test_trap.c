@@ -548,7 +548,7 @@ static void test_wfi_polling(void)
 static void test_ipi_answer(void)
 {
     static _Atomic bool no_halt;
-    struct hart harts[3];
+    static struct hart harts[3];
     for (unsigned i = 0; i < 3; i++) {
         hart_init(&harts[i], i, NULL, &no_halt);
         harts[i].peers = harts;
