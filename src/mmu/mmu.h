@@ -121,6 +121,7 @@ void mmu_walk(struct guest_mem *mem, const struct walk_request *req, uint64_t va
 /* ------------------------------------------------------- fast cache */
 #define TLB_BITS 13
 #define TLB_SIZE (1u << TLB_BITS)
+_Static_assert(TLB_SIZE % 4096 == 0, "struct tlb's filled_words covers whole words");
 /* Translation contexts that must not share entries: machine mode without
  * translation, supervisor with mstatus.SUM clear and set, user. SUM decides
  * whether S-mode may touch U pages (privileged spec 4.3.1), and Linux sets
@@ -155,8 +156,12 @@ struct tlb {
     uint64_t epoch_tag;         /* the current epoch << TLB_EPOCH_SHIFT */
     /* The slots filled since the last tlb_flush_all, one bit per index (a
      * superset: a slot dropped since keeps its bit until a sweep finds it
-     * dead). Sweeps (tlb_next_live) look at these, not at all 98,304. */
+     * dead). Sweeps (tlb_next_live) look at these, not at all 98,304.
+     * filled_words marks the words of `filled` that may be non-zero, so
+     * that a flush clears those, not all 12 KiB: under --coherence=flush
+     * every SFENCE.VMA flushes. */
     uint64_t filled[TLB_NCTX][3][TLB_SIZE / 64];
+    uint64_t filled_words[TLB_NCTX][3][TLB_SIZE / 64 / 64];
     struct tlb_entry e[TLB_NCTX][3][TLB_SIZE];   /* [ctx][access][index] */
 };
 

@@ -3,18 +3,28 @@
  * owned by one hart and touched only by that hart's thread, so no atomics. */
 #include "mmu/mmu.h"
 
-#include <string.h>
-
 static unsigned tlb_index(uint64_t va)
 {
     return (unsigned)((va >> PAGE_SHIFT) & (TLB_SIZE - 1));
+}
+
+/* Clear the words of `filled` that filled_words marks. */
+static void forget_filled(struct tlb *t)
+{
+    for (unsigned c = 0; c < TLB_NCTX; c++)
+        for (unsigned a = 0; a < 3; a++)
+            for (unsigned s = 0; s < TLB_SIZE / 4096; s++) {
+                for (uint64_t w = t->filled_words[c][a][s]; w; w &= w - 1)
+                    t->filled[c][a][s * 64 + (unsigned)__builtin_ctzll(w)] = 0;
+                t->filled_words[c][a][s] = 0;
+            }
 }
 
 /* A new epoch kills every entry at once (mmu.h); the tags are swept only
  * the first time and when the epoch wraps. */
 void tlb_flush_all(struct tlb *t)
 {
-    memset(t->filled, 0, sizeof t->filled);
+    forget_filled(t);
     uint64_t epoch = t->epoch_tag >> TLB_EPOCH_SHIFT;
     if (epoch != 0 && epoch < TLB_EPOCH_LAST) {
         t->epoch_tag = (epoch + 1) << TLB_EPOCH_SHIFT;
@@ -47,7 +57,9 @@ void tlb_fill(struct tlb *t, enum tlb_ctx ctx, enum access access, uint64_t va,
     e->addend = (uintptr_t)host_page - (uintptr_t)(va & PAGE_MASK);
     e->pa_page = pa_page & PAGE_MASK;
     e->code = NULL;
-    t->filled[ctx][access][tlb_index(va) / 64] |= 1ull << (tlb_index(va) % 64);
+    unsigned i = tlb_index(va);
+    t->filled[ctx][access][i / 64] |= 1ull << (i % 64);
+    t->filled_words[ctx][access][i / 4096] |= 1ull << (i / 64 % 64);
 }
 
 struct tlb_entry *tlb_next_live(struct tlb *t, struct tlb_iter *it)
