@@ -121,7 +121,10 @@ void mmu_walk(struct guest_mem *mem, const struct walk_request *req, uint64_t va
 /* ------------------------------------------------------- fast cache */
 #define TLB_BITS 13
 #define TLB_SIZE (1u << TLB_BITS)
-_Static_assert(TLB_SIZE % 4096 == 0, "struct tlb's filled_words covers whole words");
+/* One table's bitmap of filled slots (struct tlb): 64 slots per word, and
+ * 64 words per word of its summary. */
+#define TLB_FILLED_WORDS (TLB_SIZE / 64)
+_Static_assert(TLB_FILLED_WORDS % 64 == 0, "struct tlb's filled_words covers whole words");
 /* Translation contexts that must not share entries: machine mode without
  * translation, supervisor with mstatus.SUM clear and set, user. SUM decides
  * whether S-mode may touch U pages (privileged spec 4.3.1), and Linux sets
@@ -160,8 +163,8 @@ struct tlb {
      * filled_words marks the words of `filled` that may be non-zero, so
      * that a flush clears those, not all 12 KiB: under --coherence=flush
      * every SFENCE.VMA flushes. */
-    uint64_t filled[TLB_NCTX][3][TLB_SIZE / 64];
-    uint64_t filled_words[TLB_NCTX][3][TLB_SIZE / 64 / 64];
+    uint64_t filled[TLB_NCTX][3][TLB_FILLED_WORDS];
+    uint64_t filled_words[TLB_NCTX][3][TLB_FILLED_WORDS / 64];
     struct tlb_entry e[TLB_NCTX][3][TLB_SIZE];   /* [ctx][access][index] */
 };
 

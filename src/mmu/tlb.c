@@ -13,7 +13,7 @@ static void forget_filled(struct tlb *t)
 {
     for (unsigned c = 0; c < TLB_NCTX; c++)
         for (unsigned a = 0; a < 3; a++)
-            for (unsigned s = 0; s < TLB_SIZE / 4096; s++) {
+            for (unsigned s = 0; s < TLB_FILLED_WORDS / 64; s++) {
                 for (uint64_t w = t->filled_words[c][a][s]; w; w &= w - 1)
                     t->filled[c][a][s * 64 + (unsigned)__builtin_ctzll(w)] = 0;
                 t->filled_words[c][a][s] = 0;
@@ -52,14 +52,14 @@ void tlb_flush_va(struct tlb *t, uint64_t va)
 void tlb_fill(struct tlb *t, enum tlb_ctx ctx, enum access access, uint64_t va,
               uint8_t *host_page, uint64_t pa_page)
 {
-    struct tlb_entry *e = &t->e[ctx][access][tlb_index(va)];
+    unsigned i = tlb_index(va), word = i / 64;
+    struct tlb_entry *e = &t->e[ctx][access][i];
     e->vpn_tag = tlb_tag(t, va);
     e->addend = (uintptr_t)host_page - (uintptr_t)(va & PAGE_MASK);
     e->pa_page = pa_page & PAGE_MASK;
     e->code = NULL;
-    unsigned i = tlb_index(va);
-    t->filled[ctx][access][i / 64] |= 1ull << (i % 64);
-    t->filled_words[ctx][access][i / 4096] |= 1ull << (i / 64 % 64);
+    t->filled[ctx][access][word] |= 1ull << (i % 64);
+    t->filled_words[ctx][access][word / 64] |= 1ull << (word % 64);
 }
 
 struct tlb_entry *tlb_next_live(struct tlb *t, struct tlb_iter *it)
@@ -67,7 +67,7 @@ struct tlb_entry *tlb_next_live(struct tlb *t, struct tlb_iter *it)
     uint64_t *words = t->filled[it->ctx][it->access];
     for (;;) {
         while (!it->bits) {
-            if (++it->word >= TLB_SIZE / 64)
+            if (++it->word >= TLB_FILLED_WORDS)
                 return NULL;
             it->bits = words[it->word];
         }
