@@ -316,20 +316,13 @@ static bool exec_xret(struct hart *h, const struct insn *in, uint64_t *next)
     return true;
 }
 
-/* WFI returns once an interrupt is pending (or the hart is kicked); the
- * interrupt is then taken with epc = the instruction after WFI. A sleeping
- * hart is parked for the coherence layer, so trace placement by other
- * harts need not wait to see it pass a boundary (src/coherence/trace.c). */
+/* WFI retires at once and ends the block; the hart sleeps at the boundary
+ * until an interrupt is pending (or it is kicked), which it then takes
+ * with epc = the instruction after WFI (trap_wfi_retire). */
 static bool exec_wfi(struct hart *h, const struct insn *in)
 {
-    if (h->coherence)
-        coherence_park(h->coherence);
-    bool legal = trap_wfi(h);
-    if (h->coherence)
-        coherence_unpark(h->coherence);
-    if (!legal)
+    if (!trap_wfi_retire(h))
         return illegal(h, in);
-    h->poll_now = true;
     return true;
 }
 

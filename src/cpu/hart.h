@@ -26,6 +26,16 @@ struct coherence_settings;
 struct debug_hub;
 struct jit;
 
+/* Who executes a hart's instructions. A hart asleep in WFI at a block
+ * boundary has every piece of its state in struct hart, so another hart's
+ * thread may run it for a while (a visit, hart_note_ipi); its own thread
+ * then waits until the visit ends before it looks at the hart again. */
+enum hart_runner {
+    HART_RUNNER_OWN,            /* its own thread (running, or in a wait that lends nothing) */
+    HART_RUNNER_NONE,           /* nobody: asleep in WFI at a boundary, may be visited */
+    HART_RUNNER_VISITOR,        /* another hart's thread */
+};
+
 /* Harts an IPI can name (bits of ipi_unanswered). */
 #define HART_MAX_PEERS 32
 
@@ -183,6 +193,15 @@ struct hart {
     bool ipi_wait_wanted;               /* sleep at the next block boundary */
     uint64_t ipi_waits;                 /* such sleeps (--stats) */
 
+    /* ---- visits (hart_note_ipi): a hart asleep in WFI at a block
+     * boundary may be run by the thread of a hart that interrupts it ---- */
+    bool wfi_wanted;                    /* a WFI retired: sleep at the boundary */
+    _Atomic int runner;                 /* shared, written under wait_lock:
+                                           enum hart_runner */
+    bool may_visit;                     /* set by machine/ (harts outnumber CPUs) */
+    uint32_t visit_wanted;              /* harts to visit at the next boundary */
+    uint64_t visits;                    /* peers this hart's thread ran (--stats) */
+
     /* ---- debugger (cpu/debug.h): with debug_attention set, run_batches
      * hands each poll interval to debug_hart_slice; debug_watching sends
      * every data access through the slow path. Both stay false, and cost
@@ -221,7 +240,14 @@ static inline bool hart_halted(const struct hart *h)
  * target cleared its own (level 0), which is how firmware acknowledges an
  * IPI. A hart that goes round a short loop while an IPI it sent is
  * unanswered and its target is not running sleeps until the target runs
- * again (trap_await_ipi_answer; DESIGN.md section 3, "Idle"). */
+ * again (trap_await_ipi_answer; DESIGN.md section 3, "Idle").
+ *
+ * When `from` may visit and the target sleeps in WFI at a block boundary,
+ * `from` visits it at its own next boundary: it runs the target on its own
+ * thread for as long as the target runs M-mode code (hart.c, visit).
+ * Firmware's answer to an IPI (OpenSBI's remote fences) is a few hundred
+ * instructions that then need no host thread woken and scheduled, which
+ * with fewer host CPUs than harts took a millisecond or more. */
 void hart_note_ipi(struct hart *from, struct hart *all_harts, unsigned nharts,
                    unsigned target, bool level);
 
@@ -233,6 +259,12 @@ uint64_t hart_run(struct hart *h, uint64_t max_insns);
 void hart_step(struct hart *h);
 
 /* ---- called from other threads ---- */
+
+/* A visit (hart_note_ipi): take a hart asleep in WFI at a block boundary,
+ * so that the caller's thread may run it; false if it is not so asleep.
+ * hart_end_visit gives it back (trap.c, next to the sleep they pair with). */
+bool hart_begin_visit(struct hart *h);
+void hart_end_visit(struct hart *h);
 /* Raise or lower an interrupt-pending bit (MIP_MSIP, MIP_MEIP, MIP_SEIP...). */
 void hart_set_irq(struct hart *h, uint64_t mip_bit, bool level);
 /* The CLINT's mtimecmp register for this hart. */

@@ -259,10 +259,15 @@ static bool wfi_is_polling(struct hart *h)
     return ++h->wfi_polls > WFI_POLLS_BEFORE_SLEEP;
 }
 
-/* WFI (3.3.3): U-mode may not execute it here, S-mode not when TW = 1.
- * Otherwise the host thread blocks until an interrupt is pending and
- * enabled in mie — whatever the global enables say — or the hart is kicked
- * or the machine halts. The wait is on CLOCK_MONOTONIC, the clock
+/* WFI (3.3.3): U-mode may not execute it here, S-mode not when TW = 1. */
+static bool wfi_legal(const struct hart *h)
+{
+    return !(h->priv == PRIV_U || (h->priv == PRIV_S && (h->mstatus & MSTATUS_TW)));
+}
+
+/* The WFI sleep (3.3.3): the host thread blocks until an interrupt is
+ * pending and enabled in mie — whatever the global enables say — or the
+ * hart is kicked or the machine halts. The wait is on CLOCK_MONOTONIC, the clock
  * timebase_deadline() speaks, whatever clock wait_cond was created with.
  *
  * A WFI that polls (wfi_is_polling) sleeps even though an enabled
@@ -280,28 +285,69 @@ static bool wfi_is_polling(struct hart *h)
  * is a few instructions; here the starting hart's host thread can be
  * preempted inside it for milliseconds. With the 1 ms timeout this wait
  * once had, a loaded host lost a hart at boot ("CPU1: failed to come
- * online"); woken by the IPI, the target looks only after the stores. */
-bool trap_wfi(struct hart *h)
+ * online"); woken by the IPI, the target looks only after the stores.
+ *
+ * With `lend` (at a block boundary only) the hart is nobody's while it
+ * sleeps: a visitor may take it (hart_begin_visit), and meanwhile this
+ * thread touches none of its state, only waits for the visit to end. Its
+ * wake-up condition is looked at under wait_lock, which a visitor must
+ * hold to take the hart. */
+static void wfi_wait(struct hart *h, bool lend)
 {
-    if (h->priv == PRIV_U || (h->priv == PRIV_S && (h->mstatus & MSTATUS_TW)))
-        return false;
     bool polling = wfi_is_polling(h);
     pthread_mutex_lock(&h->wait_lock);
     if (polling) {
         h->wfi_poll_sleeps++;
         sleep_until_kicked(h, WFI_MAX_SLEEP_TICKS, NULL);
     }
+    if (lend)
+        atomic_store(&h->runner, HART_RUNNER_NONE);
     for (;;) {
-        trap_update_timer_irqs(h);
-        if (wfi_should_wake(h))
-            break;
-        struct timespec deadline = timebase_deadline(wfi_wake_tick(h));
+        struct timespec deadline;
+        if (atomic_load(&h->runner) != HART_RUNNER_VISITOR) {
+            trap_update_timer_irqs(h);
+            if (wfi_should_wake(h))
+                break;
+            deadline = timebase_deadline(wfi_wake_tick(h));
+        } else {
+            deadline = timebase_deadline(timebase_now() + WFI_MAX_SLEEP_TICKS);
+        }
         pthread_cond_clockwait(&h->wait_cond, &h->wait_lock, CLOCK_MONOTONIC, &deadline);
     }
+    atomic_store(&h->runner, HART_RUNNER_OWN);
     atomic_store(&h->kicked, false);
     pthread_mutex_unlock(&h->wait_lock);
+}
+
+bool trap_wfi(struct hart *h)
+{
+    if (!wfi_legal(h))
+        return false;
+    wfi_wait(h, false);
     h->poll_now = true;
     return true;
+}
+
+bool trap_wfi_retire(struct hart *h)
+{
+    if (!wfi_legal(h))
+        return false;
+    h->wfi_wanted = true;
+    h->poll_now = true;
+    return true;
+}
+
+/* A sleeping hart is parked for the coherence layer, so trace placement
+ * and remote fences by other harts need not wait to see it pass a
+ * boundary (src/coherence/trace.c, remote.c). */
+void trap_wfi_sleep(struct hart *h)
+{
+    if (h->coherence)
+        coherence_park(h->coherence);
+    wfi_wait(h, true);
+    if (h->coherence)
+        coherence_unpark(h->coherence);
+    h->poll_now = true;
 }
 
 /* ------------------------------------------------------------ IPI answers */
@@ -336,6 +382,32 @@ void trap_await_ipi_answer(struct hart *h)
 }
 
 /* ------------------------------------------------------------ other threads */
+
+bool hart_begin_visit(struct hart *h)
+{
+    if (atomic_load_explicit(&h->runner, memory_order_relaxed) != HART_RUNNER_NONE)
+        return false;
+    pthread_mutex_lock(&h->wait_lock);
+    bool asleep = atomic_load(&h->runner) == HART_RUNNER_NONE;
+    if (asleep)
+        atomic_store(&h->runner, HART_RUNNER_VISITOR);
+    pthread_mutex_unlock(&h->wait_lock);
+    return asleep;
+}
+
+/* A visit that ended on a WFI leaves the hart's own thread in the sleep it
+ * was in, which then stands for that WFI; one that did not wakes it. */
+void hart_end_visit(struct hart *h)
+{
+    pthread_mutex_lock(&h->wait_lock);
+    atomic_store(&h->runner, HART_RUNNER_NONE);
+    if (h->wfi_wanted)
+        h->wfi_wanted = false;
+    else
+        atomic_store(&h->kicked, true);
+    pthread_cond_signal(&h->wait_cond);
+    pthread_mutex_unlock(&h->wait_lock);
+}
 
 void hart_kick(struct hart *h)
 {

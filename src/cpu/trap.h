@@ -33,8 +33,15 @@ bool trap_sret(struct hart *h);
 
 /* WFI: false when illegal (TW=1 below M, or U-mode). Otherwise sleeps until
  * an interrupt is pending in mip & mie (regardless of global enables), the
- * hart is kicked, or the machine halts; then returns true. */
+ * hart is kicked, or the machine halts; then returns true. For the SBI
+ * calls that wait inside an ECALL. */
 bool trap_wfi(struct hart *h);
+
+/* The WFI instruction: false when illegal, as above. Otherwise it retires
+ * at once and sets wfi_wanted; the hart sleeps at the block boundary, in
+ * trap_wfi_sleep, where another hart may visit it (hart_note_ipi). */
+bool trap_wfi_retire(struct hart *h);
+void trap_wfi_sleep(struct hart *h);
 
 /* At a block boundary: sleep until every hart this one sent an IPI to has
  * taken it (hart_note_ipi), one of them runs again, the hart is kicked, or

@@ -801,6 +801,7 @@ int board_create(struct board *b, const struct umbra_options *o)
     for (unsigned i = 0; i < b->nharts; i++) {
         hart_init(&b->harts[i], i, &b->mem, &b->halt);
         b->harts[i].peers = b->harts;
+        b->harts[i].may_visit = b->harts_outnumber_cpus && !o->gdb;
         if (o->engine == OPT_ENGINE_JIT)
             b->harts[i].jit = jit_create(JIT_CODE_BYTES);     /* NULL: this host interprets */
     }

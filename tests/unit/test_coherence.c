@@ -145,12 +145,12 @@ static void test_lazy_patch_per_hart(void)
     char *json = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&json, &len);
-    struct hart_counters hc[2] = { { 111, 5, 9, 7, 30, 1, 12, 0 }, { 222, 6, 10, 8, 40, 2, 13, 1 } };
+    struct hart_counters hc[2] = { { 111, 5, 9, 7, 3, 30, 1, 12, 0 }, { 222, 6, 10, 8, 4, 40, 2, 13, 1 } };
     coherence_stats_json(f, &co, hc);
     fclose(f);
     CHECK(strstr(json, "\"harts\": [") != NULL);
     CHECK(strstr(json, "{\"hart\": 1, \"instret\": 222, \"ipi_waits\": 6, \"spin_yields\": 10, "
-                       "\"wfi_poll_sleeps\": 8, "
+                       "\"wfi_poll_sleeps\": 8, \"visits\": 4, "
                        "\"code_pages\": 40, \"code_evictions\": 2, "
                        "\"jit_units\": 13, \"jit_resets\": 1, "
                        "\"coherency_events\": 2, "
