@@ -8,11 +8,12 @@
 #                the libFuzzer targets (UMBRA_FUZZ, 30 s each from their seeds)
 #   build-asan   umbra under AddressSanitizer + UBSan (UB is fatal): the
 #                bare-metal guest programs, a Linux smoke boot on 2 harts and
-#                the visits test (4 harts on 1 CPU)
+#                boot/host_sched (2 harts on 1 CPU: visits)
 #   build-tsan   umbra under ThreadSanitizer: the guest programs (the smp
 #                program on 4 harts), Linux smoke boots on 2 and 4 harts
 #                (4 harts on a 2-CPU host: the sleeps on an IPI's answer)
-#                and the visits test (a hart running a sleeping one)
+#                and boot/host_sched (2 harts on 1 CPU: a hart running a
+#                sleeping one)
 # Extra arguments go to the first ctest run only (e.g. -L unit, -R smoke).
 # UMBRA_EXTRA_BUILDS=0 skips the three extra builds.
 set -euo pipefail
@@ -37,10 +38,10 @@ guest_targets=()
 command -v riscv64-unknown-elf-gcc >/dev/null && guest_targets=(guest_programs)
 # The fast guest tests: the bare-metal programs on umbra (not on QEMU).
 guest_label='^guest$'
-# Linux boots: OpenSBI + the smoke initramfs on 2 harts, and on 4 harts
-# confined to 1 CPU (boot/visits); TSan also on 4 harts with 2 CPUs.
-smoke_test='^boot/(linux_smoke_smp2|visits)$'
-tsan_smoke_tests='^boot/(linux_smoke(_smp2)?|visits)$'
+# Linux boots: OpenSBI + the smoke initramfs on 2 harts, and on 2 harts
+# confined to 1 CPU (boot/host_sched); TSan also on 4 harts with 2 CPUs.
+smoke_test='^boot/(linux_smoke_smp2|host_sched)$'
+tsan_smoke_tests='^boot/(linux_smoke(_smp2)?|host_sched)$'
 
 if command -v clang >/dev/null; then
   stage "clang build: unit, guest and fuzz tests"
@@ -50,7 +51,7 @@ if command -v clang >/dev/null; then
    ctest -j"$jobs" --output-on-failure -L '^(unit|guest|fuzz)$' -LE '^(asan|tsan)$')
 fi
 
-stage "ASan + UBSan umbra: guest programs, Linux smoke on 2 harts, visits"
+stage "ASan + UBSan umbra: guest programs, Linux smoke on 2 harts, host_sched"
 cmake -S "$top" -B "$top/build-asan" -DUMBRA_WERROR=ON \
       -DUMBRA_SANITIZE=address,undefined >/dev/null
 cmake --build "$top/build-asan" -j"$jobs" --target umbra "${guest_targets[@]}"
@@ -60,7 +61,7 @@ cmake --build "$top/build-asan" -j"$jobs" --target umbra "${guest_targets[@]}"
  ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
  ctest --output-on-failure -R "$smoke_test")
 
-stage "TSan umbra: guest programs, Linux smoke on 2 and 4 harts, visits"
+stage "TSan umbra: guest programs, Linux smoke on 2 and 4 harts, host_sched"
 cmake -S "$top" -B "$top/build-tsan" -DUMBRA_WERROR=ON -DUMBRA_SANITIZE=thread >/dev/null
 cmake --build "$top/build-tsan" -j"$jobs" --target umbra "${guest_targets[@]}"
 # halt_on_error: the first data race ends umbra with a failing status.

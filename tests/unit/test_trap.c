@@ -547,14 +547,22 @@ static void test_wfi_polling(void)
  * answers it, a sleeping sender asks its targets to kick it when they run
  * (watched_by), and an answer that never comes is waited for once, 200 us,
  * then given up. */
-static void test_ipi_answer(void)
+static _Atomic bool no_halt;
+
+/* n harts that know each other (the board's wiring), on static storage:
+ * a hart is too large for the stack. */
+static void init_peers(struct hart *harts, unsigned n)
 {
-    static _Atomic bool no_halt;
-    static struct hart harts[3];
-    for (unsigned i = 0; i < 3; i++) {
+    for (unsigned i = 0; i < n; i++) {
         hart_init(&harts[i], i, NULL, &no_halt);
         harts[i].peers = harts;
     }
+}
+
+static void test_ipi_answer(void)
+{
+    static struct hart harts[3];
+    init_peers(harts, 3);
     struct hart *h0 = &harts[0];
 
     hart_note_ipi(h0, harts, 3, 1, true);
@@ -628,16 +636,12 @@ static bool sleeper_wakes(struct sleeper *s, pthread_t t, double seconds)
 
 static void test_visits(void)
 {
-    static _Atomic bool no_halt;
     static struct hart harts[2];
-    for (unsigned i = 0; i < 2; i++) {
-        hart_init(&harts[i], i, NULL, &no_halt);
-        harts[i].peers = harts;
-        harts[i].may_visit = true;
-        hart_set_mtimecmp(&harts[i], UINT64_MAX);
-        harts[i].mtvec = MTVEC_BASE;
-    }
+    init_peers(harts, 2);
     struct hart *h0 = &harts[0], *h1 = &harts[1];
+    h0->may_visit = true;
+    hart_set_mtimecmp(h1, UINT64_MAX);
+    h1->mtvec = MTVEC_BASE;
     h1->priv = PRIV_S;
     h1->pc = 0x80200000;
     h1->mie = MIP_MSIP | MIP_SSIP;
