@@ -229,15 +229,6 @@ struct hart *hart_current(void)
     return current_hart;
 }
 
-static void ask_visit(struct hart *from, struct hart *to)
-{
-    if (from->may_visit && to != from && to->mhartid < HART_MAX_PEERS &&
-        atomic_load_explicit(&to->runner, memory_order_relaxed) == HART_RUNNER_NONE) {
-        from->visit_wanted |= 1u << to->mhartid;
-        from->poll_now = true;
-    }
-}
-
 void hart_note_ipi(struct hart *from, struct hart *all_harts, unsigned nharts,
                    unsigned target, bool level)
 {
@@ -248,7 +239,11 @@ void hart_note_ipi(struct hart *from, struct hart *all_harts, unsigned nharts,
         struct hart *to = &all_harts[target];
         if (from && from != to) {
             atomic_fetch_or(&from->ipi_unanswered, bit);
-            ask_visit(from, to);
+            if (from->may_visit &&
+                atomic_load_explicit(&to->runner, memory_order_relaxed) == HART_RUNNER_NONE) {
+                from->visit_wanted |= bit;      /* at from's next boundary */
+                from->poll_now = true;
+            }
         }
         return;
     }

@@ -267,8 +267,9 @@ static bool wfi_legal(const struct hart *h)
 
 /* The WFI sleep (3.3.3): the host thread blocks until an interrupt is
  * pending and enabled in mie — whatever the global enables say — or the
- * hart is kicked or the machine halts. The wait is on CLOCK_MONOTONIC, the clock
- * timebase_deadline() speaks, whatever clock wait_cond was created with.
+ * hart is kicked or the machine halts. The wait is on CLOCK_MONOTONIC, the
+ * clock timebase_deadline() speaks, whatever clock wait_cond was created
+ * with.
  *
  * A WFI that polls (wfi_is_polling) sleeps even though an enabled
  * interrupt is pending, until the hart is kicked (every msip, timer or
@@ -347,7 +348,6 @@ void trap_wfi_sleep(struct hart *h)
     wfi_wait(h, true);
     if (h->coherence)
         coherence_unpark(h->coherence);
-    h->poll_now = true;
 }
 
 /* ------------------------------------------------------------ IPI answers */
