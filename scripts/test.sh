@@ -8,12 +8,12 @@
 #                the libFuzzer targets (UMBRA_FUZZ, 30 s each from their seeds)
 #   build-asan   umbra under AddressSanitizer + UBSan (UB is fatal): the
 #                bare-metal guest programs, a Linux smoke boot on 2 harts and
-#                boot/host_sched (2 harts on 1 CPU: visits)
+#                boot/host_sched (2 harts on 1 CPU: the hart pool)
 #   build-tsan   umbra under ThreadSanitizer: the guest programs (the smp
 #                program on 4 harts), Linux smoke boots on 2 and 4 harts
-#                (4 harts on a 2-CPU host: the sleeps on an IPI's answer)
-#                and boot/host_sched (2 harts on 1 CPU: a hart running a
-#                sleeping one)
+#                (4 harts on a 2-CPU host: the hart pool's workers)
+#                and boot/host_sched (2 harts on 1 CPU: the pool, and
+#                threads per hart with --hart-pool=off)
 # Extra arguments go to the first ctest run only (e.g. -L unit, -R smoke).
 # UMBRA_EXTRA_BUILDS=0 skips the three extra builds.
 set -euo pipefail

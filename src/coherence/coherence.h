@@ -257,7 +257,7 @@ struct hart_counters {
     uint64_t ipi_waits;
     uint64_t spin_yields;       /* host CPU given away in a detected spin loop */
     uint64_t wfi_poll_sleeps;
-    uint64_t visits;            /* sleeping harts this hart's thread ran (cpu/hart.h) */
+    uint64_t slices;            /* times a pool's worker took the hart (cpu/pool.h) */
     uint64_t code_pages;        /* decoded pages made (cpu/icache.h) */
     uint64_t code_evictions;    /* of those, made in place of another */
     uint64_t jit_units;         /* units of host code translated (cpu/jit.h) */

@@ -12,7 +12,7 @@ static const struct hart_field {
     { "ipi_waits", offsetof(struct hart_counters, ipi_waits) },
     { "spin_yields", offsetof(struct hart_counters, spin_yields) },
     { "wfi_poll_sleeps", offsetof(struct hart_counters, wfi_poll_sleeps) },
-    { "visits", offsetof(struct hart_counters, visits) },
+    { "slices", offsetof(struct hart_counters, slices) },
     { "code_pages", offsetof(struct hart_counters, code_pages) },
     { "code_evictions", offsetof(struct hart_counters, code_evictions) },
     { "jit_units", offsetof(struct hart_counters, jit_units) },

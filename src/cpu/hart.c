@@ -9,6 +9,10 @@
  * The poll point is also the hart's coherence boundary (src/coherence/
  * trace.c, step 2), and the hart is parked for the coherence layer whenever
  * hart_run is not executing it.
+ *
+ * hart_run_slice is the same loop for a hart on a pool (cpu/pool.h), which
+ * runs it a slice at a time: where the own thread would sleep (a WFI, an
+ * IPI's answer) or yield (a spin), the slice ends instead.
  */
 #include "cpu/hart.h"
 
@@ -19,6 +23,7 @@
 #include "cpu/debug.h"
 #include "cpu/jit.h"
 #include "cpu/trap.h"
+#include "base/timebase.h"
 
 /* Each block costs a return to the dispatcher: the unit lookup, the
  * coherence boundary and the interrupt poll. At 256 instructions that was
@@ -87,7 +92,6 @@ void hart_reset(struct hart *h, uint64_t reset_pc)
     tlb_flush_all(&h->tlb);
     icache_sync(&h->icache);    /* and none of fetched code either */
     h->wfi_wanted = false;
-    h->visit_wanted = 0;
     h->poll_now = true;
 }
 
@@ -121,62 +125,6 @@ static void beat(struct hart *h)
 
 static _Thread_local struct hart *current_hart;
 
-/* Blocks a visit runs at most: firmware answers an IPI in a few hundred
- * instructions, and a firmware loop that waits for the visiting hart
- * itself cannot end while the visit lasts. */
-#define VISIT_BLOCKS 16
-
-/* Run `peer`, asleep in WFI until this hart interrupted it, on this hart's
- * thread while it runs M-mode code: the firmware's answer to the IPI. The
- * visit ends when the peer leaves M-mode or waits again (WFI, an IPI
- * answer), a debugger wants it, or VISIT_BLOCKS blocks pass; a peer with
- * more to do gets its own thread back (hart_end_visit wakes it). Running
- * the guest OS's part too was slower: ptbench-pairs under OpenSBI at
- * -smp 4 on 2 host CPUs, 3,157 ops/s against 4,569 (4 paired runs), as
- * the visitor's own work then waited behind another hart's. This hart is
- * parked meanwhile, as in any wait; the peer is unparked only while it
- * runs. */
-static void visit(struct hart *h, struct hart *peer)
-{
-    if (!hart_begin_visit(peer))
-        return;
-    if (h->coherence)
-        coherence_park(h->coherence);
-    current_hart = peer;
-    if (peer->coherence)
-        coherence_unpark(peer->coherence);
-    for (unsigned n = 0; n < VISIT_BLOCKS && !hart_halted(peer); n++) {
-        beat(peer);
-        peer->poll_now = false;
-        if (peer->wfi_wanted || peer->ipi_wait_wanted ||
-            atomic_load_explicit(&peer->debug_attention, memory_order_relaxed))
-            break;
-        if (peer->coherence)
-            coherence_boundary_fast(peer->coherence);
-        trap_poll_interrupts(peer);     /* takes the IPI, into M-mode */
-        if (peer->priv != PRIV_M)
-            break;
-        hart_execute_block(peer, POLL_INTERVAL);
-    }
-    peer->visit_wanted = 0;             /* no visits within a visit */
-    if (peer->coherence)
-        coherence_park(peer->coherence);
-    current_hart = h;
-    hart_end_visit(peer);
-    h->visits++;
-    if (h->coherence)
-        coherence_unpark(h->coherence);
-}
-
-static void visit_wanted_peers(struct hart *h)
-{
-    uint32_t wanted = h->visit_wanted;
-    h->visit_wanted = 0;
-    for (unsigned t = 0; wanted; t++, wanted >>= 1)
-        if (wanted & 1)
-            visit(h, &h->peers[t]);
-}
-
 static uint64_t run_batches(struct hart *h, uint64_t max_insns)
 {
     uint64_t retired = 0;
@@ -197,8 +145,6 @@ static uint64_t run_batches(struct hart *h, uint64_t max_insns)
             h->wfi_wanted = false;
             trap_wfi_sleep(h);
         }
-        if (h->visit_wanted)
-            visit_wanted_peers(h);
         trap_poll_interrupts(h);
         unsigned budget = POLL_INTERVAL;
         if (max_insns && max_insns - retired < budget)
@@ -220,7 +166,7 @@ struct hart_counters hart_own_counters(const struct hart *h)
 {
     struct jit_stats js = jit_stats(h->jit);
     return (struct hart_counters){ h->minstret, h->ipi_waits, h->spin_yields,
-                                   h->wfi_poll_sleeps, h->visits, h->icache.stats.pages_made,
+                                   h->wfi_poll_sleeps, h->pool_slices, h->icache.stats.pages_made,
                                    h->icache.stats.pages_evicted, js.units, js.resets };
 }
 
@@ -236,20 +182,45 @@ void hart_note_ipi(struct hart *from, struct hart *all_harts, unsigned nharts,
         return;
     uint32_t bit = 1u << target;
     if (level) {
-        struct hart *to = &all_harts[target];
-        if (from && from != to) {
+        if (from && from != &all_harts[target])
             atomic_fetch_or(&from->ipi_unanswered, bit);
-            if (from->may_visit &&
-                atomic_load_explicit(&to->runner, memory_order_relaxed) == HART_RUNNER_NONE) {
-                from->visit_wanted |= bit;      /* at from's next boundary */
-                from->poll_now = true;
-            }
-        }
         return;
     }
     for (unsigned i = 0; i < nharts; i++)
         if (atomic_load(&all_harts[i].ipi_unanswered) & bit)
             atomic_fetch_and(&all_harts[i].ipi_unanswered, ~bit);
+}
+
+/* Blocks between looks at the clock in a slice: a block is at most
+ * POLL_INTERVAL instructions, a few microseconds. */
+#define SLICE_CLOCK_BLOCKS 8
+
+enum hart_slice_end hart_run_slice(struct hart *h, uint64_t until_tick)
+{
+    current_hart = h;
+    if (h->coherence)
+        coherence_unpark(h->coherence);
+    enum hart_slice_end end = HART_SLICE_YIELD;
+    for (unsigned n = 1; !hart_halted(h); n++) {
+        beat(h);
+        h->poll_now = false;
+        if (h->coherence)
+            coherence_boundary_fast(h->coherence);
+        if (h->wfi_wanted || h->ipi_wait_wanted || h->yield_wanted) {
+            end = h->wfi_wanted ? HART_SLICE_WFI
+                : h->ipi_wait_wanted ? HART_SLICE_IPI_WAIT : HART_SLICE_YIELD;
+            h->ipi_waits += end == HART_SLICE_IPI_WAIT;
+            h->wfi_wanted = h->ipi_wait_wanted = h->yield_wanted = false;
+            break;
+        }
+        if (n % SLICE_CLOCK_BLOCKS == 0 && timebase_now() >= until_tick)
+            break;
+        trap_poll_interrupts(h);
+        hart_execute_block(h, POLL_INTERVAL);
+    }
+    if (h->coherence)
+        coherence_park(h->coherence);
+    return end;
 }
 
 uint64_t hart_run(struct hart *h, uint64_t max_insns)

@@ -24,17 +24,8 @@ struct coherence_hart;
 struct hart_counters;
 struct coherence_settings;
 struct debug_hub;
+struct hart_pool;
 struct jit;
-
-/* Who executes a hart's instructions. A hart asleep in WFI at a block
- * boundary has every piece of its state in struct hart, so another hart's
- * thread may run it for a while (a visit, hart_note_ipi); its own thread
- * then waits until the visit ends before it looks at the hart again. */
-enum hart_runner {
-    HART_RUNNER_OWN,            /* its own thread (running, or in a wait that lends nothing) */
-    HART_RUNNER_NONE,           /* nobody: asleep in WFI at a boundary, may be visited */
-    HART_RUNNER_VISITOR,        /* another hart's thread */
-};
 
 /* Harts an IPI can name (bits of ipi_unanswered). */
 #define HART_MAX_PEERS 32
@@ -168,6 +159,7 @@ struct hart {
     unsigned spin_count;
     unsigned spin_backoff;      /* looks at the registers every 16 << this rounds */
     bool spin_wrote;
+    uint64_t spin_started;      /* on a pool: mtime the spin was first seen */
     uint64_t spin_yields;       /* host CPU given away so (--stats) */
     _Atomic bool *halt;         /* shared: the machine's stop flag */
     pthread_mutex_t wait_lock;  /* WFI sleeps on wait_cond until kicked */
@@ -179,6 +171,7 @@ struct hart {
     uint64_t wfi_poll_pc;
     unsigned wfi_polls;
     uint64_t wfi_poll_sleeps;   /* such WFIs made to sleep (--stats) */
+    bool wfi_wanted;            /* a WFI retired: wait at the block boundary */
 
     /* ---- waiting for an IPI to be taken (hart_note_ipi) ---- */
     _Atomic uint64_t heartbeat;         /* shared: blocks this hart has begun */
@@ -190,17 +183,22 @@ struct hart {
     unsigned ipi_rounds;                /* short-loop rounds since ipi_beats */
     uint64_t ipi_beats[HART_MAX_PEERS]; /* the targets' heartbeats then */
     uint64_t ipi_own_beats;             /* and this hart's own */
-    bool ipi_wait_wanted;               /* sleep at the next block boundary */
-    uint64_t ipi_waits;                 /* such sleeps (--stats) */
+    bool ipi_wait_wanted;               /* sleep (on a pool: give the worker to
+                                           the target) at the next boundary */
+    uint64_t ipi_waits;                 /* such waits (--stats) */
 
-    /* ---- visits (hart_note_ipi): a hart asleep in WFI at a block
-     * boundary may be run by the thread of a hart that interrupts it ---- */
-    bool wfi_wanted;                    /* a WFI retired: sleep at the boundary */
-    _Atomic int runner;                 /* shared, written under wait_lock:
-                                           enum hart_runner */
-    bool may_visit;                     /* set by machine/ (harts outnumber CPUs) */
-    uint32_t visit_wanted;              /* harts to visit at the next boundary */
-    uint64_t visits;                    /* peers this hart's thread ran (--stats) */
+    /* ---- hart pool (cpu/pool.h): with pool set, the hart has no thread
+     * of its own and the pool's workers run it a slice at a time. The
+     * pool_* fields are the pool's, under its lock. ---- */
+    struct hart_pool *pool;
+    _Atomic int pool_state;             /* shared: enum pool_state */
+    struct hart *pool_next;             /* the ready queue */
+    uint64_t pool_ready_since;          /* mtime it joined the queue */
+    uint64_t pool_wake_tick;            /* waiting: ready again at this mtime */
+    bool pool_kick_only;                /* waiting: mip alone does not end it */
+    bool pool_boosted;                  /* kicked to the queue's head: a short slice */
+    uint64_t pool_slices;               /* slices the pool ran it (--stats) */
+    bool yield_wanted;                  /* a spin detected: end the slice */
 
     /* ---- debugger (cpu/debug.h): with debug_attention set, run_batches
      * hands each poll interval to debug_hart_slice; debug_watching sends
@@ -240,14 +238,8 @@ static inline bool hart_halted(const struct hart *h)
  * target cleared its own (level 0), which is how firmware acknowledges an
  * IPI. A hart that goes round a short loop while an IPI it sent is
  * unanswered and its target is not running sleeps until the target runs
- * again (trap_await_ipi_answer; DESIGN.md section 3, "Idle").
- *
- * When `from` may visit and the target sleeps in WFI at a block boundary,
- * `from` visits it at its own next boundary: it runs the target on its own
- * thread for as long as the target runs M-mode code (hart.c, visit).
- * Firmware's answer to an IPI (OpenSBI's remote fences) is a few hundred
- * instructions that then need no host thread woken and scheduled, which
- * with fewer host CPUs than harts took a millisecond or more. */
+ * again (trap_await_ipi_answer; DESIGN.md section 3, "Idle"), or, on a
+ * pool (cpu/pool.h), gives its worker to the target. */
 void hart_note_ipi(struct hart *from, struct hart *all_harts, unsigned nharts,
                    unsigned target, bool level);
 
@@ -255,20 +247,28 @@ void hart_note_ipi(struct hart *from, struct hart *all_harts, unsigned nharts,
  * Returns the number of instructions retired. */
 uint64_t hart_run(struct hart *h, uint64_t max_insns);
 
+/* Why hart_run_slice returned. */
+enum hart_slice_end {
+    HART_SLICE_YIELD,           /* time up, or a spin detected */
+    HART_SLICE_WFI,             /* a WFI retired: the hart waits (cpu/pool.h) */
+    HART_SLICE_IPI_WAIT,        /* waiting for the answer of a hart that does not run */
+};
+
+/* On a pool worker (cpu/pool.h): run h until mtime reaches `until_tick`
+ * (looked at every few blocks), it waits, it spins, or the machine halts.
+ * The hart is unparked for the coherence layer only meanwhile. */
+enum hart_slice_end hart_run_slice(struct hart *h, uint64_t until_tick);
+
 /* Execute exactly one instruction (or take one trap). For tests. */
 void hart_step(struct hart *h);
 
 /* ---- called from other threads ---- */
 
-/* A visit (hart_note_ipi): take a hart asleep in WFI at a block boundary,
- * so that the caller's thread may run it; false if it is not so asleep.
- * hart_end_visit gives it back (trap.c, next to the sleep they pair with). */
-bool hart_begin_visit(struct hart *h);
-void hart_end_visit(struct hart *h);
 /* Raise or lower an interrupt-pending bit (MIP_MSIP, MIP_MEIP, MIP_SEIP...). */
 void hart_set_irq(struct hart *h, uint64_t mip_bit, bool level);
 /* The CLINT's mtimecmp register for this hart. */
 void hart_set_mtimecmp(struct hart *h, uint64_t value);
-/* Wake the hart if it sleeps in WFI so it re-examines its state. */
+/* Wake the hart if it sleeps in WFI so it re-examines its state; on a
+ * pool, make it the next hart to run. */
 void hart_kick(struct hart *h);
 #endif

@@ -11,6 +11,7 @@
  */
 #include "cpu/trap.h"
 #include "coherence/coherence.h"
+#include "cpu/pool.h"
 
 #include <time.h>
 
@@ -287,13 +288,8 @@ static bool wfi_legal(const struct hart *h)
  * preempted inside it for milliseconds. With the 1 ms timeout this wait
  * once had, a loaded host lost a hart at boot ("CPU1: failed to come
  * online"); woken by the IPI, the target looks only after the stores.
- *
- * With `lend` (at a block boundary only) the hart is nobody's while it
- * sleeps: a visitor may take it (hart_begin_visit), and meanwhile this
- * thread touches none of its state, only waits for the visit to end. Its
- * wake-up condition is looked at under wait_lock, which a visitor must
- * hold to take the hart. */
-static void wfi_wait(struct hart *h, bool lend)
+ */
+static void wfi_wait(struct hart *h)
 {
     bool polling = wfi_is_polling(h);
     pthread_mutex_lock(&h->wait_lock);
@@ -301,21 +297,13 @@ static void wfi_wait(struct hart *h, bool lend)
         h->wfi_poll_sleeps++;
         sleep_until_kicked(h, WFI_MAX_SLEEP_TICKS, NULL);
     }
-    if (lend)
-        atomic_store(&h->runner, HART_RUNNER_NONE);
     for (;;) {
-        struct timespec deadline;
-        if (atomic_load(&h->runner) != HART_RUNNER_VISITOR) {
-            trap_update_timer_irqs(h);
-            if (wfi_should_wake(h))
-                break;
-            deadline = timebase_deadline(wfi_wake_tick(h));
-        } else {
-            deadline = timebase_deadline(timebase_now() + WFI_MAX_SLEEP_TICKS);
-        }
+        trap_update_timer_irqs(h);
+        if (wfi_should_wake(h))
+            break;
+        struct timespec deadline = timebase_deadline(wfi_wake_tick(h));
         pthread_cond_clockwait(&h->wait_cond, &h->wait_lock, CLOCK_MONOTONIC, &deadline);
     }
-    atomic_store(&h->runner, HART_RUNNER_OWN);
     atomic_store(&h->kicked, false);
     pthread_mutex_unlock(&h->wait_lock);
 }
@@ -324,7 +312,7 @@ bool trap_wfi(struct hart *h)
 {
     if (!wfi_legal(h))
         return false;
-    wfi_wait(h, false);
+    wfi_wait(h);
     h->poll_now = true;
     return true;
 }
@@ -345,9 +333,22 @@ void trap_wfi_sleep(struct hart *h)
 {
     if (h->coherence)
         coherence_park(h->coherence);
-    wfi_wait(h, true);
+    wfi_wait(h);
     if (h->coherence)
         coherence_unpark(h->coherence);
+}
+
+bool trap_wfi_polls(struct hart *h)
+{
+    bool polling = wfi_is_polling(h);
+    if (polling)
+        h->wfi_poll_sleeps++;
+    return polling;
+}
+
+uint64_t trap_wfi_wake_tick(const struct hart *h, bool kick_only)
+{
+    return kick_only ? timebase_now() + WFI_MAX_SLEEP_TICKS : wfi_wake_tick(h);
 }
 
 /* ------------------------------------------------------------ IPI answers */
@@ -383,38 +384,14 @@ void trap_await_ipi_answer(struct hart *h)
 
 /* ------------------------------------------------------------ other threads */
 
-bool hart_begin_visit(struct hart *h)
-{
-    if (atomic_load_explicit(&h->runner, memory_order_relaxed) != HART_RUNNER_NONE)
-        return false;
-    pthread_mutex_lock(&h->wait_lock);
-    bool asleep = atomic_load(&h->runner) == HART_RUNNER_NONE;
-    if (asleep)
-        atomic_store(&h->runner, HART_RUNNER_VISITOR);
-    pthread_mutex_unlock(&h->wait_lock);
-    return asleep;
-}
-
-/* A visit that ended on a WFI leaves the hart's own thread in the sleep it
- * was in, which then stands for that WFI; one that did not wakes it. */
-void hart_end_visit(struct hart *h)
-{
-    pthread_mutex_lock(&h->wait_lock);
-    atomic_store(&h->runner, HART_RUNNER_NONE);
-    if (h->wfi_wanted)
-        h->wfi_wanted = false;
-    else
-        atomic_store(&h->kicked, true);
-    pthread_cond_signal(&h->wait_cond);
-    pthread_mutex_unlock(&h->wait_lock);
-}
-
 void hart_kick(struct hart *h)
 {
     atomic_store(&h->kicked, true);
     pthread_mutex_lock(&h->wait_lock);
     pthread_cond_signal(&h->wait_cond);
     pthread_mutex_unlock(&h->wait_lock);
+    if (h->pool)
+        pool_kick(h->pool, h);
 }
 
 void hart_set_irq(struct hart *h, uint64_t mip_bit, bool level)

@@ -39,7 +39,7 @@ bool trap_wfi(struct hart *h);
 
 /* The WFI instruction: false when illegal, as above. Otherwise it retires
  * at once and sets wfi_wanted; the hart sleeps at the block boundary, in
- * trap_wfi_sleep, where another hart may visit it (hart_note_ipi). */
+ * trap_wfi_sleep, or, on a pool (cpu/pool.h), leaves its worker there. */
 bool trap_wfi_retire(struct hart *h);
 void trap_wfi_sleep(struct hart *h);
 
@@ -47,4 +47,10 @@ void trap_wfi_sleep(struct hart *h);
  * taken it (hart_note_ipi), one of them runs again, the hart is kicked, or
  * 200 us pass. */
 void trap_await_ipi_answer(struct hart *h);
+/* A WFI on a pool worker (cpu/pool.h), which does not block the thread:
+ * whether this one only polls (then only a kick or the longest sleep ends
+ * its wait; see wfi_wait), and the mtime at which the wait ends anyway. */
+bool trap_wfi_polls(struct hart *h);
+uint64_t trap_wfi_wake_tick(const struct hart *h, bool kick_only);
+
 #endif

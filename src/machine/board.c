@@ -75,9 +75,10 @@ static void wire_msip(void *ctx, unsigned hart, bool level)
     struct board *b = ctx;
     if (hart < b->nharts) {
         /* With a host CPU per hart every target runs and spinning is the
-         * fastest wait; only when harts outnumber CPUs may the sender hold
-         * the CPU its target needs (cpu/hart.h, hart_note_ipi). */
-        if (b->harts_outnumber_cpus)
+         * fastest wait; only when harts outnumber CPUs (or share a pool's
+         * workers) may the sender hold the CPU its target needs (cpu/hart.h,
+         * hart_note_ipi). */
+        if (b->harts_outnumber_cpus || b->pooled)
             hart_note_ipi(hart_current(), b->harts, b->nharts, hart, level);
         hart_set_irq(&b->harts[hart], MIP_MSIP, level);
     }
@@ -590,9 +591,39 @@ static void setup_hart_thread(struct board *b, unsigned i)
     }
 }
 
+static void *pool_worker(void *arg)
+{
+    pool_run(arg);
+    return NULL;
+}
+
+/* Start the pool's workers, named "hart pool N" (top -H), and wait until
+ * all have stopped. */
+static int run_pool(struct board *b)
+{
+    pool_prepare(&b->pool);
+    unsigned started = 0;
+    for (; started < b->nworkers; started++) {
+        if (pthread_create(&b->threads[started], NULL, pool_worker, &b->pool) != 0)
+            break;
+        char name[32];          /* the host keeps 15 characters */
+        snprintf(name, sizeof name, "hart pool %u", started);
+        (void)pthread_setname_np(b->threads[started], name);
+    }
+    if (started == 0) {
+        report(0, "cannot start a thread for the harts");
+        board_stop(b, STOP_EXIT, EXIT_STATUS_BAD_FILE);
+    }
+    for (unsigned i = 0; i < started; i++)
+        pthread_join(b->threads[i], NULL);
+    return 0;
+}
+
 /* Start one thread per hart and wait until all of them have stopped. */
 static int run_harts(struct board *b)
 {
+    if (b->pooled)
+        return run_pool(b);
     unsigned started = 0;
     for (; started < b->nharts; started++) {
         if (pthread_create(&b->threads[started], NULL, hart_thread, &b->harts[started]) != 0)
@@ -786,7 +817,11 @@ int board_create(struct board *b, const struct umbra_options *o)
     memset(b, 0, sizeof *b);
     b->opts = o;
     b->nharts = o->nharts;
-    b->harts_outnumber_cpus = b->nharts > host_cpus();
+    unsigned cpus = host_cpus();
+    b->harts_outnumber_cpus = b->nharts > cpus;
+    b->pooled = o->hart_pool == OPT_HART_POOL_ON ||
+                (o->hart_pool == OPT_HART_POOL_AUTO && b->harts_outnumber_cpus && !o->gdb);
+    b->nworkers = b->nharts < cpus ? b->nharts : cpus;
     pthread_mutex_init(&b->stop_lock, NULL);
     pthread_cond_init(&b->pause_cond, NULL);
     for (unsigned k = 0; k < OPT_MAX_DRIVES; k++)
@@ -801,7 +836,6 @@ int board_create(struct board *b, const struct umbra_options *o)
     for (unsigned i = 0; i < b->nharts; i++) {
         hart_init(&b->harts[i], i, &b->mem, &b->halt);
         b->harts[i].peers = b->harts;
-        b->harts[i].may_visit = b->harts_outnumber_cpus && !o->gdb;
         if (o->engine == OPT_ENGINE_JIT)
             b->harts[i].jit = jit_create(JIT_CODE_BYTES);     /* NULL: this host interprets */
     }
@@ -810,6 +844,13 @@ int board_create(struct board *b, const struct umbra_options *o)
         rc = create_devices(b);
     if (!rc)
         rc = setup_sbi(b);
+    if (!rc && b->pooled) {
+        pool_init(&b->pool, b->harts, b->nharts);
+        if (b->sbi) {
+            b->pool.may_run = sbi_hart_may_run;
+            b->pool.may_run_ctx = b->sbi;
+        }
+    }
     if (!rc)
         rc = read_images(b);
     if (!rc)
@@ -850,6 +891,8 @@ void board_destroy(struct board *b)
         free(b->sbi);
         b->sbi = NULL;
     }
+    if (b->pooled && b->pool.harts)
+        pool_destroy(&b->pool);
     if (b->harts) {
         for (unsigned i = 0; i < b->nharts; i++)
             hart_destroy(&b->harts[i]);

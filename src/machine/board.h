@@ -54,6 +54,7 @@
 #include <stdint.h>
 #include "coherence/coherence.h"
 #include "cpu/hart.h"
+#include "cpu/pool.h"
 #include "dev/device.h"
 #include "machine/drive.h"
 #include "machine/fdt.h"
@@ -125,7 +126,10 @@ struct board {
     struct coherence *co;       /* the shadow-table coherence mechanism */
     struct sbi *sbi;            /* -bios builtin; NULL otherwise */
     FILE *stats_json;           /* --stats-json, opened before the guest runs */
-    pthread_t threads[OPT_MAX_HARTS];
+    pthread_t threads[OPT_MAX_HARTS];   /* one per hart, or the pool's workers */
+    struct hart_pool pool;      /* used when harts outnumber CPUs (cpu/pool.h) */
+    bool pooled;
+    unsigned nworkers;
     _Atomic bool halt;
 
     struct clint *clint;

@@ -529,6 +529,16 @@ static bool opt_engine(struct parse_state *ps, const char *value)
     return true;
 }
 
+static bool opt_hart_pool(struct parse_state *ps, const char *value)
+{
+    static const char *const names[] = { "auto", "on", "off" };
+    unsigned i;
+    if (!pick(ps, "--hart-pool", value, names, 3, &i))
+        return false;
+    ps->o->hart_pool = (enum opt_hart_pool)i;
+    return true;
+}
+
 static bool opt_stale(struct parse_state *ps, const char *value)
 {
     static const char *const names[] = { "invalidate", "rewalk" };
@@ -602,6 +612,7 @@ static const struct option_spec option_table[] = {
     { "shadow", true, true, opt_shadow },
     { "stale", true, true, opt_stale },
     { "engine", true, true, opt_engine },
+    { "hart-pool", true, true, opt_hart_pool },
     { "test-drop-patch", true, true, opt_test_drop_patch },
     { "trace", true, true, opt_trace },
 };
@@ -652,6 +663,9 @@ void options_print_usage(FILE *out)
           "  --stale=invalidate|rewalk  what a stale patch does (default invalidate)\n"
           "  --engine=jit|interp      translate hot code to host code, or interpret all of\n"
           "                           it (default jit; interp where the host is not x86-64)\n"
+          "  --hart-pool=auto|on|off  run the harts on one host thread per host CPU,\n"
+          "                           switching at block boundaries (default auto: when\n"
+          "                           harts outnumber host CPUs and no debugger is attached)\n"
           "  --trace=EVENTS[,file=PATH]  log traps, coherence, patches (or all) one line\n"
           "                           each to PATH (default " TRACELOG_DEFAULT_FILE "; - = stderr)\n"
           "\n"
@@ -726,6 +740,9 @@ static bool check_combinations(struct parse_state *ps)
     /* umbra has no monitor: only a debugger can start harts held by -S. */
     if (o->gdb_wait && !o->gdb)
         return usage_error(ps, "-S needs -s or -gdb (only the debugger can start the harts)");
+    /* The debugger stops each hart on its own thread (cpu/debug.h). */
+    if (o->gdb && o->hart_pool == OPT_HART_POOL_ON)
+        return usage_error(ps, "--hart-pool=on cannot be used with -s or -gdb");
     if (o->bios_builtin && !o->kernel && !o->dumpdtb)
         return usage_error(ps, "-bios builtin needs -kernel (nothing to run)");
     return true;

@@ -37,6 +37,10 @@ enum opt_stale { OPT_STALE_INVALIDATE, OPT_STALE_REWALK };
 /* How harts run guest code: hot code translated to host code, or all of
  * it interpreted (cpu/jit.h). */
 enum opt_engine { OPT_ENGINE_JIT, OPT_ENGINE_INTERP };
+/* Which host threads run the harts: a pool of as many as the host has
+ * CPUs when harts outnumber them and no debugger is attached, always, or
+ * never (a thread per hart; cpu/pool.h). */
+enum opt_hart_pool { OPT_HART_POOL_AUTO, OPT_HART_POOL_ON, OPT_HART_POOL_OFF };
 
 enum drive_if { DRIVE_IF_NONE, DRIVE_IF_VIRTIO };
 /* -drive cache=, as QEMU names the modes (machine/drive.h says what each does). */
@@ -94,6 +98,7 @@ struct umbra_options {
     enum opt_shadow shadow;
     enum opt_stale stale;
     enum opt_engine engine;
+    enum opt_hart_pool hart_pool;
     uint64_t test_drop_patch;   /* --test-drop-patch: 0, or the patch to ignore */
     unsigned trace_mask;        /* --trace: TRACE_* bits (base/tracelog.h), 0 = off */
     const char *trace_file;     /* --trace file=PATH; NULL = the default file */

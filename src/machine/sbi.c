@@ -164,6 +164,32 @@ static void unpark(struct hart *h)
         coherence_unpark(h->coherence);
 }
 
+/* h is START_PENDING: make it STARTED and enter S-mode where hart_start
+ * said. */
+static void start_now(struct sbi *s, struct hart *h)
+{
+    unsigned id = (unsigned)h->mhartid;
+    pthread_mutex_lock(&s->hsm_lock);
+    uint64_t pc = s->hart[id].start_addr, arg = s->hart[id].start_arg;
+    hsm_set(s, id, SBI_HSM_STARTED);
+    pthread_mutex_unlock(&s->hsm_lock);
+    enter_supervisor(h, pc, id, arg);
+}
+
+/* h, suspended off a pool (suspend_off_pool), runs again: STARTED, and
+ * after a non-retentive suspend in S-mode where the call said. */
+static void resume_now(struct sbi *s, struct hart *h)
+{
+    unsigned id = (unsigned)h->mhartid;
+    pthread_mutex_lock(&s->hsm_lock);
+    bool at_start = s->hart[id].resume_at_start;
+    uint64_t pc = s->hart[id].start_addr, arg = s->hart[id].start_arg;
+    hsm_set(s, id, SBI_HSM_STARTED);
+    pthread_mutex_unlock(&s->hsm_lock);
+    if (at_start)
+        enter_supervisor(h, pc, id, arg);
+}
+
 /* Sleep, parked, until someone moves h from STOPPED to START_PENDING or the
  * machine halts. hart_kick signals wait_cond under wait_lock after the state
  * change, and the state is checked under that lock: no wake-up is lost. */
@@ -179,11 +205,7 @@ static bool wait_for_start(struct sbi *s, struct hart *h)
     pthread_mutex_unlock(&h->wait_lock);
     if (hsm_get(s, id) != SBI_HSM_START_PENDING)
         return false;           /* halted; the hart thread stops parked */
-    pthread_mutex_lock(&s->hsm_lock);
-    uint64_t pc = s->hart[id].start_addr, arg = s->hart[id].start_arg;
-    hsm_set(s, id, SBI_HSM_STARTED);
-    pthread_mutex_unlock(&s->hsm_lock);
-    enter_supervisor(h, pc, id, arg);
+    start_now(s, h);
     /* Queued remote fences are served here, before the first instruction. */
     unpark(h);
     return true;
@@ -195,6 +217,20 @@ bool sbi_hart_await_start(struct sbi *s, struct hart *h)
     if (id >= s->nharts || hsm_get(s, id) == SBI_HSM_STARTED)
         return true;
     return wait_for_start(s, h);
+}
+
+bool sbi_hart_may_run(void *ctx, struct hart *h)
+{
+    struct sbi *s = ctx;
+    unsigned id = (unsigned)h->mhartid;
+    if (id >= s->nharts)
+        return true;
+    enum sbi_hsm_state st = hsm_get(s, id);
+    if (st == SBI_HSM_START_PENDING)
+        start_now(s, h);
+    if (st == SBI_HSM_SUSPENDED)
+        resume_now(s, h);
+    return st != SBI_HSM_STOPPED;
 }
 
 /* ------------------------------------------------------- helpers */
@@ -402,6 +438,13 @@ static enum outcome hsm_stop(struct call *c)
 {
     struct hart *h = c->h;
     hsm_set(c->s, (unsigned)h->mhartid, SBI_HSM_STOPPED);
+    if (h->pool) {
+        /* A pooled hart waits off the workers instead: the pool runs it
+         * again only once sbi_hart_may_run sees its hart_start. */
+        h->wfi_wanted = true;
+        h->poll_now = true;
+        return RET_DONE;
+    }
     debug_hart_leave(h);
     wait_for_start(c->s, h);
     debug_hart_enter(h);
@@ -432,6 +475,24 @@ static long check_suspend_type(uint64_t type)
 /* Retentive: WFI until an interrupt S enabled in sie is pending (whatever
  * sstatus.SIE says), then return. Non-retentive: the same wait, then resume
  * at resume_addr as a hart_start would. The hart is parked meanwhile. */
+/* A pooled hart suspends as it stops: it waits off the pool's workers
+ * from the block boundary on, as at a WFI, and sbi_hart_may_run resumes
+ * it when it runs again. A retentive suspend has returned by then. */
+static enum outcome suspend_off_pool(struct call *c, bool retentive)
+{
+    struct hart *h = c->h;
+    unsigned id = (unsigned)h->mhartid;
+    pthread_mutex_lock(&c->s->hsm_lock);
+    c->s->hart[id].resume_at_start = !retentive;
+    c->s->hart[id].start_addr = c->a[1];
+    c->s->hart[id].start_arg = c->a[2];
+    hsm_set(c->s, id, SBI_HSM_SUSPENDED);
+    pthread_mutex_unlock(&c->s->hsm_lock);
+    h->wfi_wanted = true;
+    h->poll_now = true;
+    return retentive ? RET_PAIR : RET_DONE;
+}
+
 static enum outcome hsm_suspend(struct call *c)
 {
     struct hart *h = c->h;
@@ -444,6 +505,8 @@ static enum outcome hsm_suspend(struct call *c)
         c->error = SBI_ERR_INVALID_ADDRESS;
         return RET_PAIR;
     }
+    if (h->pool)
+        return suspend_off_pool(c, retentive);
     hsm_set(c->s, id, SBI_HSM_SUSPENDED);
     park(h);
     trap_wfi(h);

@@ -101,7 +101,9 @@ struct sbi_platform {
 
 struct sbi_hart {
     _Atomic int hsm;                /* enum sbi_hsm_state */
-    uint64_t start_addr, start_arg; /* for a START_PENDING hart; under hsm_lock */
+    uint64_t start_addr, start_arg; /* for a START_PENDING hart (or one suspended
+                                       off a pool); under hsm_lock */
+    bool resume_at_start;           /* suspended off a pool, non-retentive */
 };
 
 struct sbi {
@@ -128,6 +130,13 @@ void sbi_boot(struct sbi *s, uint64_t entry, uint64_t fdt_addr);
  * for a hart_start and then enter S-mode where it says. Returns false if
  * the machine halted first. */
 bool sbi_hart_await_start(struct sbi *s, struct hart *h);
+
+/* The pool's may_run (cpu/pool.h), on a worker under the pool's lock: false
+ * while h is STOPPED; a START_PENDING hart is started (S-mode where its
+ * hart_start said) and a SUSPENDED one resumed, and may run. `ctx` is the
+ * struct sbi. On a pool, hart_stop and hart_suspend do not wait inside the
+ * call: the hart leaves its worker at the block boundary instead. */
+bool sbi_hart_may_run(void *ctx, struct hart *h);
 
 /* The hart's ECALL hook (hart.h): serve the SBI call in a7/a6/a0..a5 from
  * S-mode. Always returns true: every call is answered, SBI_ERR_NOT_SUPPORTED

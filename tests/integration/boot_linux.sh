@@ -7,7 +7,8 @@
 # Linux's TLB shoot-downs reach other harts as SBI remote SFENCE.VMA calls.
 # Under OpenSBI with more harts than host CPUs, harts waiting in OpenSBI's
 # remote fences for a target that is not running must have slept on the
-# answer (ipi_waits) instead of spinning on the CPU the target needs. Under
+# answer, or given the pool's worker to the target (ipi_waits), instead of
+# spinning on the CPU the target needs. Under
 # OpenSBI on several harts the secondaries' wait for sbi_hart_start, a WFI
 # loop with the cold-boot IPI still pending in OpenSBI 1.1, must have slept
 # (wfi_poll_sleeps) instead of spinning through WFIs that return at once.
@@ -46,7 +47,7 @@ elif [ "$harts" -gt 1 ]; then
     [ "$(sum wfi_poll_sleeps)" -gt 0 ] || fail "no hart slept in OpenSBI's WFI loop for hart start"
     if [ "$harts" -gt "$(nproc)" ]; then
         echo "ipi_waits: $(sum ipi_waits) on $harts harts, $(nproc) host CPUs"
-        [ "$(sum ipi_waits)" -gt 0 ] || fail "no hart slept waiting for an IPI's answer"
+        [ "$(sum ipi_waits)" -gt 0 ] || fail "no hart waited for an IPI's answer off the CPU"
     fi
 fi
 if [ "$(uname -m)" = x86_64 ]; then

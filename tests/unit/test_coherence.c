@@ -150,7 +150,7 @@ static void test_lazy_patch_per_hart(void)
     fclose(f);
     CHECK(strstr(json, "\"harts\": [") != NULL);
     CHECK(strstr(json, "{\"hart\": 1, \"instret\": 222, \"ipi_waits\": 6, \"spin_yields\": 10, "
-                       "\"wfi_poll_sleeps\": 8, \"visits\": 4, "
+                       "\"wfi_poll_sleeps\": 8, \"slices\": 4, "
                        "\"code_pages\": 40, \"code_evictions\": 2, "
                        "\"jit_units\": 13, \"jit_resets\": 1, "
                        "\"coherency_events\": 2, "

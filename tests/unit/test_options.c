@@ -54,6 +54,7 @@ static void test_defaults(void)
     CHECK_EQ(opts.shadow, OPT_SHADOW_PER_HART);
     CHECK_EQ(opts.stale, OPT_STALE_INVALIDATE);
     CHECK_EQ(opts.engine, OPT_ENGINE_JIT);
+    CHECK_EQ(opts.hart_pool, OPT_HART_POOL_AUTO);
 }
 
 static void test_sizes(void)
@@ -272,6 +273,16 @@ static void test_umbra_options(void)
     CHECK_EQ(opts.engine, OPT_ENGINE_JIT);
     USAGE_ERROR("--engine=tcg");
     CHECK(strstr(err_text, "jit|interp") != NULL);
+    CHECK_EQ(PARSE("--hart-pool=on"), OPTIONS_RUN);
+    CHECK_EQ(opts.hart_pool, OPT_HART_POOL_ON);
+    CHECK_EQ(PARSE("--hart-pool", "off"), OPTIONS_RUN);
+    CHECK_EQ(opts.hart_pool, OPT_HART_POOL_OFF);
+    CHECK_EQ(PARSE("--hart-pool=auto", "-s"), OPTIONS_RUN);
+    CHECK_EQ(opts.hart_pool, OPT_HART_POOL_AUTO);
+    USAGE_ERROR("--hart-pool=yes");
+    CHECK(strstr(err_text, "auto|on|off") != NULL);
+    USAGE_ERROR("--hart-pool=on", "-s");    /* the debugger stops harts on their own threads */
+    CHECK(strstr(err_text, "--hart-pool=on cannot") != NULL);
     USAGE_ERROR("--coherence=lazy");
     CHECK(strstr(err_text, "patch|flush|eager") != NULL);
     USAGE_ERROR("--coherence");

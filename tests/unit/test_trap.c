@@ -1,8 +1,7 @@
 /* test_trap: trap entry, delegation, interrupt priority and enables,
  * MRET/SRET, and WFI's sleep and wake-up (privileged spec 1.12, 3.1.6.1,
  * 3.1.7-3.1.9, 3.3.2, 3.3.3, 4.1.1). Expected values come from the spec.
- * Last, the bookkeeping of unanswered IPIs and the sleep on their answer,
- * and visits: another thread running a hart asleep in WFI. */
+ * Last, the bookkeeping of unanswered IPIs and the sleep on their answer. */
 #include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
@@ -595,107 +594,6 @@ static void test_ipi_answer(void)
         hart_destroy(&harts[i]);
 }
 
-/* ------------------------------------------------------------ visits */
-
-struct sleeper {
-    struct hart *h;
-    _Atomic bool woke;
-};
-
-/* The hart's own thread at a WFI's block boundary (hart.c, run_batches). */
-static void *sleeper_main(void *p)
-{
-    struct sleeper *s = p;
-    trap_wfi_sleep(s->h);
-    atomic_store(&s->woke, true);
-    return NULL;
-}
-
-static void start_sleeper(struct sleeper *s, pthread_t *t)
-{
-    atomic_store(&s->woke, false);
-    trap_poll_interrupts(s->h);          /* the run loop's poll consumes old kicks */
-    pthread_create(t, NULL, sleeper_main, s);
-    double t0 = now_seconds();
-    while (atomic_load(&s->h->runner) != HART_RUNNER_NONE && now_seconds() - t0 < 5)
-        sched_yield();
-    CHECK_EQ(atomic_load(&s->h->runner), HART_RUNNER_NONE);
-}
-
-/* Whether the sleeper wakes within `seconds`. */
-static bool sleeper_wakes(struct sleeper *s, pthread_t t, double seconds)
-{
-    double t0 = now_seconds();
-    while (!atomic_load(&s->woke) && now_seconds() - t0 < seconds)
-        sched_yield();
-    bool woke = atomic_load(&s->woke);
-    if (woke)
-        pthread_join(t, NULL);
-    return woke;
-}
-
-static void test_visits(void)
-{
-    static struct hart harts[2];
-    init_peers(harts, 2);
-    struct hart *h0 = &harts[0], *h1 = &harts[1];
-    h0->may_visit = true;
-    hart_set_mtimecmp(h1, UINT64_MAX);
-    h1->mtvec = MTVEC_BASE;
-    h1->priv = PRIV_S;
-    h1->pc = 0x80200000;
-    h1->mie = MIP_MSIP | MIP_SSIP;
-    h1->mideleg = MIP_SSIP;
-
-    /* a hart its own thread runs is not to be visited, nor asked for */
-    CHECK(!hart_begin_visit(h1));
-    hart_note_ipi(h0, harts, 2, 1, true);
-    CHECK_EQ(h0->visit_wanted, 0u);
-
-    /* asleep at a boundary, it is: an IPI to it asks its sender to visit */
-    struct sleeper s = { h1, false };
-    pthread_t t;
-    start_sleeper(&s, &t);
-    h0->poll_now = false;
-    hart_note_ipi(h0, harts, 2, 1, true);
-    CHECK_EQ(h0->visit_wanted, 2u);
-    CHECK(h0->poll_now);                /* at the sender's next boundary */
-    h0->visit_wanted = 0;
-
-    /* the visitor takes it; the IPI's kick must not give the hart back */
-    CHECK(hart_begin_visit(h1));
-    CHECK(!hart_begin_visit(h1));       /* one visitor at a time */
-    hart_set_irq(h1, MIP_MSIP, true);
-    CHECK(!sleeper_wakes(&s, t, 0.05));
-    CHECK(trap_poll_interrupts(h1));    /* the visitor runs the hart */
-    CHECK_EQ(h1->priv, PRIV_M);
-    CHECK_EQ(h1->pc, MTVEC_BASE);
-    hart_set_irq(h1, MIP_MSIP, false);  /* the firmware answers */
-    CHECK(trap_mret(h1));
-    CHECK_EQ(h1->pc, 0x80200000ull);
-    CHECK(!trap_poll_interrupts(h1));   /* a boundary: the kicks are seen */
-    CHECK(trap_wfi_retire(h1));         /* and the hart waits again */
-
-    /* the visit ended on a WFI: the own thread's sleep stands for it */
-    hart_end_visit(h1);
-    CHECK_EQ(atomic_load(&h1->runner), HART_RUNNER_NONE);
-    CHECK(!h1->wfi_wanted);
-    CHECK(!sleeper_wakes(&s, t, 0.05));
-    hart_set_irq(h1, MIP_SSIP, true);   /* until an interrupt ends it */
-    CHECK(sleeper_wakes(&s, t, 2));
-    CHECK_EQ(atomic_load(&h1->runner), HART_RUNNER_OWN);
-
-    /* a visit that ends with the hart still running wakes its own thread */
-    hart_set_irq(h1, MIP_SSIP, false);
-    start_sleeper(&s, &t);
-    CHECK(hart_begin_visit(h1));
-    hart_end_visit(h1);
-    CHECK(sleeper_wakes(&s, t, 2));
-    CHECK_EQ(atomic_load(&h1->runner), HART_RUNNER_OWN);
-    for (unsigned i = 0; i < 2; i++)
-        hart_destroy(&harts[i]);
-}
-
 int main(void)
 {
     test_exception_to_m();
@@ -709,6 +607,5 @@ int main(void)
     test_wfi_wakeups();
     test_wfi_polling();
     test_ipi_answer();
-    test_visits();
     return check_summary();
 }

@@ -1,0 +1,294 @@
+/* pool: harts that share a few host threads (see pool.h).
+ *
+ * The policy, and why:
+ * - A hart that waits gives its worker up at once: a WFI (it is kept off
+ *   the workers until an interrupt it enabled, a kick or its timer), a
+ *   detected spin, or an IPI whose target has not run since (cpu/exec.c).
+ *   Otherwise it runs POOL_SLICE_TICKS.
+ * - A kicked hart (an IPI, a timer, an external line) goes to the head of
+ *   the queue and runs a short slice: it has an interrupt to take, and
+ *   whoever kicked it usually waits for the answer.
+ * - A hart waiting for an IPI's answer goes right behind its targets, so
+ *   that the worker runs the target's handler and then comes back to it:
+ *   what a thread of its own could only get by waiting for the host to
+ *   schedule the target's thread.
+ * - Nobody ready waits longer than POOL_AGE_TICKS: two harts that keep
+ *   interrupting each other would otherwise hold the head of the queue
+ *   while the one that holds the guest lock they both want never runs.
+ */
+#include "cpu/pool.h"
+
+#include <time.h>
+
+#include "base/timebase.h"
+#include "cpu/hart.h"
+#include "cpu/trap.h"
+
+/* A slice: 1 ms of mtime, a quarter of the guest kernel's tick at
+ * HZ=250. */
+#define POOL_SLICE_TICKS (TIMEBASE_HZ / 1000)
+
+/* The slice of a kicked hart: 30 us. ptbench-pairs under OpenSBI, 8 harts
+ * on 2 host CPUs: about 2,900 ops/s; with 100 us and no aging it fell to
+ * 200-370, two harts fencing each other holding the queue's head. */
+#define POOL_BOOST_TICKS (TIMEBASE_HZ / 1000000 * 30)
+
+/* The longest a ready hart waits while harts kicked after it run: 3 ms. */
+#define POOL_AGE_TICKS (TIMEBASE_HZ / 1000 * 3)
+
+/* The longest sleep of an idle worker with no deadline to wait for. */
+#define POOL_IDLE_TICKS (TIMEBASE_HZ / 10)
+
+/* ------------------------------------------------------------ the queue */
+
+static void push_back(struct hart_pool *p, struct hart *h, uint64_t now)
+{
+    h->pool_ready_since = now;
+    h->pool_next = NULL;
+    if (p->last)
+        p->last->pool_next = h;
+    else
+        p->first = h;
+    p->last = h;
+}
+
+static void push_front(struct hart_pool *p, struct hart *h, uint64_t now)
+{
+    h->pool_ready_since = now;
+    h->pool_next = p->first;
+    p->first = h;
+    if (!p->last)
+        p->last = h;
+}
+
+static void unlink_hart(struct hart_pool *p, struct hart *h)
+{
+    struct hart *prev = NULL;
+    for (struct hart *q = p->first; q; prev = q, q = q->pool_next) {
+        if (q != h)
+            continue;
+        if (prev)
+            prev->pool_next = q->pool_next;
+        else
+            p->first = q->pool_next;
+        if (p->last == q)
+            p->last = prev;
+        return;
+    }
+}
+
+/* The head of the queue, unless a hart has been ready too long. */
+static struct hart *pop_next(struct hart_pool *p, uint64_t now)
+{
+    struct hart *next = p->first;
+    for (struct hart *q = p->first; q; q = q->pool_next)
+        if (q->pool_ready_since < next->pool_ready_since)
+            next = q;
+    if (next && now - next->pool_ready_since <= POOL_AGE_TICKS)
+        next = p->first;
+    if (next)
+        unlink_hart(p, next);
+    return next;
+}
+
+/* h becomes ready: at the head of the queue (boosted: a short slice) or
+ * at its tail. */
+static void make_ready(struct hart_pool *p, struct hart *h, bool head, uint64_t now)
+{
+    atomic_store(&h->pool_state, POOL_READY);
+    h->pool_boosted = head;
+    if (head)
+        push_front(p, h, now);
+    else
+        push_back(p, h, now);
+    if (p->idle_workers)
+        pthread_cond_signal(&p->work);
+}
+
+/* A ready h moves to the head. */
+static void move_to_head(struct hart_pool *p, struct hart *h, uint64_t now)
+{
+    if (p->first == h)
+        return;
+    unlink_hart(p, h);
+    push_front(p, h, now);
+    h->pool_boosted = true;
+}
+
+/* ------------------------------------------------------------ waiting */
+
+/* h leaves the workers until wait_over. `kick_only`: an enabled interrupt
+ * already pending does not end the wait (a WFI that polls, see
+ * trap_wfi_polls; a hart that may not run yet). */
+static void make_waiting(struct hart *h, bool kick_only, uint64_t wake_tick)
+{
+    h->pool_kick_only = kick_only;
+    h->pool_wake_tick = wake_tick;
+    atomic_store(&h->pool_state, POOL_WAITING);
+}
+
+static bool wait_over(const struct hart *h, uint64_t now)
+{
+    if (atomic_load(&h->kicked) || hart_halted(h) || now >= h->pool_wake_tick)
+        return true;
+    return !h->pool_kick_only && (atomic_load(&h->mip) & h->mie) != 0;
+}
+
+/* Ready every waiting hart whose wait is over. Returns the earliest
+ * deadline of those that go on waiting. */
+static uint64_t wake_due(struct hart_pool *p, uint64_t now)
+{
+    uint64_t next = now + POOL_IDLE_TICKS;
+    for (unsigned i = 0; i < p->nharts; i++) {
+        struct hart *h = &p->harts[i];
+        if (atomic_load(&h->pool_state) != POOL_WAITING)
+            continue;
+        if (wait_over(h, now))
+            make_ready(p, h, false, now);
+        else if (h->pool_wake_tick < next)
+            next = h->pool_wake_tick;
+    }
+    return next;
+}
+
+/* ------------------------------------------------------------ switching */
+
+/* With p->lock held: the next hart to run, now RUNNING, or NULL; *next_tick
+ * is then when a waiting hart's deadline comes. */
+static struct hart *take_locked(struct hart_pool *p, uint64_t *next_tick)
+{
+    uint64_t now = timebase_now();
+    *next_tick = wake_due(p, now);
+    struct hart *h;
+    while ((h = pop_next(p, now)) != NULL) {
+        if (!p->may_run || p->may_run(p->may_run_ctx, h)) {
+            atomic_store(&h->pool_state, POOL_RUNNING);
+            h->pool_slices++;
+            return h;
+        }
+        atomic_store(&h->kicked, false);
+        make_waiting(h, true, now + POOL_IDLE_TICKS);
+    }
+    return NULL;
+}
+
+/* With p->lock held. */
+static void put_locked(struct hart_pool *p, struct hart *h, enum hart_slice_end end)
+{
+    uint64_t now = timebase_now();
+    switch (end) {
+    case HART_SLICE_YIELD:
+        make_ready(p, h, false, now);
+        return;
+    case HART_SLICE_IPI_WAIT: {
+        make_ready(p, h, true, now);
+        h->pool_boosted = false;
+        uint32_t targets = atomic_load(&h->ipi_unanswered);
+        for (unsigned t = 0; t < p->nharts && t < HART_MAX_PEERS; t++)
+            if ((targets >> t & 1) && atomic_load(&p->harts[t].pool_state) == POOL_READY)
+                move_to_head(p, &p->harts[t], now);
+        return;
+    }
+    case HART_SLICE_WFI: {
+        bool kick_only = trap_wfi_polls(h);
+        make_waiting(h, kick_only, trap_wfi_wake_tick(h, kick_only));
+        /* POOL_WAITING is stored before `kicked` is read: see pool_kick */
+        if (wait_over(h, now))
+            make_ready(p, h, false, now);
+        return;
+    }
+    }
+}
+
+/* ------------------------------------------------------------ interface */
+
+void pool_init(struct hart_pool *p, struct hart *harts, unsigned nharts)
+{
+    *p = (struct hart_pool){ .harts = harts, .nharts = nharts };
+    pthread_mutex_init(&p->lock, NULL);
+    pthread_cond_init(&p->work, NULL);
+    for (unsigned i = 0; i < nharts; i++)
+        harts[i].pool = p;
+}
+
+void pool_destroy(struct hart_pool *p)
+{
+    pthread_cond_destroy(&p->work);
+    pthread_mutex_destroy(&p->lock);
+}
+
+void pool_prepare(struct hart_pool *p)
+{
+    pthread_mutex_lock(&p->lock);
+    p->first = p->last = NULL;
+    uint64_t now = timebase_now();
+    for (unsigned i = 0; i < p->nharts; i++)
+        make_ready(p, &p->harts[i], false, now);
+    pthread_mutex_unlock(&p->lock);
+}
+
+struct hart *pool_take(struct hart_pool *p)
+{
+    uint64_t next_tick;
+    pthread_mutex_lock(&p->lock);
+    struct hart *h = take_locked(p, &next_tick);
+    pthread_mutex_unlock(&p->lock);
+    return h;
+}
+
+void pool_put(struct hart_pool *p, struct hart *h, enum hart_slice_end end)
+{
+    pthread_mutex_lock(&p->lock);
+    put_locked(p, h, end);
+    pthread_mutex_unlock(&p->lock);
+}
+
+static bool halted(const struct hart_pool *p)
+{
+    return p->nharts && hart_halted(&p->harts[0]);
+}
+
+void pool_run(struct hart_pool *p)
+{
+    pthread_mutex_lock(&p->lock);
+    while (!halted(p)) {
+        uint64_t next_tick;
+        struct hart *h = take_locked(p, &next_tick);
+        if (!h) {
+            struct timespec deadline = timebase_deadline(next_tick);
+            p->idle_workers++;
+            pthread_cond_clockwait(&p->work, &p->lock, CLOCK_MONOTONIC, &deadline);
+            p->idle_workers--;
+            continue;
+        }
+        uint64_t slice = h->pool_boosted ? POOL_BOOST_TICKS : POOL_SLICE_TICKS;
+        pthread_mutex_unlock(&p->lock);
+        enum hart_slice_end end = hart_run_slice(h, timebase_now() + slice);
+        pthread_mutex_lock(&p->lock);
+        put_locked(p, h, end);
+    }
+    pthread_cond_broadcast(&p->work);       /* the other workers stop too */
+    pthread_mutex_unlock(&p->lock);
+}
+
+/* hart_kick stored h->kicked before calling this. A running hart sees the
+ * kick at its next poll. One about to wait sees it in put_locked, which
+ * stores POOL_WAITING before it reads `kicked` (both sequentially
+ * consistent): either that read sees the kick or the load here sees
+ * POOL_WAITING. */
+void pool_kick(struct hart_pool *p, struct hart *h)
+{
+    bool halting = hart_halted(h);
+    if (!halting && atomic_load(&h->pool_state) == POOL_RUNNING)
+        return;
+    pthread_mutex_lock(&p->lock);
+    uint64_t now = timebase_now();
+    int state = atomic_load(&h->pool_state);
+    if (state == POOL_WAITING)
+        make_ready(p, h, true, now);
+    else if (state == POOL_READY)
+        move_to_head(p, h, now);
+    if (halting)
+        pthread_cond_broadcast(&p->work);
+    pthread_mutex_unlock(&p->lock);
+}

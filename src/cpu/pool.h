@@ -1,0 +1,67 @@
+/* pool: harts that share a few host threads, switched at block boundaries.
+ *
+ * With more harts than host CPUs, a thread per hart leaves the choice of
+ * which hart runs to the host scheduler, which preempts a thread anywhere:
+ * in the middle of a block, where nobody else can run that hart, while it
+ * holds a guest lock or owes another hart the answer to an IPI. A pool runs
+ * the harts on as many worker threads as the host has CPUs and switches a
+ * worker from one hart to another only at a block boundary, where the whole
+ * state of a hart is in struct hart. A switch is then a function return,
+ * not a host context switch, and a hart that has been interrupted (a kick:
+ * an IPI, a timer, an external line) is the next one any worker runs.
+ *
+ * Owns: the ready queue and each pooled hart's place in it (pool_state,
+ * pool_next), and the workers' sleep when no hart is ready. A hart is in
+ * exactly one state: RUNNING on one worker, READY in the queue, or WAITING
+ * in a WFI until a kick, an enabled interrupt or its timer deadline.
+ *
+ * Threads: pool_run is the body of each worker thread; pool_kick is called
+ * by any thread (through hart_kick). Everything else is under pool->lock.
+ */
+#ifndef UMBRA_CPU_POOL_H
+#define UMBRA_CPU_POOL_H
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include "cpu/hart.h"
+
+enum pool_state { POOL_READY, POOL_RUNNING, POOL_WAITING };
+
+struct hart_pool {
+    pthread_mutex_t lock;
+    pthread_cond_t work;            /* idle workers sleep here */
+    struct hart *harts;
+    unsigned nharts;
+    struct hart *first, *last;      /* the ready queue, linked by pool_next */
+    unsigned idle_workers;
+    /* Asked, under the lock, before a worker runs a hart: false keeps it
+     * waiting for its next kick (-bios builtin: a hart stopped in HSM until
+     * its hart_start). NULL: every hart may run. */
+    bool (*may_run)(void *ctx, struct hart *h);
+    void *may_run_ctx;
+};
+
+/* Set the pool up for `nharts` harts (each then has h->pool set). */
+void pool_init(struct hart_pool *p, struct hart *harts, unsigned nharts);
+void pool_destroy(struct hart_pool *p);
+
+/* Before the workers start (after a pause or a reset too): every hart
+ * ready, in hart order. A hart that was waiting in WFI resumes after it,
+ * which 3.3.3 allows. */
+void pool_prepare(struct hart_pool *p);
+
+/* A worker: run ready harts until the machine halts. */
+void pool_run(struct hart_pool *p);
+
+/* One switch of pool_run, for tests: the hart to run next (RUNNING) or
+ * NULL, and putting it back after a slice that ended so. */
+struct hart *pool_take(struct hart_pool *p);
+void pool_put(struct hart_pool *p, struct hart *h, enum hart_slice_end end);
+
+/* Any thread: h was kicked (hart_kick). A waiting hart becomes ready, a
+ * ready one moves to the head of the queue: an interrupt is what it waited
+ * for, and whoever kicked it may wait for its answer. */
+void pool_kick(struct hart_pool *p, struct hart *h);
+
+#endif

@@ -1,0 +1,269 @@
+/* test_pool: harts on a pool of worker threads (cpu/pool.h). The order in
+ * which a worker takes harts (the queue, kicks to its head, a hart that
+ * waits for an IPI's answer going right behind its target, aging), the
+ * WFI wait off the workers and what ends it (privileged spec 3.3.3), the
+ * may_run hook, and last real workers running three harts' code on one
+ * thread until the machine halts. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "base/timebase.h"
+#include "check.h"
+#include "cpu/pool.h"
+#include "cpu/trap.h"
+
+#define NHARTS 3
+#define RAM_BASE 0x80000000ull
+#define RAM_SIZE (1ull << 20)
+
+static _Atomic bool halt;
+static struct hart harts[NHARTS];
+static struct hart_pool pool;
+static struct guest_mem mem;
+
+static void setup(void)
+{
+    atomic_store(&halt, false);
+    for (unsigned i = 0; i < NHARTS; i++) {
+        hart_init(&harts[i], i, &mem, &halt);
+        harts[i].peers = harts;
+        hart_set_mtimecmp(&harts[i], UINT64_MAX);
+    }
+    pool_init(&pool, harts, NHARTS);
+    pool_prepare(&pool);
+}
+
+static void teardown(void)
+{
+    pool_destroy(&pool);
+    for (unsigned i = 0; i < NHARTS; i++)
+        hart_destroy(&harts[i]);
+}
+
+static int state(const struct hart *h) { return atomic_load(&h->pool_state); }
+
+static void sleep_us(long us)
+{
+    struct timespec ts = { us / 1000000, us % 1000000 * 1000 };
+    nanosleep(&ts, NULL);
+}
+
+/* Take every ready hart and put each back as it was (a yield), checking
+ * the order they came in; returns how many there were. */
+static unsigned take_in_order(const unsigned *want, unsigned n)
+{
+    struct hart *got[NHARTS];
+    unsigned k = 0;
+    struct hart *h;
+    while (k < NHARTS && (h = pool_take(&pool)) != NULL)
+        got[k++] = h;
+    CHECK_EQ(k, n);
+    for (unsigned i = 0; i < k && i < n; i++)
+        CHECK_EQ(got[i]->mhartid, want[i]);
+    for (unsigned i = 0; i < k; i++)
+        pool_put(&pool, got[i], HART_SLICE_YIELD);
+    return k;
+}
+
+/* ------------------------------------------------------------ the queue */
+
+static void test_queue_order(void)
+{
+    setup();
+    /* ready in hart order; a worker takes the head and marks it running */
+    struct hart *h = pool_take(&pool);
+    CHECK(h == &harts[0]);
+    CHECK_EQ(state(h), POOL_RUNNING);
+    CHECK_EQ(h->pool_slices, 1u);
+    CHECK(!h->pool_boosted);
+    /* a hart whose slice ended goes to the tail */
+    pool_put(&pool, h, HART_SLICE_YIELD);
+    CHECK_EQ(state(h), POOL_READY);
+    take_in_order((const unsigned[]){ 1, 2, 0 }, 3);
+    teardown();
+}
+
+static void test_kick_to_head(void)
+{
+    setup();
+    /* a kicked ready hart runs next, on a short slice */
+    hart_kick(&harts[2]);
+    struct hart *h = pool_take(&pool);
+    CHECK(h == &harts[2]);
+    CHECK(h->pool_boosted);
+    /* a running hart is not queued by a kick: it sees it at its next poll */
+    hart_kick(h);
+    CHECK_EQ(state(h), POOL_RUNNING);
+    CHECK(pool_take(&pool) == &harts[0]);
+    CHECK(pool_take(&pool) == &harts[1]);
+    CHECK(pool_take(&pool) == NULL);
+    teardown();
+}
+
+/* A hart waiting for an IPI's answer goes right behind the target it waits
+ * for, which moves to the head. */
+static void test_ipi_wait_behind_target(void)
+{
+    setup();
+    struct hart *h0 = pool_take(&pool);
+    hart_note_ipi(h0, harts, NHARTS, 2, true);
+    pool_put(&pool, h0, HART_SLICE_IPI_WAIT);
+    struct hart *t = pool_take(&pool);
+    CHECK(t == &harts[2]);
+    CHECK(t->pool_boosted);
+    struct hart *again = pool_take(&pool);
+    CHECK(again == h0);
+    CHECK(!again->pool_boosted);
+    CHECK(pool_take(&pool) == &harts[1]);
+    teardown();
+}
+
+/* Kicks do not keep a ready hart from running for longer than the aging
+ * bound (3 ms). */
+static void test_aging(void)
+{
+    setup();
+    struct hart *h0 = pool_take(&pool);     /* 1 and 2 stay ready */
+    sleep_us(5000);
+    hart_kick(&harts[2]);                   /* to the head, but 1 waited longer */
+    CHECK(pool_take(&pool) == &harts[1]);
+    CHECK(pool_take(&pool) == &harts[2]);
+    pool_put(&pool, h0, HART_SLICE_YIELD);
+    teardown();
+}
+
+/* ------------------------------------------------------------ waiting */
+
+static void test_wfi_wait(void)
+{
+    setup();
+    struct hart *h = pool_take(&pool);      /* hart 0; 1 and 2 stay ready */
+    h->mie = MIP_SSIP | MIP_MTIP;
+    /* nothing pending: the hart leaves the workers */
+    trap_poll_interrupts(h);                /* the run loop's poll consumes the kicks */
+    pool_put(&pool, h, HART_SLICE_WFI);
+    CHECK_EQ(state(h), POOL_WAITING);
+    take_in_order((const unsigned[]){ 1, 2 }, 2);
+    /* an interrupt it enabled ends the wait: to the head */
+    hart_set_irq(h, MIP_SSIP, true);
+    CHECK_EQ(state(h), POOL_READY);
+    CHECK(pool_take(&pool) == h);
+
+    /* a kick that came before the wait began ends it at once */
+    hart_set_irq(h, MIP_SSIP, false);
+    pool_put(&pool, h, HART_SLICE_WFI);
+    CHECK_EQ(state(h), POOL_READY);
+    take_in_order((const unsigned[]){ 1, 2, 0 }, 3);
+
+    /* so does its timer, with nobody kicking it: a worker looks at the
+     * deadline whenever it takes a hart */
+    struct hart *h1 = pool_take(&pool), *h2 = pool_take(&pool);
+    CHECK(pool_take(&pool) == h);
+    trap_poll_interrupts(h);
+    atomic_store(&h->mtimecmp, timebase_now() + TIMEBASE_HZ / 500);    /* 2 ms */
+    pool_put(&pool, h, HART_SLICE_WFI);
+    pool_put(&pool, h1, HART_SLICE_YIELD);
+    pool_put(&pool, h2, HART_SLICE_YIELD);
+    take_in_order((const unsigned[]){ 1, 2 }, 2);
+    CHECK_EQ(state(h), POOL_WAITING);
+    sleep_us(3000);
+    take_in_order((const unsigned[]){ 1, 2, 0 }, 3);
+
+    /* an interrupt the hart did not enable leaves it waiting */
+    struct hart *g = pool_take(&pool);
+    CHECK(g == h1);
+    g->mie = MIP_SSIP;
+    trap_poll_interrupts(g);
+    pool_put(&pool, g, HART_SLICE_WFI);
+    atomic_fetch_or(&g->mip, MIP_STIP);
+    take_in_order((const unsigned[]){ 2, 0 }, 2);
+    CHECK_EQ(state(g), POOL_WAITING);
+    teardown();
+}
+
+static bool hart1_may_run;
+static bool may_run(void *ctx, struct hart *h)
+{
+    (void)ctx;
+    return h != &harts[1] || hart1_may_run;
+}
+
+/* -bios builtin keeps a stopped hart off the workers (sbi_hart_may_run). */
+static void test_may_run(void)
+{
+    setup();
+    pool.may_run = may_run;
+    hart1_may_run = false;
+    take_in_order((const unsigned[]){ 0, 2 }, 2);
+    CHECK_EQ(state(&harts[1]), POOL_WAITING);
+    hart_kick(&harts[1]);                   /* looked at again, still not */
+    take_in_order((const unsigned[]){ 0, 2 }, 2);
+    hart1_may_run = true;
+    hart_kick(&harts[1]);
+    take_in_order((const unsigned[]){ 1, 0, 2 }, 3);
+    teardown();
+}
+
+/* ------------------------------------------------------------ workers */
+
+static void *worker_main(void *arg)
+{
+    pool_run(arg);
+    return NULL;
+}
+
+/* Three harts, each counting in a0 in a loop of its own (addi a0,a0,1;
+ * j .-4), on one worker: each must make progress within its slices, and
+ * a halt must stop the worker. A fourth piece of code, at hart 2's pc,
+ * waits in WFI: it must not run again until its interrupt. */
+static void test_workers(void)
+{
+    if (mem_init(&mem, RAM_BASE, RAM_SIZE) != 0) {
+        CHECK(!"mem_init");
+        return;
+    }
+    mem_write(&mem, RAM_BASE + 0x0, 4, 0x00150513);        /* addi a0, a0, 1 */
+    mem_write(&mem, RAM_BASE + 0x4, 4, 0xffdff06f);        /* j .-4 */
+    mem_write(&mem, RAM_BASE + 0x100, 4, 0x10500073);      /* wfi */
+    mem_write(&mem, RAM_BASE + 0x104, 4, 0x00158593);      /* addi a1, a1, 1 */
+    mem_write(&mem, RAM_BASE + 0x108, 4, 0xff9ff06f);      /* j .-8 */
+    setup();
+    for (unsigned i = 0; i < NHARTS; i++)
+        harts[i].pc = RAM_BASE;
+    harts[2].pc = RAM_BASE + 0x100;
+    harts[2].mie = MIP_MSIP;
+    pthread_t t;
+    pthread_create(&t, NULL, worker_main, &pool);
+    sleep_us(50000);
+    hart_set_irq(&harts[2], MIP_MSIP, true);
+    sleep_us(20000);
+    atomic_store(&halt, true);
+    hart_kick(&harts[0]);
+    pthread_join(t, NULL);
+    CHECK(harts[0].x[10] > 1000);
+    CHECK(harts[1].x[10] > 1000);
+    CHECK(harts[0].pool_slices >= 2);
+    CHECK(harts[1].pool_slices >= 2);
+    /* hart 2 waited off the worker until msip rose, then ran its loop:
+     * a few rounds, each a WFI that returns at once (msip is pending and
+     * enabled) until the third, which waits for a kick (trap_wfi_polls) */
+    CHECK(harts[2].x[11] >= 1);
+    CHECK(harts[2].pool_slices <= 6);
+    CHECK_EQ(harts[2].x[10], 0u);
+    teardown();
+    mem_destroy(&mem);
+}
+
+int main(void)
+{
+    test_queue_order();
+    test_kick_to_head();
+    test_ipi_wait_behind_target();
+    test_aging();
+    test_wfi_wait();
+    test_may_run();
+    test_workers();
+    return check_summary();
+}
