@@ -41,9 +41,8 @@
 
 /* ------------------------------------------------------------ the queue */
 
-static void push_back(struct hart_pool *p, struct hart *h, uint64_t now)
+static void push_back(struct hart_pool *p, struct hart *h)
 {
-    h->pool_ready_since = now;
     h->pool_next = NULL;
     if (p->last)
         p->last->pool_next = h;
@@ -52,9 +51,8 @@ static void push_back(struct hart_pool *p, struct hart *h, uint64_t now)
     p->last = h;
 }
 
-static void push_front(struct hart_pool *p, struct hart *h, uint64_t now)
+static void push_front(struct hart_pool *p, struct hart *h)
 {
-    h->pool_ready_since = now;
     h->pool_next = p->first;
     p->first = h;
     if (!p->last)
@@ -92,26 +90,30 @@ static struct hart *pop_next(struct hart_pool *p, uint64_t now)
 }
 
 /* h becomes ready: at the head of the queue (boosted: a short slice) or
- * at its tail. */
+ * at its tail. Its wait for a worker, which aging bounds, starts now. */
 static void make_ready(struct hart_pool *p, struct hart *h, bool head, uint64_t now)
 {
     atomic_store(&h->pool_state, POOL_READY);
+    h->pool_ready_since = now;
     h->pool_boosted = head;
     if (head)
-        push_front(p, h, now);
+        push_front(p, h);
     else
-        push_back(p, h, now);
+        push_back(p, h);
     if (p->idle_workers)
         pthread_cond_signal(&p->work);
 }
 
-/* A ready h moves to the head. */
-static void move_to_head(struct hart_pool *p, struct hart *h, uint64_t now)
+/* A ready h moves to the head. It keeps the time it became ready: harts
+ * that wait for IPI answers move their targets to the head one after the
+ * other, and a target always passed so must still age (OpenSBI's harts
+ * all fencing each other at once starved one so for minutes). */
+static void move_to_head(struct hart_pool *p, struct hart *h)
 {
     if (p->first == h)
         return;
     unlink_hart(p, h);
-    push_front(p, h, now);
+    push_front(p, h);
     h->pool_boosted = true;
 }
 
@@ -186,7 +188,7 @@ static void put_locked(struct hart_pool *p, struct hart *h, enum hart_slice_end 
         uint32_t targets = atomic_load(&h->ipi_unanswered);
         for (unsigned t = 0; t < p->nharts && t < HART_MAX_PEERS; t++)
             if ((targets >> t & 1) && atomic_load(&p->harts[t].pool_state) == POOL_READY)
-                move_to_head(p, &p->harts[t], now);
+                move_to_head(p, &p->harts[t]);
         return;
     }
     case HART_SLICE_WFI: {
@@ -287,7 +289,7 @@ void pool_kick(struct hart_pool *p, struct hart *h)
     if (state == POOL_WAITING)
         make_ready(p, h, true, now);
     else if (state == POOL_READY)
-        move_to_head(p, h, now);
+        move_to_head(p, h);
     if (halting)
         pthread_cond_broadcast(&p->work);
     pthread_mutex_unlock(&p->lock);

@@ -384,14 +384,18 @@ void trap_await_ipi_answer(struct hart *h)
 
 /* ------------------------------------------------------------ other threads */
 
+/* A pooled hart never sleeps on wait_cond: it waits off the pool's
+ * threads instead (cpu/pool.h). */
 void hart_kick(struct hart *h)
 {
     atomic_store(&h->kicked, true);
+    if (h->pool) {
+        pool_kick(h->pool, h);
+        return;
+    }
     pthread_mutex_lock(&h->wait_lock);
     pthread_cond_signal(&h->wait_cond);
     pthread_mutex_unlock(&h->wait_lock);
-    if (h->pool)
-        pool_kick(h->pool, h);
 }
 
 void hart_set_irq(struct hart *h, uint64_t mip_bit, bool level)

@@ -7,7 +7,8 @@
  * the hart reports them); unknown extensions and functions; TIME through
  * stimecmp (STIP rises and falls with it); IPI masks and their errors; the
  * HSM state machine (start, status, stop and restart on a real thread,
- * retentive and non-retentive suspend, every error code); RFENCE (the caller
+ * retentive and non-retentive suspend, every error code; on a hart pool,
+ * stop and suspend without waiting in the call); RFENCE (the caller
  * fences itself, parked targets are queued, hypervisor fences refused); SRST
  * types and reasons; DBCN write, read and write_byte and their address
  * checks; the legacy calls, including a hart mask read through the MMU and
@@ -22,6 +23,7 @@
 #include "coherence/coherence.h"
 #include "cpu/debug.h"
 #include "cpu/hart.h"
+#include "cpu/pool.h"
 #include "machine/options.h"
 #include "machine/sbi.h"
 
@@ -343,6 +345,64 @@ static void test_suspend(void)
     CHECK(!atomic_load(&co.hart[0].parked));
 }
 
+/* On a hart pool (cpu/pool.h) nothing waits inside a call: hart_stop and
+ * hart_suspend return at once and leave the worker at the block boundary
+ * (wfi_wanted), and sbi_hart_may_run, which the pool asks before it runs a
+ * hart, keeps a stopped hart off the workers and starts or resumes it. */
+static void test_hsm_on_pool(void)
+{
+    setup();
+    struct hart_pool pool;
+    pool_init(&pool, harts, NHARTS);
+    CHECK(!sbi_hart_may_run(&sbi, &harts[1]));          /* stopped since boot */
+    CHECK(sbi_hart_may_run(&sbi, &harts[0]));
+
+    /* hart 0 starts hart 1, which starts where hart_start said */
+    call(&harts[0], SBI_EXT_HSM, 0, 1, 0x80240000, 0x1234);
+    CHECK_EQ(sbi_hsm_state(&sbi, 1), SBI_HSM_START_PENDING);
+    CHECK(sbi_hart_may_run(&sbi, &harts[1]));
+    CHECK_EQ(sbi_hsm_state(&sbi, 1), SBI_HSM_STARTED);
+    CHECK_EQ(harts[1].pc, 0x80240000);
+    CHECK_EQ(harts[1].x[10], 1);
+    CHECK_EQ(harts[1].x[11], 0x1234);
+
+    /* hart 1 stops: the call returns, and the hart may not run */
+    struct hart *h = &harts[1];
+    h->wfi_wanted = false;
+    h->x[17] = SBI_EXT_HSM;
+    h->x[16] = 1;
+    CHECK(sbi_ecall(&sbi, h));
+    CHECK(h->wfi_wanted);
+    CHECK_EQ(sbi_hsm_state(&sbi, 1), SBI_HSM_STOPPED);
+    CHECK(!sbi_hart_may_run(&sbi, h));
+    call(&harts[0], SBI_EXT_HSM, 0, 1, 0x80250000, 0x55);
+    CHECK(sbi_hart_may_run(&sbi, h));
+    CHECK_EQ(h->pc, 0x80250000);
+
+    /* retentive suspend: returns success at once; running again resumes */
+    h->wfi_wanted = false;
+    call(h, SBI_EXT_HSM, 3, SBI_SUSPEND_RETENTIVE, 0, 0);
+    CHECK_EQ(ERR(h), SBI_SUCCESS);
+    CHECK(h->wfi_wanted);
+    CHECK_EQ(sbi_hsm_state(&sbi, 1), SBI_HSM_SUSPENDED);
+    CHECK(sbi_hart_may_run(&sbi, h));
+    CHECK_EQ(sbi_hsm_state(&sbi, 1), SBI_HSM_STARTED);
+    CHECK_EQ(h->pc, CALL_PC + 4);
+
+    /* non-retentive: resumes at the address the call gave */
+    h->satp = 8ull << 60;
+    call(h, SBI_EXT_HSM, 3, SBI_SUSPEND_NON_RETENTIVE, 0x80270000, 0x77);
+    CHECK_EQ(sbi_hsm_state(&sbi, 1), SBI_HSM_SUSPENDED);
+    CHECK(sbi_hart_may_run(&sbi, h));
+    CHECK_EQ(h->pc, 0x80270000);
+    CHECK_EQ(h->x[10], 1);
+    CHECK_EQ(h->x[11], 0x77);
+    CHECK_EQ(h->satp, 0);
+    pool_destroy(&pool);
+    for (unsigned i = 0; i < NHARTS; i++)
+        harts[i].pool = NULL;
+}
+
 static void test_rfence(void)
 {
     setup();
@@ -509,6 +569,7 @@ int main(void)
     test_hsm();
     test_hsm_stop_under_debugger();
     test_suspend();
+    test_hsm_on_pool();
     test_rfence();
     test_srst();
     test_dbcn();
