@@ -24,9 +24,14 @@
 #include "cpu/hart.h"
 #include "cpu/trap.h"
 
-/* A slice: 1 ms of mtime, a quarter of the guest kernel's tick at
- * HZ=250. */
-#define POOL_SLICE_TICKS (TIMEBASE_HZ / 1000)
+/* A slice: 10 ms of mtime. A hart that waits ends its slice anyway, so
+ * this bounds only how long a busy hart keeps its thread from the others,
+ * and each switch costs the caches another hart's code and tables. Against
+ * 1 ms, in paired 4-second ptbench-pairs runs on 2 host CPUs: builtin at
+ * -smp 8 6,188-7,010 ops/s against 3,763-3,961 (3 ms: 4,897-5,888), at
+ * -smp 4 6,781-7,136 against 5,836-5,967; OpenSBI at -smp 4 3,823-4,318
+ * against 3,534-3,608, at -smp 8 even; smoke boots even. */
+#define POOL_SLICE_TICKS (TIMEBASE_HZ / 100)
 
 /* The slice of a kicked hart: 30 us. ptbench-pairs under OpenSBI, 8 harts
  * on 2 host CPUs: about 2,900 ops/s; with 100 us and no aging it fell to
