@@ -242,9 +242,9 @@ static void test_workers(void)
     harts[2].mie = MIP_MSIP;
     pthread_t t;
     pthread_create(&t, NULL, worker_main, &pool);
-    sleep_us(50000);
+    sleep_us(100000);                   /* ten 10 ms slices */
     hart_set_irq(&harts[2], MIP_MSIP, true);
-    sleep_us(20000);
+    sleep_us(300000);                   /* a slice of another hart, then its turn */
     atomic_store(&halt, true);
     hart_kick(&harts[0]);
     pthread_join(t, NULL);
