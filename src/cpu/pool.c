@@ -6,8 +6,9 @@
  *   detected spin, or an IPI whose target has not run since (cpu/exec.c).
  *   Otherwise it runs POOL_SLICE_TICKS.
  * - A kicked hart (an IPI, a timer, an external line) goes to the head of
- *   the queue and runs a short slice: it has an interrupt to take, and
- *   whoever kicked it usually waits for the answer.
+ *   the queue and runs a short slice, which also ends when it leaves
+ *   M-mode: it has an interrupt to take, and whoever kicked it usually
+ *   waits for the answer.
  * - A hart waiting for an IPI's answer goes right behind its targets, so
  *   that the worker runs the target's handler and then comes back to it:
  *   what a thread of its own could only get by waiting for the host to
@@ -33,9 +34,12 @@
  * against 3,534-3,608, at -smp 8 even; smoke boots even. */
 #define POOL_SLICE_TICKS (TIMEBASE_HZ / 100)
 
-/* The slice of a kicked hart: 30 us. ptbench-pairs under OpenSBI, 8 harts
- * on 2 host CPUs: about 2,900 ops/s; with 100 us and no aging it fell to
- * 200-370, two harts fencing each other holding the queue's head. */
+/* The slice of a kicked hart: 30 us, or until it leaves M-mode
+ * (trap_mret), where firmware has answered an IPI. ptbench-pairs under
+ * OpenSBI, 8 harts on 2 host CPUs, paired runs: ending at MRET too,
+ * 3,102-3,420 ops/s against 1,823-2,361 (4 harts: 4,237-4,989 against
+ * 2,774-3,214). With 100 us and no aging it fell to 200-370: two harts
+ * fencing each other held the queue's head. */
 #define POOL_BOOST_TICKS (TIMEBASE_HZ / 1000000 * 30)
 
 /* The longest a ready hart waits while harts kicked after it run: 3 ms. */

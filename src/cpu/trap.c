@@ -178,6 +178,11 @@ bool trap_mret(struct hart *h)
     h->pc = h->mepc;
     h->lr_valid = false;
     h->poll_now = true;
+    /* A hart a pool ran ahead of the queue because it was kicked has
+     * answered: leaving M is the end of firmware's IPI handler (OpenSBI's
+     * remote fence), and the sender waits right behind (cpu/pool.h). */
+    if (h->pool_boosted && to != PRIV_M)
+        h->yield_wanted = true;
     return true;
 }
 

@@ -1,6 +1,7 @@
 /* test_pool: harts on a pool of worker threads (cpu/pool.h). The order in
  * which a worker takes harts (the queue, kicks to its head, a hart that
- * waits for an IPI's answer going right behind its target, aging), the
+ * waits for an IPI's answer going right behind its target, a kicked
+ * hart's short slice ending at its MRET, aging), the
  * WFI wait off the workers and what ends it (privileged spec 3.3.3), the
  * may_run hook, and last real workers running three harts' code on one
  * thread until the machine halts. */
@@ -117,6 +118,32 @@ static void test_ipi_wait_behind_target(void)
     CHECK(again == h0);
     CHECK(!again->pool_boosted);
     CHECK(pool_take(&pool) == &harts[1]);
+    teardown();
+}
+
+/* A kicked hart's short slice also ends when it leaves M-mode: firmware
+ * has answered the IPI (trap_mret). Other harts' MRETs, and MRETs that
+ * stay in M, end nothing. */
+static void test_boosted_ends_at_mret(void)
+{
+    setup();
+    hart_kick(&harts[1]);
+    struct hart *h = pool_take(&pool);
+    CHECK(h == &harts[1] && h->pool_boosted);
+    h->priv = PRIV_M;
+    h->mstatus = (h->mstatus & ~MSTATUS_MPP) | (uint64_t)PRIV_M << MSTATUS_MPP_SHIFT;
+    CHECK(trap_mret(h));
+    CHECK(!h->yield_wanted);
+    h->mstatus = (h->mstatus & ~MSTATUS_MPP) | (uint64_t)PRIV_S << MSTATUS_MPP_SHIFT;
+    CHECK(trap_mret(h));
+    CHECK_EQ(h->priv, PRIV_S);
+    CHECK(h->yield_wanted);
+    struct hart *g = pool_take(&pool);        /* not kicked: a whole slice */
+    CHECK(g == &harts[0] && !g->pool_boosted);
+    g->priv = PRIV_M;
+    g->mstatus = (g->mstatus & ~MSTATUS_MPP) | (uint64_t)PRIV_S << MSTATUS_MPP_SHIFT;
+    CHECK(trap_mret(g));
+    CHECK(!g->yield_wanted);
     teardown();
 }
 
@@ -267,6 +294,7 @@ int main(void)
     test_queue_order();
     test_kick_to_head();
     test_ipi_wait_behind_target();
+    test_boosted_ends_at_mret();
     test_aging();
     test_wfi_wait();
     test_may_run();
