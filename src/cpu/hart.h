@@ -2,12 +2,15 @@
  *
  * Owns the hart's architectural state (registers, CSRs, privilege), its LR/SC
  * reservation, its fast translation cache and its idle wait. Everything here
- * is touched only by the hart's own host thread, except the fields marked
- * "shared": mip and mtimecmp (written by devices through hart_set_irq /
- * hart_set_mtimecmp from any thread) and the wake-up machinery.
+ * is touched only by the thread running the hart (its own, or a hart pool's
+ * worker, cpu/pool.h, which hands harts over under the pool's lock), except
+ * the fields marked "shared": mip and mtimecmp (written by devices through
+ * hart_set_irq / hart_set_mtimecmp from any thread) and the wake-up
+ * machinery.
  *
- * Callers: machine/ creates harts and runs hart_run on one thread per hart;
- * devices reach a hart only through the wiring that machine/ sets up.
+ * Callers: machine/ creates harts and runs hart_run on one thread per hart,
+ * or hart_run_slice from a pool's workers; devices reach a hart only through
+ * the wiring that machine/ sets up.
  */
 #ifndef UMBRA_CPU_HART_H
 #define UMBRA_CPU_HART_H

@@ -3,11 +3,12 @@
  * hart: hart_set_irq, hart_set_mtimecmp and hart_kick. References are to the
  * privileged spec 1.12.
  *
- * Threads: everything except those three runs on the hart's own thread.
- * Other threads only change mip (atomic fetch_or/fetch_and), mtimecmp
- * (atomic store) and `kicked`, and signal wait_cond under wait_lock, so a
- * WFI sleeper that checks its wake-up condition under the same lock cannot
- * miss a wake-up.
+ * Threads: everything except those three runs on the thread running the
+ * hart (its own, or a hart pool's worker). Other threads only change mip
+ * (atomic fetch_or/fetch_and), mtimecmp (atomic store) and `kicked`, and
+ * signal wait_cond under wait_lock, so a WFI sleeper that checks its
+ * wake-up condition under the same lock cannot miss a wake-up; a pooled
+ * hart's wake-up goes through the pool instead (pool_kick).
  */
 #include "cpu/trap.h"
 #include "coherence/coherence.h"

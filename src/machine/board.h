@@ -3,7 +3,8 @@
  * Owns the whole machine: guest RAM at 0x80000000, the devices at QEMU
  * virt's addresses (DESIGN.md section 6) and their interrupt wiring (device
  * -> PLIC source -> PLIC context -> hart MEIP/SEIP; CLINT -> MSIP/mtimecmp),
- * one host thread per hart running hart_run, the boot images, and the
+ * one host thread per hart running hart_run (or, when harts outnumber host
+ * CPUs, a hart pool's workers, cpu/pool.h), the boot images, and the
  * decision to stop: guest poweroff or failure (sifive,test), an HTIF exit,
  * or Ctrl-A X.
  *
@@ -156,7 +157,7 @@ struct board {
     /* board_pause: under stop_lock; pause_cond signals every change */
     pthread_cond_t pause_cond;
     bool pause_requested;       /* a pauser waits for the harts or holds them */
-    bool paused;                /* every hart thread has ended; the main thread waits */
+    bool paused;                /* every hart (or pool) thread has ended; the main thread waits */
     struct monitor monitor;     /* Ctrl-A C */
 };
 
