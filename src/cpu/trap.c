@@ -297,12 +297,10 @@ static bool wfi_legal(const struct hart *h)
  */
 static void wfi_wait(struct hart *h)
 {
-    bool polling = wfi_is_polling(h);
+    bool polling = trap_wfi_polls(h);
     pthread_mutex_lock(&h->wait_lock);
-    if (polling) {
-        h->wfi_poll_sleeps++;
+    if (polling)
         sleep_until_kicked(h, WFI_MAX_SLEEP_TICKS, NULL);
-    }
     for (;;) {
         trap_update_timer_irqs(h);
         if (wfi_should_wake(h))

@@ -47,9 +47,11 @@ void trap_wfi_sleep(struct hart *h);
  * taken it (hart_note_ipi), one of them runs again, the hart is kicked, or
  * 200 us pass. */
 void trap_await_ipi_answer(struct hart *h);
-/* A WFI on a pool worker (cpu/pool.h), which does not block the thread:
- * whether this one only polls (then only a kick or the longest sleep ends
- * its wait; see wfi_wait), and the mtime at which the wait ends anyway. */
+
+/* Whether this WFI only polls (wfi_wait: then only a kick or the longest
+ * sleep ends its wait; counted in wfi_poll_sleeps), and, for a WFI on a
+ * pool worker (cpu/pool.h), which does not block the thread, the mtime at
+ * which its wait ends anyway. */
 bool trap_wfi_polls(struct hart *h);
 uint64_t trap_wfi_wake_tick(const struct hart *h, bool kick_only);
 

@@ -164,30 +164,28 @@ static void unpark(struct hart *h)
         coherence_unpark(h->coherence);
 }
 
-/* h is START_PENDING: make it STARTED and enter S-mode where hart_start
- * said. */
+/* h, START_PENDING or suspended off a pool (suspend_off_pool), runs
+ * again: STARTED, and in S-mode where hart_start or a non-retentive
+ * suspend said (a retentive suspend has returned already). */
 static void start_now(struct sbi *s, struct hart *h)
 {
     unsigned id = (unsigned)h->mhartid;
     pthread_mutex_lock(&s->hsm_lock);
+    bool enter = hsm_get(s, id) != SBI_HSM_SUSPENDED || s->hart[id].resume_at_start;
     uint64_t pc = s->hart[id].start_addr, arg = s->hart[id].start_arg;
     hsm_set(s, id, SBI_HSM_STARTED);
     pthread_mutex_unlock(&s->hsm_lock);
-    enter_supervisor(h, pc, id, arg);
+    if (enter)
+        enter_supervisor(h, pc, id, arg);
 }
 
-/* h, suspended off a pool (suspend_off_pool), runs again: STARTED, and
- * after a non-retentive suspend in S-mode where the call said. */
-static void resume_now(struct sbi *s, struct hart *h)
+/* On a pool, a hart that stops or suspends does not wait inside the call:
+ * it leaves its worker at the block boundary, as at a WFI, and the pool
+ * runs it again only when sbi_hart_may_run lets it. */
+static void wait_off_pool(struct hart *h)
 {
-    unsigned id = (unsigned)h->mhartid;
-    pthread_mutex_lock(&s->hsm_lock);
-    bool at_start = s->hart[id].resume_at_start;
-    uint64_t pc = s->hart[id].start_addr, arg = s->hart[id].start_arg;
-    hsm_set(s, id, SBI_HSM_STARTED);
-    pthread_mutex_unlock(&s->hsm_lock);
-    if (at_start)
-        enter_supervisor(h, pc, id, arg);
+    h->wfi_wanted = true;
+    h->poll_now = true;
 }
 
 /* Sleep, parked, until someone moves h from STOPPED to START_PENDING or the
@@ -226,10 +224,8 @@ bool sbi_hart_may_run(void *ctx, struct hart *h)
     if (id >= s->nharts)
         return true;
     enum sbi_hsm_state st = hsm_get(s, id);
-    if (st == SBI_HSM_START_PENDING)
+    if (st == SBI_HSM_START_PENDING || st == SBI_HSM_SUSPENDED)
         start_now(s, h);
-    if (st == SBI_HSM_SUSPENDED)
-        resume_now(s, h);
     return st != SBI_HSM_STOPPED;
 }
 
@@ -439,10 +435,7 @@ static enum outcome hsm_stop(struct call *c)
     struct hart *h = c->h;
     hsm_set(c->s, (unsigned)h->mhartid, SBI_HSM_STOPPED);
     if (h->pool) {
-        /* A pooled hart waits off the workers instead: the pool runs it
-         * again only once sbi_hart_may_run sees its hart_start. */
-        h->wfi_wanted = true;
-        h->poll_now = true;
+        wait_off_pool(h);
         return RET_DONE;
     }
     debug_hart_leave(h);
@@ -472,12 +465,9 @@ static long check_suspend_type(uint64_t type)
     return platform ? SBI_ERR_NOT_SUPPORTED : SBI_ERR_INVALID_PARAM;
 }
 
-/* Retentive: WFI until an interrupt S enabled in sie is pending (whatever
- * sstatus.SIE says), then return. Non-retentive: the same wait, then resume
- * at resume_addr as a hart_start would. The hart is parked meanwhile. */
-/* A pooled hart suspends as it stops: it waits off the pool's workers
- * from the block boundary on, as at a WFI, and sbi_hart_may_run resumes
- * it when it runs again. A retentive suspend has returned by then. */
+/* A pooled hart suspends as it stops (wait_off_pool); start_now resumes
+ * it where the call said, or after it for a retentive suspend, which has
+ * returned by then. */
 static enum outcome suspend_off_pool(struct call *c, bool retentive)
 {
     struct hart *h = c->h;
@@ -488,11 +478,13 @@ static enum outcome suspend_off_pool(struct call *c, bool retentive)
     c->s->hart[id].start_arg = c->a[2];
     hsm_set(c->s, id, SBI_HSM_SUSPENDED);
     pthread_mutex_unlock(&c->s->hsm_lock);
-    h->wfi_wanted = true;
-    h->poll_now = true;
+    wait_off_pool(h);
     return retentive ? RET_PAIR : RET_DONE;
 }
 
+/* Retentive: WFI until an interrupt S enabled in sie is pending (whatever
+ * sstatus.SIE says), then return. Non-retentive: the same wait, then resume
+ * at resume_addr as a hart_start would. The hart is parked meanwhile. */
 static enum outcome hsm_suspend(struct call *c)
 {
     struct hart *h = c->h;
