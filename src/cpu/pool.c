@@ -192,6 +192,8 @@ static void put_locked(struct hart_pool *p, struct hart *h, enum hart_slice_end 
         make_ready(p, h, false, now);
         return;
     case HART_SLICE_IPI_WAIT: {
+        /* at the head, then its targets in front of it; a whole slice,
+         * as nobody kicked it */
         make_ready(p, h, true, now);
         h->pool_boosted = false;
         uint32_t targets = atomic_load(&h->ipi_unanswered);
