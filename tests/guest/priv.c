@@ -502,12 +502,20 @@ static void interrupts(void)
 }
 
 /* For wfi_wakeup: a timer interrupt re-arms the timer 1 ms ahead instead of
- * silencing it, so a WFI can never wait for an interrupt already taken. */
+ * silencing it, so a WFI can never wait for an interrupt already taken. The
+ * first one's mepc is kept: a host that delays the guest by more than 1 ms
+ * between the loop's end and its clearing of MIE lets a second one in,
+ * which says nothing about where the first was taken. */
+static uint64_t first_mti_epc;
+static unsigned mti_count;
+
 static bool rearm_timer(struct rt_frame *f)
 {
     (void)f;
     if (rt_trap.cause != (INTERRUPT | IRQ_MTI))
         return false;
+    if (mti_count++ == 0)
+        first_mti_epc = rt_trap.epc;
     MTIMECMP = clint_mtime() + 10000;
     return true;
 }
@@ -536,6 +544,7 @@ static void wfi_wakeup(void)
      * busy WFI would come round the loop thousands of times in 2 ms. */
     CHECK(110, wakeups >= 1 && wakeups <= 100);
 
+    mti_count = 0;
     rt_hook = rearm_timer;
     MTIMECMP = clint_mtime() + 200000;                         /* 20 ms */
     uint64_t at_wfi, after_wfi, loop_end, rounds;
@@ -554,15 +563,15 @@ static void wfi_wakeup(void)
                  : "t0", "memory");
     MTIMECMP = UINT64_MAX;
     csr_write(mie, 0);
-    CHECK_EQ(111, rt_trap.count, before + 1);
+    CHECK(111, mti_count >= 1 && rt_trap.count == before + mti_count);
     CHECK_EQ(112, rt_trap.cause, INTERRUPT | IRQ_MTI);
     /* The interrupt ends the first WFI: mepc is the instruction after it.
      * (Two outcomes only a badly delayed host explains are tolerated: the
      * timer firing before the WFI ran, and an early wake-up followed by the
      * interrupt somewhere in the loop.) */
-    CHECK(113, rt_trap.epc >= at_wfi && rt_trap.epc < loop_end);
-    if (rounds == 1 && rt_trap.epc != at_wfi)
-        CHECK_EQ(114, rt_trap.epc, after_wfi);
+    CHECK(113, first_mti_epc >= at_wfi && first_mti_epc < loop_end);
+    if (rounds == 1 && first_mti_epc != at_wfi)
+        CHECK_EQ(114, first_mti_epc, after_wfi);
     rt_hook = 0;
 }
 
