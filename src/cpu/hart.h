@@ -29,6 +29,7 @@ struct coherence_settings;
 struct debug_hub;
 struct hart_pool;
 struct jit;
+struct profile;
 
 /* Harts an IPI can name (bits of ipi_unanswered). */
 #define HART_MAX_PEERS 32
@@ -151,6 +152,9 @@ struct hart {
     /* Hot code translated to host code (cpu/jit.h), set by machine/ with
      * --engine=jit; NULL = interpret everything. Owned by the hart. */
     struct jit *jit;
+    /* --profile: host time by guest pc (cpu/profile.h), set and owned by
+     * machine/; NULL = not profiling. */
+    struct profile *profile;
 
     /* ---- running ---- */
     bool poll_now;              /* re-check interrupts before the next instruction */

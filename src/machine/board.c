@@ -19,6 +19,7 @@
 #include "machine/console.h"
 #include "cpu/debug.h"
 #include "cpu/jit.h"
+#include "cpu/profile.h"
 #include "machine/gdbstub.h"
 #include "machine/monitor.h"
 
@@ -685,6 +686,23 @@ static void report_stats(struct board *b)
     }
 }
 
+/* --profile, once the harts have stopped for good. */
+static void report_profile(struct board *b)
+{
+    if (!b->profile_file)
+        return;
+    struct profile *tables[OPT_MAX_HARTS];
+    for (unsigned i = 0; i < b->nharts; i++)
+        tables[i] = &b->profiles[i];
+    const struct profile_symbols *symbols = b->opts->profile_symbols ? &b->profile_symbols : NULL;
+    bool ok = profile_report_write(b->profile_file, tables, b->nharts, symbols);
+    if (fclose(b->profile_file) != 0)
+        ok = false;
+    b->profile_file = NULL;
+    if (!ok)
+        report(0, "--profile %s: write failed", b->opts->profile);
+}
+
 /* The debugger's `k`: end the run as a poweroff would. */
 static void gdb_kill(void *ctx)
 {
@@ -729,10 +747,36 @@ int board_run(struct board *b)
     gdbstub_finish(b->gdb, b->exit_code);
     b->gdb = NULL;
     report_stats(b);
+    report_profile(b);
     return b->exit_code;
 }
 
 /* ---------------------------------------------------------- create/destroy */
+
+/* --profile: the maps are read and the file opened now, so a bad one is
+ * reported before the guest runs; every hart gets a table. */
+static int setup_profile(struct board *b)
+{
+    const struct umbra_options *o = b->opts;
+    if (!o->profile)
+        return 0;
+    char err[512];
+    if (o->profile_symbols &&
+        !profile_symbols_load(&b->profile_symbols, o->profile_symbols, err, sizeof err))
+        return report(EXIT_STATUS_BAD_FILE, "--profile-symbols %s", err);
+    b->profile_file = fopen(o->profile, "w");
+    if (!b->profile_file)
+        return report(EXIT_STATUS_BAD_FILE, "--profile %s: %s", o->profile, strerror(errno));
+    b->profiles = calloc(b->nharts, sizeof *b->profiles);
+    if (!b->profiles)
+        return report(EXIT_STATUS_BAD_FILE, "out of memory");
+    for (unsigned i = 0; i < b->nharts; i++) {
+        if (!profile_init(&b->profiles[i]))
+            return report(EXIT_STATUS_BAD_FILE, "out of memory");
+        b->harts[i].profile = &b->profiles[i];
+    }
+    return 0;
+}
 
 /* ------------------------------------------------------- -bios builtin */
 
@@ -841,6 +885,8 @@ int board_create(struct board *b, const struct umbra_options *o)
     }
     int rc = setup_coherence(b);
     if (!rc)
+        rc = setup_profile(b);
+    if (!rc)
         rc = create_devices(b);
     if (!rc)
         rc = setup_sbi(b);
@@ -881,6 +927,16 @@ void board_destroy(struct board *b)
     if (b->stats_json)
         fclose(b->stats_json);
     b->stats_json = NULL;
+    if (b->profile_file)
+        fclose(b->profile_file);
+    b->profile_file = NULL;
+    for (unsigned i = 0; b->profiles && i < b->nharts; i++) {
+        b->harts[i].profile = NULL;
+        profile_destroy(&b->profiles[i]);
+    }
+    free(b->profiles);
+    b->profiles = NULL;
+    profile_symbols_free(&b->profile_symbols);
     if (b->co) {
         coherence_destroy(b->co);
         free(b->co);

@@ -265,6 +265,8 @@ STRING_OPTION(opt_initrd, initrd, "-initrd")
 STRING_OPTION(opt_dtb, dtb, "-dtb")
 STRING_OPTION(opt_dumpdtb, dumpdtb, "-dumpdtb")
 STRING_OPTION(opt_stats_json, stats_json, "--stats-json")
+STRING_OPTION(opt_profile, profile, "--profile")
+STRING_OPTION(opt_profile_symbols, profile_symbols, "--profile-symbols")
 
 static bool opt_append(struct parse_state *ps, const char *value)
 {
@@ -607,6 +609,8 @@ static const struct option_spec option_table[] = {
     { "version", false, false, opt_version },
     { "stats", false, true, opt_stats },
     { "stats-json", true, true, opt_stats_json },
+    { "profile", true, true, opt_profile },
+    { "profile-symbols", true, true, opt_profile_symbols },
     { "audit", false, true, opt_audit },
     { "coherence", true, true, opt_coherence },
     { "shadow", true, true, opt_shadow },
@@ -656,6 +660,9 @@ void options_print_usage(FILE *out)
           "umbra's own options:\n"
           "  --stats                  print per-hart coherence statistics on stderr at exit\n"
           "  --stats-json FILE        write them as JSON\n"
+          "  --profile FILE           write where guest code spends host time at exit:\n"
+          "                           host time per guest pc, or per function with\n"
+          "  --profile-symbols MAP[,MAP...]  symbol maps (System.map, /proc/kallsyms, nm)\n"
           "  --audit                  check shadow-table coherence at every coherency event\n"
           "  --coherence=patch|flush|eager   shadow-table coherence strategy (default patch)\n"
           "  --shadow=per-hart|shared shadow tables per hart or one for all (default per-hart)\n"
@@ -743,8 +750,8 @@ static bool check_combinations(struct parse_state *ps)
     /* The debugger stops each hart on its own thread (cpu/debug.h). */
     if (o->gdb && o->hart_pool == OPT_HART_POOL_ON)
         return usage_error(ps, "--hart-pool=on cannot be used with -s or -gdb");
-    if (o->bios_builtin && !o->kernel && !o->dumpdtb)
-        return usage_error(ps, "-bios builtin needs -kernel (nothing to run)");
+    if (o->profile_symbols && !o->profile)
+        return usage_error(ps, "--profile-symbols needs --profile");
     return true;
 }
 

@@ -93,6 +93,8 @@ struct umbra_options {
     /* umbra's own options; see DESIGN.md section 5. */
     bool stats;
     const char *stats_json;
+    const char *profile;        /* --profile FILE: guest profile (machine/profile_report.h) */
+    const char *profile_symbols;    /* --profile-symbols MAP[,MAP...] */
     bool audit;
     enum opt_coherence coherence;
     enum opt_shadow shadow;

@@ -283,6 +283,12 @@ static void test_umbra_options(void)
     CHECK(strstr(err_text, "auto|on|off") != NULL);
     USAGE_ERROR("--hart-pool=on", "-s");    /* the debugger stops harts on their own threads */
     CHECK(strstr(err_text, "--hart-pool=on cannot") != NULL);
+    CHECK_EQ(PARSE("--profile", "p.txt", "--profile-symbols=a.map,b.map"), OPTIONS_RUN);
+    CHECK(opts.profile && !strcmp(opts.profile, "p.txt"));
+    CHECK(opts.profile_symbols && !strcmp(opts.profile_symbols, "a.map,b.map"));
+    USAGE_ERROR("--profile-symbols=a.map");     /* nothing to name without a profile */
+    CHECK(strstr(err_text, "--profile-symbols needs --profile") != NULL);
+    USAGE_ERROR("--profile=");
     USAGE_ERROR("--coherence=lazy");
     CHECK(strstr(err_text, "patch|flush|eager") != NULL);
     USAGE_ERROR("--coherence");
