@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Rebuild umbra's Linux test guest from Debian 12 packages only:
 #   OUT/Image          riscv64 Linux 6.1 kernel (from linux-source-6.1)
+#   OUT/System.map     its symbols (for umbra --profile-symbols)
 #   OUT/kernel.config  the configuration it was built with
 #   OUT/smoke.cpio.gz  initramfs whose /init is guests/linux/smoke.c
 #
@@ -78,6 +79,7 @@ if [ "${SKIP_KERNEL:-0}" != 1 ]; then
   verify_options
   kmake -j"$jobs" Image
   cp "$ksrc/arch/riscv/boot/Image" "$out/Image"
+  cp "$ksrc/System.map" "$out/System.map"
   cp "$ksrc/.config" "$out/kernel.config"
 fi
 

@@ -75,16 +75,36 @@ static inline double guest_now_seconds(void)
     return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
+/* umbra.kallsyms=1: print the kernel's text symbols, in the map format
+ * umbra's --profile-symbols reads, instead of running the checks. */
+static inline int guest_print_kallsyms(void)
+{
+    FILE *f = fopen("/proc/kallsyms", "r");
+    if (!f) {
+        printf("guest: /proc/kallsyms: %s\n", strerror(errno));
+        return 1;
+    }
+    char line[256], addr[32], type[8], name[160];
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "%31s %7s %159s", addr, type, name) == 3 && strchr("tTwW", type[0]))
+            printf("%s %s %s\n", addr, type, name);
+    fclose(f);
+    return 0;
+}
+
 /* The whole main of a guest program. As PID 1 it first becomes init. It
  * runs `checks` in a child process, so that a crash still ends in a result
  * line ("<tag> FAIL ... killed by signal N"), and returns the child's
- * verdict as an exit status; as PID 1 it powers the machine off instead. */
+ * verdict as an exit status; as PID 1 it powers the machine off instead.
+ * With umbra.kallsyms=1 it prints the kernel's symbols instead. */
 static inline int guest_main(const char *tag, int (*checks)(void))
 {
     int pid1 = getpid() == 1;
     if (pid1)
         guest_become_init();
     setvbuf(stdout, NULL, _IONBF, 0);
+    if (guest_cmdline_long("umbra.kallsyms", 0) == 1)
+        checks = guest_print_kallsyms;
     pid_t pid = fork();
     if (pid == 0)
         _exit(checks());
