@@ -19,6 +19,7 @@
 #include "cpu/decode.h"
 #include "cpu/fpu.h"
 #include "cpu/jit.h"
+#include "cpu/pool.h"
 #include "cpu/trap.h"
 
 __extension__ typedef __int128 i128;
@@ -373,15 +374,43 @@ static bool ipi_target_stalled(struct hart *h, uint32_t unanswered)
     return stalled;
 }
 
+/* Loop rounds between two looks on a pool, where a look is cheap and
+ * certain: a few, so that a loop that is not a wait (one that sent an
+ * IPI and goes on with its work) does not give its worker up. */
+#define IPI_POOL_LOOK_ROUNDS 8u
+
+/* Whether a target of an unanswered IPI is off the pool's workers: it
+ * cannot answer before some worker takes it, and this hart's is one. */
+static bool ipi_target_off_workers(const struct hart *h, uint32_t unanswered)
+{
+    for (unsigned t = 0; t < HART_MAX_PEERS; t++)
+        if ((unanswered >> t & 1) &&
+            atomic_load_explicit(&h->peers[t].pool_state, memory_order_relaxed) != POOL_RUNNING)
+            return true;
+    return false;
+}
+
 /* A loop round while IPIs this hart sent are unanswered: the hart is most
  * likely waiting for their targets (OpenSBI's remote fences, Linux's
  * cross-call waits), whose loops take locks and so never look idle to the
  * spin detector below. Spinning is right while the targets run; when one
- * has not moved since the last look, its thread is waiting for the host
- * core this hart holds, so the hart sleeps at the end of the block until
- * the targets answer (trap_await_ipi_answer). */
+ * is not running, it waits for the host core this hart holds, so the hart
+ * gives it up at the end of the block until the targets answer: on a
+ * pool, right behind them (pool.h); with a thread per hart, asleep
+ * (trap_await_ipi_answer), once a target has not moved since the last
+ * look at the heartbeats. */
 static void note_ipi_wait_round(struct hart *h, uint32_t unanswered)
 {
+    if (h->pool) {
+        if (++h->ipi_rounds < IPI_POOL_LOOK_ROUNDS)
+            return;
+        h->ipi_rounds = 0;
+        if (ipi_target_off_workers(h, unanswered)) {
+            h->ipi_wait_wanted = true;
+            h->poll_now = true;
+        }
+        return;
+    }
     if (++h->ipi_rounds < IPI_LOOK_ROUNDS)
         return;
     uint64_t own = atomic_load_explicit(&h->heartbeat, memory_order_relaxed);

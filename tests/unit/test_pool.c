@@ -12,6 +12,7 @@
 
 #include "base/timebase.h"
 #include "check.h"
+#include "cpu/access.h"
 #include "cpu/pool.h"
 #include "cpu/trap.h"
 
@@ -119,6 +120,36 @@ static void test_ipi_wait_behind_target(void)
     CHECK(!again->pool_boosted);
     CHECK(pool_take(&pool) == &harts[1]);
     teardown();
+}
+
+/* A hart that loops while an IPI it sent is unanswered gives its worker
+ * up within a few rounds when the target is off the workers (it could not
+ * answer before then), and goes on looping while the target runs. */
+static void test_ipi_wait_seen_in_loop(void)
+{
+    if (mem_init(&mem, RAM_BASE, RAM_SIZE) != 0) {
+        CHECK(!"mem_init");
+        return;
+    }
+    mem_write(&mem, RAM_BASE + 0x0, 4, 0x00150513);        /* addi a0, a0, 1 */
+    mem_write(&mem, RAM_BASE + 0x4, 4, 0xffdff06f);        /* j .-4 */
+    setup();
+    struct hart *h0 = pool_take(&pool);
+    h0->pc = RAM_BASE;
+    hart_note_ipi(h0, harts, NHARTS, 1, true);
+    CHECK_EQ(state(&harts[1]), POOL_READY);
+    h0->poll_now = false;                                   /* as at a block boundary */
+    uint64_t ran = hart_execute_block(h0, 1000);
+    CHECK(h0->ipi_wait_wanted);
+    CHECK(ran >= 2 && ran <= 40);                           /* 8 rounds of 2 */
+
+    h0->ipi_wait_wanted = h0->poll_now = false;
+    CHECK(pool_take(&pool) == &harts[1]);                   /* now on a worker */
+    ran = hart_execute_block(h0, 1000);
+    CHECK(!h0->ipi_wait_wanted);
+    CHECK_EQ(ran, 1000u);
+    teardown();
+    mem_destroy(&mem);
 }
 
 /* A kicked hart's short slice also ends when it leaves M-mode: firmware
@@ -294,6 +325,7 @@ int main(void)
     test_queue_order();
     test_kick_to_head();
     test_ipi_wait_behind_target();
+    test_ipi_wait_seen_in_loop();
     test_boosted_ends_at_mret();
     test_aging();
     test_wfi_wait();
