@@ -83,18 +83,39 @@ static int by_address_then_order(const void *a, const void *b)
     return x->order < y->order ? -1 : x->order > y->order;
 }
 
-/* Of the names at one address keep the last the maps gave: System.map and
- * kallsyms list a section's markers (_stext, _text) before the function
- * that begins it. */
-static void keep_last_at_each_address(struct profile_symbols *s)
+static bool ends_with(const char *s, const char *tail)
+{
+    size_t n = strlen(s), t = strlen(tail);
+    return n >= t && !strcmp(s + n - t, tail);
+}
+
+/* A linker's marker rather than a function: _text, _stext, _etext,
+ * __sched_text_start, __irqentry_text_end and the like, which share their
+ * address with the first function of a section (or the last's end). */
+static bool is_marker(const char *name)
+{
+    return name[0] == '_' && (ends_with(name, "_start") || ends_with(name, "_end") ||
+                              ends_with(name, "text"));
+}
+
+/* Of the names at one address keep one: the first the maps gave that is
+ * not a marker, else the first. */
+static void keep_one_at_each_address(struct profile_symbols *s)
 {
     size_t kept = 0;
-    for (size_t i = 0; i < s->n; i++) {
-        if (i + 1 < s->n && s->sym[i + 1].addr == s->sym[i].addr) {
-            free(s->sym[i].name);
-            continue;
-        }
-        s->sym[kept++] = s->sym[i];
+    for (size_t i = 0; i < s->n;) {
+        size_t end = i, pick = i;
+        while (end < s->n && s->sym[end].addr == s->sym[i].addr)
+            end++;
+        while (pick < end && is_marker(s->sym[pick].name))
+            pick++;
+        if (pick == end)
+            pick = i;
+        for (size_t k = i; k < end; k++)
+            if (k != pick)
+                free(s->sym[k].name);
+        s->sym[kept++] = s->sym[pick];
+        i = end;
     }
     s->n = kept;
 }
@@ -121,7 +142,7 @@ bool profile_symbols_load(struct profile_symbols *s, const char *paths, char *er
         return false;
     }
     qsort(s->sym, s->n, sizeof *s->sym, by_address_then_order);
-    keep_last_at_each_address(s);
+    keep_one_at_each_address(s);
     return true;
 }
 

@@ -82,6 +82,8 @@ static const char *write_file(const char *name, const char *text)
 static const char *kernel_map =
     "ffffffff80002000 T _stext\n"
     "ffffffff80002000 T hot_function\n"
+    "ffffffff80002000 t hot_function_alias\n"
+    "ffffffff80002100 T __sched_text_start\n"
     "ffffffff80002100 t cold_function\n"
     "ffffffff80002180 D some_data\n"           /* not text: no function ends here */
     "ffffffff80002200 W weak_function\n"
@@ -102,8 +104,9 @@ static void test_symbols(void)
     CHECK(profile_symbols_load(&s, list, err, sizeof err));
     CHECK_EQ(s.n, 6);
     const struct profile_symbol *sym;
-    /* At one address, the map's last name: section markers come first */
+    /* At one address, the first name that is not a section's marker */
     CHECK((sym = profile_symbol_of(&s, 0xffffffff80002000)) && !strcmp(sym->name, "hot_function"));
+    CHECK((sym = profile_symbol_of(&s, 0xffffffff80002100)) && !strcmp(sym->name, "cold_function"));
     CHECK((sym = profile_symbol_of(&s, 0xffffffff800021fe)) && !strcmp(sym->name, "cold_function"));
     CHECK((sym = profile_symbol_of(&s, 0xffffffff80002200)) && !strcmp(sym->name, "weak_function"));
     CHECK((sym = profile_symbol_of(&s, 0x80000404)) && !strcmp(sym->name, "trap_handler"));
