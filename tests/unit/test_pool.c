@@ -122,17 +122,26 @@ static void test_ipi_wait_behind_target(void)
     teardown();
 }
 
+/* Guest RAM with a loop at its base that counts in a0 (addi a0,a0,1;
+ * j .-4); false if RAM cannot be had. */
+static bool make_counting_loop(void)
+{
+    if (mem_init(&mem, RAM_BASE, RAM_SIZE) != 0) {
+        CHECK(!"mem_init");
+        return false;
+    }
+    mem_write(&mem, RAM_BASE + 0x0, 4, 0x00150513);        /* addi a0, a0, 1 */
+    mem_write(&mem, RAM_BASE + 0x4, 4, 0xffdff06f);        /* j .-4 */
+    return true;
+}
+
 /* A hart that loops while an IPI it sent is unanswered gives its worker
  * up within a few rounds when the target is off the workers (it could not
  * answer before then), and goes on looping while the target runs. */
 static void test_ipi_wait_seen_in_loop(void)
 {
-    if (mem_init(&mem, RAM_BASE, RAM_SIZE) != 0) {
-        CHECK(!"mem_init");
+    if (!make_counting_loop())
         return;
-    }
-    mem_write(&mem, RAM_BASE + 0x0, 4, 0x00150513);        /* addi a0, a0, 1 */
-    mem_write(&mem, RAM_BASE + 0x4, 4, 0xffdff06f);        /* j .-4 */
     setup();
     struct hart *h0 = pool_take(&pool);
     h0->pc = RAM_BASE;
@@ -284,12 +293,8 @@ static void *worker_main(void *arg)
  * waits in WFI: it must not run again until its interrupt. */
 static void test_workers(void)
 {
-    if (mem_init(&mem, RAM_BASE, RAM_SIZE) != 0) {
-        CHECK(!"mem_init");
+    if (!make_counting_loop())
         return;
-    }
-    mem_write(&mem, RAM_BASE + 0x0, 4, 0x00150513);        /* addi a0, a0, 1 */
-    mem_write(&mem, RAM_BASE + 0x4, 4, 0xffdff06f);        /* j .-4 */
     mem_write(&mem, RAM_BASE + 0x100, 4, 0x10500073);      /* wfi */
     mem_write(&mem, RAM_BASE + 0x104, 4, 0x00158593);      /* addi a1, a1, 1 */
     mem_write(&mem, RAM_BASE + 0x108, 4, 0xff9ff06f);      /* j .-8 */
