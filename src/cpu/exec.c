@@ -20,6 +20,7 @@
 #include "cpu/fpu.h"
 #include "cpu/jit.h"
 #include "cpu/pool.h"
+#include "cpu/profile.h"
 #include "cpu/trap.h"
 
 __extension__ typedef __int128 i128;
@@ -820,16 +821,40 @@ run_translated(struct hart *h, struct block *blk, unsigned budget_left)
     return n ? (unsigned)n : 1;         /* 0 retired: its first instruction trapped */
 }
 
+/* Where a step of a block loop began (a unit, or one interpreted
+ * instruction), for --profile: the step is charged to its first pc. */
+struct step_mark {
+    uint64_t pc, ticks, retired;
+    unsigned priv;
+};
+
+static inline void step_begin(struct step_mark *m, const struct hart *h, const struct block *blk)
+{
+    *m = (struct step_mark){ h->pc, profile_ticks(), blk->retired, h->priv };
+}
+
+static inline void step_charge(struct profile *p, const struct step_mark *m,
+                               const struct block *blk)
+{
+    profile_charge(p, m->pc, m->priv, profile_ticks() - m->ticks, blk->retired - m->retired);
+}
+
 /* The block loop with translation: units where they exist, the
  * interpreter elsewhere. Units are looked for only where one can start:
  * at the block's start, after a jump, a trap or a unit, and after an
  * instruction that units leave out (looking at every instruction cost a
- * cold Linux kernel 14 % of its time in the lookup). */
-static uint64_t run_block_translated(struct hart *h, unsigned budget)
+ * cold Linux kernel 14 % of its time in the lookup). Each step is charged
+ * to `profile` when there is one; the copy without (profile a constant
+ * NULL) has no trace of it. */
+static inline __attribute__((always_inline)) uint64_t
+run_block_translated_with(struct hart *h, unsigned budget, struct profile *profile)
 {
     struct block blk_ = { 0, 0, { NO_WINDOW, NULL } }, *blk = &blk_;
     bool leader = true;
     for (unsigned i = 0; i < budget;) {
+        struct step_mark mark;
+        if (profile)
+            step_begin(&mark, h, blk);
         unsigned ran = leader ? run_translated(h, blk, budget - i) : 0;
         if (ran == UNIT_TOO_LONG) {
             if (i)
@@ -850,6 +875,8 @@ static uint64_t run_block_translated(struct hart *h, unsigned budget)
             }
             i++;
         }
+        if (profile)
+            step_charge(profile, &mark, blk);
         if (h->poll_now)
             break;
     }
@@ -859,15 +886,22 @@ static uint64_t run_block_translated(struct hart *h, unsigned budget)
 
 /* The block loop of --engine=interp (and of hosts without a translator),
  * kept apart so that it stays as short as it can be. Each loop has the
- * block as its own local, which the compiler keeps in registers. */
-static uint64_t run_block_interpreted(struct hart *h, unsigned budget)
+ * block as its own local, which the compiler keeps in registers. Profiled
+ * as run_block_translated_with is. */
+static inline __attribute__((always_inline)) uint64_t
+run_block_interpreted_with(struct hart *h, unsigned budget, struct profile *profile)
 {
     struct block blk = { 0, 0, { NO_WINDOW, NULL } };
     for (unsigned i = 0; i < budget; i++) {
+        struct step_mark mark;
+        if (profile)
+            step_begin(&mark, h, &blk);
         struct insn scratch;
         const struct insn *in = fetch_decoded(h, &blk.window, &scratch);
         if (in)
             execute(h, in, &blk);
+        if (profile)
+            step_charge(profile, &mark, &blk);
         if (h->poll_now)
             break;
     }
@@ -875,10 +909,29 @@ static uint64_t run_block_interpreted(struct hart *h, unsigned budget)
     return blk.retired;
 }
 
+static uint64_t run_block_translated(struct hart *h, unsigned budget)
+{
+    return run_block_translated_with(h, budget, NULL);
+}
+
+static uint64_t run_block_interpreted(struct hart *h, unsigned budget)
+{
+    return run_block_interpreted_with(h, budget, NULL);
+}
+
+/* --profile's loops: slower, and used only then. */
+static __attribute__((noinline)) uint64_t run_block_profiled(struct hart *h, unsigned budget)
+{
+    return h->jit ? run_block_translated_with(h, budget, h->profile)
+                  : run_block_interpreted_with(h, budget, h->profile);
+}
+
 uint64_t hart_execute_block(struct hart *h, unsigned budget)
 {
     if (icache_code_written(&h->icache))
         sync_code(h);
+    if (h->profile)
+        return run_block_profiled(h, budget);
     return h->jit ? run_block_translated(h, budget) : run_block_interpreted(h, budget);
 }
 

@@ -22,7 +22,6 @@
 #include "cpu/access.h"
 #include "cpu/debug.h"
 #include "cpu/jit.h"
-#include "cpu/profile.h"
 #include "cpu/trap.h"
 #include "base/timebase.h"
 
@@ -126,20 +125,6 @@ static void beat(struct hart *h)
 
 static _Thread_local struct hart *current_hart;
 
-/* One block of at most budget instructions, charged to the profile when
- * the hart keeps one. */
-static uint64_t execute_block(struct hart *h, unsigned budget)
-{
-    if (!h->profile)
-        return hart_execute_block(h, budget);
-    uint64_t pc = h->pc;
-    unsigned priv = h->priv;
-    uint64_t start = profile_clock_ns();
-    uint64_t retired = hart_execute_block(h, budget);
-    profile_charge(h->profile, pc, priv, profile_clock_ns() - start, retired);
-    return retired;
-}
-
 static uint64_t run_batches(struct hart *h, uint64_t max_insns)
 {
     uint64_t retired = 0;
@@ -164,7 +149,7 @@ static uint64_t run_batches(struct hart *h, uint64_t max_insns)
         unsigned budget = POLL_INTERVAL;
         if (max_insns && max_insns - retired < budget)
             budget = (unsigned)(max_insns - retired);
-        retired += execute_block(h, budget);
+        retired += hart_execute_block(h, budget);
         if (max_insns && retired >= max_insns)
             return retired;
     }
@@ -231,7 +216,7 @@ enum hart_slice_end hart_run_slice(struct hart *h, uint64_t until_tick)
         if (n % SLICE_CLOCK_BLOCKS == 0 && timebase_now() >= until_tick)
             break;
         trap_poll_interrupts(h);
-        execute_block(h, POLL_INTERVAL);
+        hart_execute_block(h, POLL_INTERVAL);
     }
     if (h->coherence)
         coherence_park(h->coherence);

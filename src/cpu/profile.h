@@ -1,15 +1,14 @@
 /* profile: where a hart's host time goes, by guest code (--profile).
  *
- * Owns one hart's table of guest pcs: for each pc a block began at (with
- * the privilege it ran in), the host time its blocks took, the
- * instructions they retired and how many there were. A block runs at
- * most POLL_INTERVAL instructions from its first pc, so a pc's time is
- * that of the code from it up to the next block boundary, which a
- * function-level view (machine/profile_report.h) makes precise enough:
- * the loops a hart spends its time in begin most of its blocks.
+ * Owns one hart's table of guest pcs: for each pc a step of the block
+ * loop began at (a translated unit, which is straight code of one page up
+ * to its first call, return or CSR access, or one interpreted
+ * instruction), with the privilege it ran in, the host time its steps
+ * took, the instructions they retired and how many there were. Time is
+ * counted in profile_ticks, the cheapest clock the host has.
  *
- * Written by the hart's own thread (hart.c, around each block); read by
- * machine/ once the harts have stopped for good. No locks, no atomics.
+ * Written by the thread running the hart (exec.c, around each step); read
+ * by machine/ once the harts have stopped for good. No locks, no atomics.
  */
 #ifndef UMBRA_CPU_PROFILE_H
 #define UMBRA_CPU_PROFILE_H
@@ -19,29 +18,49 @@
 
 struct profile_entry {
     uint64_t pc;
-    uint64_t host_ns;           /* host time of the blocks that began here */
+    uint64_t ticks;             /* host time of the steps that began here */
     uint64_t insns;             /* instructions they retired */
-    uint64_t blocks;
-    uint8_t priv;               /* privilege at the block's start (enum priv) */
+    uint64_t steps;
+    uint8_t priv;               /* privilege at the step's start (enum priv) */
 };
 
 struct profile {
-    struct profile_entry *slot; /* open addressing; blocks == 0: unused */
+    struct profile_entry *slot; /* open addressing; steps == 0: unused */
     size_t capacity;            /* a power of two */
     size_t used;
-    uint64_t lost_ns;           /* time of blocks the table had no room for */
+    uint64_t lost_ticks;        /* time of steps the table had no room for */
 };
 
 /* An empty table; false if memory cannot be had. */
 bool profile_init(struct profile *p);
 void profile_destroy(struct profile *p);
 
-/* The host's monotonic clock, in nanoseconds: what profile_charge takes. */
+/* CLOCK_MONOTONIC in nanoseconds. */
 uint64_t profile_clock_ns(void);
 
-/* Charge a block that began at pc in privilege priv: it took host_ns and
+/* The clock steps are timed with: the time-stamp counter on x86-64 (a
+ * few cycles to read, where clock_gettime costs tens of nanoseconds, as
+ * much as a short step), else CLOCK_MONOTONIC in nanoseconds. */
+static inline uint64_t profile_ticks(void)
+{
+#if defined(__x86_64__)
+    return __builtin_ia32_rdtsc();
+#else
+    return profile_clock_ns();
+#endif
+}
+
+/* A pair of readings of both clocks, and the ticks per nanosecond
+ * between an earlier pair and now (1 where the ticks are nanoseconds). */
+struct profile_clocks {
+    uint64_t ticks, ns;
+};
+struct profile_clocks profile_clocks_now(void);
+double profile_ticks_per_ns(struct profile_clocks since);
+
+/* Charge a step that began at pc in privilege priv: it took `ticks` and
  * retired insns instructions. */
-void profile_charge(struct profile *p, uint64_t pc, unsigned priv, uint64_t host_ns,
+void profile_charge(struct profile *p, uint64_t pc, unsigned priv, uint64_t ticks,
                     uint64_t insns);
 
 /* Add e's counts to the entry for e's pc and privilege (merging tables). */

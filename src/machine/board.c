@@ -695,7 +695,8 @@ static void report_profile(struct board *b)
     for (unsigned i = 0; i < b->nharts; i++)
         tables[i] = &b->profiles[i];
     const struct profile_symbols *symbols = b->opts->profile_symbols ? &b->profile_symbols : NULL;
-    bool ok = profile_report_write(b->profile_file, tables, b->nharts, symbols);
+    bool ok = profile_report_write(b->profile_file, tables, b->nharts, symbols,
+                                   profile_ticks_per_ns(b->profile_since));
     if (fclose(b->profile_file) != 0)
         ok = false;
     b->profile_file = NULL;
@@ -775,6 +776,7 @@ static int setup_profile(struct board *b)
             return report(EXIT_STATUS_BAD_FILE, "out of memory");
         b->harts[i].profile = &b->profiles[i];
     }
+    b->profile_since = profile_clocks_now();
     return 0;
 }
 

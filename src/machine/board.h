@@ -63,6 +63,7 @@
 #include "machine/loader.h"
 #include "machine/monitor.h"
 #include "machine/options.h"
+#include "cpu/profile.h"
 #include "machine/profile_report.h"
 #include "machine/sbi.h"
 #include "mem/guest_mem.h"
@@ -130,6 +131,7 @@ struct board {
     FILE *stats_json;           /* --stats-json, opened before the guest runs */
     FILE *profile_file;         /* --profile, opened before the guest runs */
     struct profile *profiles;   /* --profile: one table per hart; else NULL */
+    struct profile_clocks profile_since;        /* when they started */
     struct profile_symbols profile_symbols;     /* --profile-symbols */
     pthread_t threads[OPT_MAX_HARTS];   /* one per hart, or the pool's workers */
     struct hart_pool pool;      /* used when harts outnumber CPUs (cpu/pool.h) */

@@ -204,19 +204,19 @@ static void list_entry(const struct profile_entry *e, void *ctx)
 static int by_time(const void *a, const void *b)
 {
     const struct profile_entry *x = a, *y = b;
-    if (x->host_ns != y->host_ns)
-        return x->host_ns > y->host_ns ? -1 : 1;
+    if (x->ticks != y->ticks)
+        return x->ticks > y->ticks ? -1 : 1;
     return x->pc < y->pc ? -1 : x->pc > y->pc;
 }
 
-static void write_line(FILE *f, const struct profile_entry *e, uint64_t total_ns,
-                       const struct profile_symbols *s)
+static void write_line(FILE *f, const struct profile_entry *e, uint64_t total_ticks,
+                       double ticks_per_ms, const struct profile_symbols *s)
 {
     static const char priv_letter[] = "USHM";
     const struct profile_symbol *sym = profile_symbol_of(s, e->pc);
     fprintf(f, "%7.2f %11.3f %14" PRIu64 " %10" PRIu64 "  %c  ",
-            total_ns ? 100.0 * (double)e->host_ns / (double)total_ns : 0.0,
-            (double)e->host_ns / 1e6, e->insns, e->blocks, priv_letter[e->priv & 3]);
+            total_ticks ? 100.0 * (double)e->ticks / (double)total_ticks : 0.0,
+            (double)e->ticks / ticks_per_ms, e->insns, e->steps, priv_letter[e->priv & 3]);
     if (sym && sym->addr == e->pc)
         fprintf(f, "%s\n", sym->name);
     else
@@ -224,16 +224,16 @@ static void write_line(FILE *f, const struct profile_entry *e, uint64_t total_ns
 }
 
 bool profile_report_write(FILE *f, struct profile *const *tables, unsigned n,
-                          const struct profile_symbols *s)
+                          const struct profile_symbols *s, double ticks_per_ns)
 {
     struct profile merged;
     if (!profile_init(&merged))
         return false;
     struct merge m = { &merged, s };
-    uint64_t lost_ns = 0;
+    uint64_t lost = 0;
     for (unsigned i = 0; i < n; i++) {
         profile_for_each(tables[i], merge_entry, &m);
-        lost_ns += tables[i]->lost_ns;
+        lost += tables[i]->lost_ticks;
     }
     struct listing l = { calloc(merged.used ? merged.used : 1, sizeof *l.e), 0 };
     if (!l.e) {
@@ -242,22 +242,23 @@ bool profile_report_write(FILE *f, struct profile *const *tables, unsigned n,
     }
     profile_for_each(&merged, list_entry, &l);
     qsort(l.e, l.n, sizeof *l.e, by_time);
-    uint64_t total_ns = 0, insns = 0;
+    uint64_t total = 0, insns = 0;
     for (size_t i = 0; i < l.n; i++) {
-        total_ns += l.e[i].host_ns;
+        total += l.e[i].ticks;
         insns += l.e[i].insns;
     }
-    fprintf(f, "# umbra guest profile: host time of the blocks (at most 1,024 instructions)\n"
-               "# that began %s, all harts together\n",
+    double ticks_per_ms = ticks_per_ns * 1e6;
+    fprintf(f, "# umbra guest profile: host time of the steps (a translated unit, or one\n"
+               "# interpreted instruction) that began %s, all harts together\n",
             s ? "in each function (at each pc no symbol covers)" : "at each guest pc");
     fprintf(f, "# harts %u, host time %.3f s, instructions %" PRIu64 "\n", n,
-            (double)total_ns / 1e9, insns);
-    if (lost_ns || merged.lost_ns)
+            (double)total / ticks_per_ms / 1e3, insns);
+    if (lost || merged.lost_ticks)
         fprintf(f, "# not counted (tables full): %.3f ms\n",
-                (double)(lost_ns + merged.lost_ns) / 1e6);
-    fprintf(f, "#  time%%     host_ms          insns     blocks priv where\n");
+                (double)(lost + merged.lost_ticks) / ticks_per_ms);
+    fprintf(f, "#  time%%     host_ms          insns      steps priv where\n");
     for (size_t i = 0; i < l.n; i++)
-        write_line(f, &l.e[i], total_ns, s);
+        write_line(f, &l.e[i], total, ticks_per_ms, s);
     free(l.e);
     profile_destroy(&merged);
     return !ferror(f);

@@ -40,7 +40,9 @@ const struct profile_symbol *profile_symbol_of(const struct profile_symbols *s, 
 
 /* Write the report for the tables of `n` harts to f: one line per
  * function and privilege (per pc where no symbol covers it), the most
- * host time first. False if memory ran out or f could not be written. */
+ * host time first, ticks turned into time at ticks_per_ns
+ * (profile_ticks_per_ns). False if memory ran out or f could not be
+ * written. */
 bool profile_report_write(FILE *f, struct profile *const *tables, unsigned n,
-                          const struct profile_symbols *s);
+                          const struct profile_symbols *s, double ticks_per_ns);
 #endif

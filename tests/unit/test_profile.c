@@ -15,7 +15,7 @@
 static const struct profile_entry *entry_of(const struct profile *p, uint64_t pc, unsigned priv)
 {
     for (size_t i = 0; i < p->capacity; i++)
-        if (p->slot[i].blocks && p->slot[i].pc == pc && p->slot[i].priv == priv)
+        if (p->slot[i].steps && p->slot[i].pc == pc && p->slot[i].priv == priv)
             return &p->slot[i];
     return NULL;
 }
@@ -31,11 +31,11 @@ static void test_charges_add_up(void)
     const struct profile_entry *s = entry_of(&p, 0x80001000, 1);
     CHECK(m && s);
     if (m && s) {
-        CHECK_EQ(m->host_ns, 150);
+        CHECK_EQ(m->ticks, 150);
         CHECK_EQ(m->insns, 17);
-        CHECK_EQ(m->blocks, 2);
-        CHECK_EQ(s->host_ns, 5);
-        CHECK_EQ(s->blocks, 1);
+        CHECK_EQ(m->steps, 2);
+        CHECK_EQ(s->ticks, 5);
+        CHECK_EQ(s->steps, 1);
     }
     CHECK_EQ(p.used, 2);
     profile_destroy(&p);
@@ -53,11 +53,11 @@ static void test_growth_keeps_counts(void)
             profile_charge(&p, 0xffffffff80000000ull + 4ull * i, 1, i + 1, 3);
     CHECK(p.capacity > first);
     CHECK_EQ(p.used, n);
-    CHECK_EQ(p.lost_ns, 0);
+    CHECK_EQ(p.lost_ticks, 0);
     unsigned right = 0;
     for (unsigned i = 0; i < n; i += 997) {
         const struct profile_entry *e = entry_of(&p, 0xffffffff80000000ull + 4ull * i, 1);
-        right += e && e->host_ns == 2ull * (i + 1) && e->blocks == 2 && e->insns == 6;
+        right += e && e->ticks == 2ull * (i + 1) && e->steps == 2 && e->insns == 6;
     }
     CHECK_EQ(right, (n + 996) / 997);
     profile_destroy(&p);
@@ -132,7 +132,7 @@ static void test_report(void)
     struct profile a, b;
     CHECK(profile_init(&a) && profile_init(&b));
     profile_charge(&a, 0xffffffff80002010, 1, 3000, 300);   /* hot_function ... */
-    profile_charge(&a, 0xffffffff80002010, 1, 1000, 100);   /* (two blocks from one pc) */
+    profile_charge(&a, 0xffffffff80002010, 1, 1000, 100);   /* (two steps from one pc) */
     profile_charge(&b, 0xffffffff80002040, 1, 4000, 400);   /* ... from two harts */
     profile_charge(&a, 0xffffffff80002100, 1, 2000, 200);   /* cold_function */
     profile_charge(&b, 0x80000400, 3, 1000, 100);           /* trap_handler, M */
@@ -146,11 +146,11 @@ static void test_report(void)
     size_t size = 0;
     FILE *f = open_memstream(&text, &size);
     struct profile *tables[] = { &a, &b };
-    CHECK(profile_report_write(f, tables, 2, &s));
+    CHECK(profile_report_write(f, tables, 2, &s, 1.0));     /* ticks are ns here */
     fclose(f);
     static const struct {
         double ms;
-        unsigned long insns, blocks;
+        unsigned long insns, steps;
         char priv;
         const char *where;
     } want[] = {
@@ -168,14 +168,14 @@ static void test_report(void)
             continue;
         }
         double pct, ms;
-        unsigned long insns, blocks;
+        unsigned long insns, steps;
         char priv, where[64];
-        CHECK_EQ(sscanf(line, "%lf %lf %lu %lu %c %63s", &pct, &ms, &insns, &blocks, &priv,
+        CHECK_EQ(sscanf(line, "%lf %lf %lu %lu %c %63s", &pct, &ms, &insns, &steps, &priv,
                         where), 6);
         if (lines < 4) {
             CHECK(ms > want[lines].ms - 0.0006 && ms < want[lines].ms + 0.0006);
             CHECK_EQ(insns, want[lines].insns);
-            CHECK_EQ(blocks, want[lines].blocks);
+            CHECK_EQ(steps, want[lines].steps);
             CHECK_EQ(priv, want[lines].priv);
             CHECK(!strcmp(where, want[lines].where));
         }
@@ -186,6 +186,17 @@ static void test_report(void)
     CHECK_EQ(lines, 4);
     CHECK(share > 99.9 && share < 100.1);
     free(text);
+
+    /* two ticks a nanosecond (a 2 GHz time-stamp counter): half the time */
+    f = open_memstream(&text, &size);
+    CHECK(profile_report_write(f, tables, 2, &s, 2.0));
+    fclose(f);
+    CHECK(strstr(text, "   0.004            800          3  S  hot_function\n") != NULL);
+    free(text);
+    struct profile_clocks since = profile_clocks_now();
+    while (profile_clock_ns() < since.ns + 1000000)
+        ;
+    CHECK(profile_ticks_per_ns(since) > 0.01);    /* TSC or ns: a plausible rate */
     profile_symbols_free(&s);
     profile_destroy(&a);
     profile_destroy(&b);
