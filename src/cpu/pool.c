@@ -3,7 +3,8 @@
  * The policy, and why:
  * - A hart that waits gives its worker up at once: a WFI (it is kept off
  *   the workers until an interrupt it enabled, a kick or its timer), a
- *   detected spin, or an IPI whose target has not run since (cpu/exec.c).
+ *   detected spin, or an IPI whose target is off the workers (cpu/exec.c
+ *   looks at pool_state while it waits).
  *   Otherwise it runs POOL_SLICE_TICKS.
  * - A kicked hart (an IPI, a timer, an external line) goes to the head of
  *   the queue and runs a short slice, which also ends when it leaves
