@@ -691,11 +691,8 @@ static void report_profile(struct board *b)
 {
     if (!b->profile_file)
         return;
-    struct profile *tables[OPT_MAX_HARTS];
-    for (unsigned i = 0; i < b->nharts; i++)
-        tables[i] = &b->profiles[i];
     const struct profile_symbols *symbols = b->opts->profile_symbols ? &b->profile_symbols : NULL;
-    bool ok = profile_report_write(b->profile_file, tables, b->nharts, symbols,
+    bool ok = profile_report_write(b->profile_file, b->profiles, b->nharts, symbols,
                                    profile_ticks_per_ns(b->profile_since));
     if (fclose(b->profile_file) != 0)
         ok = false;

@@ -223,7 +223,7 @@ static void write_line(FILE *f, const struct profile_entry *e, uint64_t total_ti
         fprintf(f, "0x%016" PRIx64 "\n", e->pc);
 }
 
-bool profile_report_write(FILE *f, struct profile *const *tables, unsigned n,
+bool profile_report_write(FILE *f, const struct profile *tables, unsigned n,
                           const struct profile_symbols *s, double ticks_per_ns)
 {
     struct profile merged;
@@ -232,8 +232,8 @@ bool profile_report_write(FILE *f, struct profile *const *tables, unsigned n,
     struct merge m = { &merged, s };
     uint64_t lost = 0;
     for (unsigned i = 0; i < n; i++) {
-        profile_for_each(tables[i], merge_entry, &m);
-        lost += tables[i]->lost_ticks;
+        profile_for_each(&tables[i], merge_entry, &m);
+        lost += tables[i].lost_ticks;
     }
     struct listing l = { calloc(merged.used ? merged.used : 1, sizeof *l.e), 0 };
     if (!l.e) {

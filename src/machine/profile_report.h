@@ -43,6 +43,6 @@ const struct profile_symbol *profile_symbol_of(const struct profile_symbols *s, 
  * host time first, ticks turned into time at ticks_per_ns
  * (profile_ticks_per_ns). False if memory ran out or f could not be
  * written. */
-bool profile_report_write(FILE *f, struct profile *const *tables, unsigned n,
+bool profile_report_write(FILE *f, const struct profile *tables, unsigned n,
                           const struct profile_symbols *s, double ticks_per_ns);
 #endif

@@ -129,14 +129,15 @@ static void test_symbols(void)
  * symbol covers stands alone; the shares add up to 100 %. */
 static void test_report(void)
 {
-    struct profile a, b;
-    CHECK(profile_init(&a) && profile_init(&b));
-    profile_charge(&a, 0xffffffff80002010, 1, 3000, 300);   /* hot_function ... */
-    profile_charge(&a, 0xffffffff80002010, 1, 1000, 100);   /* (two steps from one pc) */
-    profile_charge(&b, 0xffffffff80002040, 1, 4000, 400);   /* ... from two harts */
-    profile_charge(&a, 0xffffffff80002100, 1, 2000, 200);   /* cold_function */
-    profile_charge(&b, 0x80000400, 3, 1000, 100);           /* trap_handler, M */
-    profile_charge(&a, 0x10078, 0, 500, 50);                /* user code: no symbol */
+    struct profile tables[2];
+    CHECK(profile_init(&tables[0]) && profile_init(&tables[1]));
+    struct profile *a = &tables[0], *b = &tables[1];
+    profile_charge(a, 0xffffffff80002010, 1, 3000, 300);   /* hot_function ... */
+    profile_charge(a, 0xffffffff80002010, 1, 1000, 100);   /* (two steps from one pc) */
+    profile_charge(b, 0xffffffff80002040, 1, 4000, 400);   /* ... from two harts */
+    profile_charge(a, 0xffffffff80002100, 1, 2000, 200);   /* cold_function */
+    profile_charge(b, 0x80000400, 3, 1000, 100);           /* trap_handler, M */
+    profile_charge(a, 0x10078, 0, 500, 50);                /* user code: no symbol */
     struct profile_symbols s;
     char err[256], list[600];
     snprintf(list, sizeof list, "%s,%s", write_file("kernel.map", kernel_map),
@@ -145,7 +146,6 @@ static void test_report(void)
     char *text = NULL;
     size_t size = 0;
     FILE *f = open_memstream(&text, &size);
-    struct profile *tables[] = { &a, &b };
     CHECK(profile_report_write(f, tables, 2, &s, 1.0));     /* ticks are ns here */
     fclose(f);
     static const struct {
@@ -198,8 +198,8 @@ static void test_report(void)
         ;
     CHECK(profile_ticks_per_ns(since) > 0.01);    /* TSC or ns: a plausible rate */
     profile_symbols_free(&s);
-    profile_destroy(&a);
-    profile_destroy(&b);
+    profile_destroy(a);
+    profile_destroy(b);
 }
 
 int main(void)
