@@ -68,6 +68,7 @@ struct coherence_options {
 struct coherence_stats {
     uint64_t coherency_events;
     uint64_t patches_produced;  /* posted by this hart as a producer */
+    uint64_t stores_unchanged;  /* traced stores by this hart that changed nothing: no patch */
     uint64_t patches_applied;   /* taken by this hart with a valid token */
     uint64_t patches_stale;     /* taken with a stale token */
     uint64_t invalidated;       /* stale → entry invalidated */

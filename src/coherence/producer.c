@@ -21,6 +21,12 @@
  * change into its translations at any moment before the SFENCE.VMA that
  * obliges it to; privileged spec 4.2.1). One process tearing down its own
  * page tables posts a patch per entry to its own hart, more than a ring.
+ *
+ * A store that left memory as it was (guest_mem tells, from the atomic's
+ * old value) posts nothing: every derived value read before it is still
+ * what a read after it gives. Linux zeroing a freed page-table frame,
+ * which is zero already, is most of the traced stores of a fork-heavy
+ * guest.
  */
 #include "base/tracelog.h"
 #include "coherence/coherence.h"
@@ -107,14 +113,17 @@ static void produce_for_pte(struct coherence *co, unsigned producer, uint64_t pt
         shoot_down(co, producer, consumers);
 }
 
-void producer_store_end(void *ctx, unsigned producer, uint64_t pa, unsigned size)
+void producer_store_end(void *ctx, unsigned producer, uint64_t pa, unsigned size, bool changed)
 {
     struct coherence *co = ctx;
     bool dma = producer >= co->nharts;
     if (dma)
         pthread_mutex_lock(&co->dma_lock);     /* one producer at a time on the DMA row */
-    for (uint64_t pte = pa & ~7ull; pte < pa + size; pte += 8)
-        produce_for_pte(co, producer, pte);
+    if (changed)
+        for (uint64_t pte = pa & ~7ull; pte < pa + size; pte += 8)
+            produce_for_pte(co, producer, pte);
+    else if (!dma)
+        co->hart[producer].stats.stores_unchanged++;
     if (dma)
         pthread_mutex_unlock(&co->dma_lock);
     atomic_fetch_sub(&co->inflight[frame_index(co, pa)], 1);

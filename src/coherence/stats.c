@@ -34,6 +34,7 @@ struct stat_field {
     static uint64_t get_##json_name(const struct coherence_report *r) { return (expr); }
 FIELD(coherency_events, r->s.coherency_events)
 FIELD(patches_produced, r->s.patches_produced)
+FIELD(stores_unchanged, r->s.stores_unchanged)
 FIELD(patches_applied, r->s.patches_applied)
 FIELD(patches_stale, r->s.patches_stale)
 FIELD(invalidated, r->s.invalidated)
@@ -56,7 +57,8 @@ FIELD(remote_fences_served, r->s.remote_fences_served)
 
 static const struct stat_field fields[] = {
 #define F(n) { #n, get_##n }
-    F(coherency_events), F(patches_produced), F(patches_applied), F(patches_stale),
+    F(coherency_events), F(patches_produced), F(stores_unchanged), F(patches_applied),
+    F(patches_stale),
     F(invalidated), F(rewalked), F(revalidated), F(ring_high_water), F(ring_overflows),
     F(resyncs), F(unshadowed), F(patches_dormant), F(dormant_drops), F(page_walks),
     F(shadow_entries), F(shadow_pages), F(shootdowns), F(remote_fences_queued),

@@ -380,7 +380,9 @@ bool hart_amo(struct hart *h, enum amo_kind kind, uint64_t va, unsigned size,
         *old = amo_on_host32((uint32_t *)(void *)p, kind, (uint32_t)operand);
     else
         *old = amo_on_host64((uint64_t *)(void *)p, kind, operand);
-    mem_traced_store_end(h->mem, producer_id(h), pa, size, traced);
+    uint64_t mask = size == 4 ? 0xffffffffu : ~0ull;
+    bool changed = ((amo_combine(kind, *old, operand, size) ^ *old) & mask) != 0;
+    mem_traced_store_end(h->mem, producer_id(h), pa, size, traced, changed);
     return true;
 }
 
@@ -428,6 +430,8 @@ bool hart_sc(struct hart *h, uint64_t va, unsigned size, uint64_t val, bool *sto
         *stored = __atomic_compare_exchange_n((uint64_t *)(void *)p, &expected, val,
                                               false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
     }
-    mem_traced_store_end(h->mem, producer_id(h), pa, size, traced);
+    uint64_t mask = size == 4 ? 0xffffffffu : ~0ull;
+    bool changed = *stored && ((h->lr_value ^ val) & mask) != 0;
+    mem_traced_store_end(h->mem, producer_id(h), pa, size, traced, changed);
     return true;
 }

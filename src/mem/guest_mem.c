@@ -73,10 +73,10 @@ void mem_traced_store_begin(struct guest_mem *m, uint64_t pa, unsigned size, boo
 }
 
 void mem_traced_store_end(struct guest_mem *m, unsigned producer, uint64_t pa, unsigned size,
-                          bool traced)
+                          bool traced, bool changed)
 {
     if (traced)
-        m->trace_hooks.store_end(m->trace_hooks.ctx, producer, pa, size);
+        m->trace_hooks.store_end(m->trace_hooks.ctx, producer, pa, size, changed);
 }
 
 void mem_destroy(struct guest_mem *m)
@@ -182,10 +182,13 @@ bool mem_write_by(struct guest_mem *m, unsigned producer, uint64_t pa, unsigned 
     }
     if (!mem_in_ram(m, pa, size))
         return false;
-    bool traced;
+    bool traced, changed = true;
     mem_traced_store_begin(m, pa, size, &traced);
-    ram_store(mem_ram_ptr(m, pa), size, value);
-    mem_traced_store_end(m, producer, pa, size, traced);
+    if (traced)
+        changed = ram_exchange(mem_ram_ptr(m, pa), size, value);
+    else
+        ram_store(mem_ram_ptr(m, pa), size, value);
+    mem_traced_store_end(m, producer, pa, size, traced, changed);
     if (producer == MEM_PRODUCER_DMA)
         report_code_writes(m, pa, size);
     return true;
@@ -207,7 +210,7 @@ static void report_dma_to_traced_frames(struct guest_mem *m, uint64_t pa, size_t
             uint64_t end = f + PAGE_SIZE < pa + len ? f + PAGE_SIZE : pa + len;
             m->trace_hooks.store_begin(m->trace_hooks.ctx, start, (unsigned)(end - start));
             m->trace_hooks.store_end(m->trace_hooks.ctx, MEM_PRODUCER_DMA, start,
-                                     (unsigned)(end - start));
+                                     (unsigned)(end - start), true);
         }
 }
 

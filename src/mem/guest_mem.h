@@ -58,7 +58,10 @@ struct mmio_region {
 
 struct mem_trace_hooks {
     void (*store_begin)(void *ctx, uint64_t pa, unsigned size);
-    void (*store_end)(void *ctx, unsigned producer, uint64_t pa, unsigned size);
+    /* changed: false when the store left memory as it was (a store of the
+     * value already there, a CAS that lost): then there is nothing new to
+     * derive, only the bracket to close. */
+    void (*store_end)(void *ctx, unsigned producer, uint64_t pa, unsigned size, bool changed);
     void *ctx;
 };
 
@@ -119,11 +122,12 @@ static inline bool mem_frame_traced(const struct guest_mem *m, uint64_t pa)
 }
 
 /* Bracket a store of `size` bytes at pa that the caller makes itself (an AMO
- * or a CAS on the host pointer): begin before, end after. Both are no-ops
- * for untraced frames. */
+ * or a CAS on the host pointer): begin before, end after, saying whether
+ * the store changed memory (known from the atomic's old value). Both are
+ * no-ops for untraced frames. */
 void mem_traced_store_begin(struct guest_mem *m, uint64_t pa, unsigned size, bool *traced);
 void mem_traced_store_end(struct guest_mem *m, unsigned producer, uint64_t pa, unsigned size,
-                          bool traced);
+                          bool traced, bool changed);
 
 /* True if the 4 KiB page at page_pa is plain RAM with no MMIO overlay, so a
  * hart may cache a host pointer to it and access it directly. */
@@ -189,5 +193,24 @@ static inline void ram_store(void *p, unsigned size, uint64_t v)
     }
     for (unsigned i = 0; i < size; i++)
         __atomic_store_n((uint8_t *)p + i, (uint8_t)(v >> (8 * i)), __ATOMIC_RELAXED);
+}
+
+/* ram_store for a traced frame: exchanges when aligned, so that whether the
+ * store changed memory is known exactly, and says so. The memsets that
+ * zero a page the guest once used as a page table, which are already
+ * zero, then post no patches. An unaligned store counts as a change. */
+static inline bool ram_exchange(void *p, unsigned size, uint64_t v)
+{
+    uintptr_t a = (uintptr_t)p;
+    if ((a & (size - 1)) == 0) {
+        switch (size) {
+        case 1: return __atomic_exchange_n((uint8_t *)p, (uint8_t)v, __ATOMIC_RELAXED) != (uint8_t)v;
+        case 2: return __atomic_exchange_n((uint16_t *)p, (uint16_t)v, __ATOMIC_RELAXED) != (uint16_t)v;
+        case 4: return __atomic_exchange_n((uint32_t *)p, (uint32_t)v, __ATOMIC_RELAXED) != (uint32_t)v;
+        default: return __atomic_exchange_n((uint64_t *)p, v, __ATOMIC_RELAXED) != v;
+        }
+    }
+    ram_store(p, size, v);
+    return true;
 }
 #endif

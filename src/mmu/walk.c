@@ -160,12 +160,13 @@ static enum step examine_pte(struct guest_mem *mem, const struct walk_request *r
     /* The A/D store is a store like any other for write traces (DESIGN.md
      * section 3): derived entries grant nothing before A and no write
      * before D, so the frame's consumers must hear of it. begin and end
-     * pair even when the CAS loses and nothing is stored. */
+     * pair even when the CAS loses and nothing is stored (nothing changed,
+     * then: the hart that won reports its own store). */
     bool traced;
     mem_traced_store_begin(mem, pte_addr, PTE_SIZE, &traced);
     bool stored = __atomic_compare_exchange_n(p, pte, updated, false,
                                               __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
-    mem_traced_store_end(mem, req->producer, pte_addr, PTE_SIZE, traced);
+    mem_traced_store_end(mem, req->producer, pte_addr, PTE_SIZE, traced, stored);
     if (!stored)
         return STEP_RETRY;      /* *pte now holds what the other hart stored */
     *pte = updated;

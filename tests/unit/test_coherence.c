@@ -154,7 +154,8 @@ static void test_lazy_patch_per_hart(void)
                        "\"code_pages\": 40, \"code_evictions\": 2, "
                        "\"jit_units\": 13, \"jit_resets\": 1, "
                        "\"coherency_events\": 2, "
-                       "\"patches_produced\": 2, \"patches_applied\": 1,") != NULL);
+                       "\"patches_produced\": 2, \"stores_unchanged\": 0, "
+                       "\"patches_applied\": 1,") != NULL);
     CHECK(strstr(json, "\"page_walks\": 1") != NULL);
     free(json);
 }
@@ -269,7 +270,7 @@ static void test_write_flood_unshadows(void)
     _Atomic uint32_t *trace = mem_trace_word(&mem, LEAF);
     CHECK(atomic_load(trace) & 1u);
     for (unsigned n = 0; n < SHADOW_FLOOD_PATCHES + 8; n++)
-        mem_write_by(&mem, 1, LEAF + 8 * (100 + n), 8, n);     /* the page is now data */
+        mem_write_by(&mem, 1, LEAF + 8 * (100 + n), 8, n + 1); /* the page is now data */
     fence(0);
     CHECK_EQ(co.hart[0].stats.unshadowed, 1);
     CHECK_EQ(co.hart[0].stats.patches_dormant, 8);          /* the rest of the burst */
@@ -305,13 +306,44 @@ static void test_dormant_pages_bounded(void)
         fence(0);
         CHECK_EQ(xlate(0, 512, ACCESS_READ), 0x80400000ull);
         for (unsigned n = 0; n < SHADOW_FLOOD_PATCHES; n++)
-            mem_write_by(&mem, 1, table + 8 * (100 + n), 8, n);
+            mem_write_by(&mem, 1, table + 8 * (100 + n), 8, n + 1);
         fence(0);
     }
     CHECK_EQ(co.hart[0].stats.unshadowed, SHADOW_DORMANT_MAX + 1);
     CHECK_EQ(co.hart[0].stats.dormant_drops, 1);
     CHECK_EQ(co.hart[0].own.ndormant, 0);
     CHECK_EQ(xlate(0, 0, ACCESS_READ), 0x80400000ull);      /* walks again after the drop */
+    CHECK_EQ(violations, 0);
+}
+
+/* A traced store that leaves memory as it was posts nothing: no derived
+ * value can have changed. The case that matters is the guest zeroing a
+ * page that was a page table and is zero already: 512 stores, no patch,
+ * no flood, the trace stays. A real change still posts, and a store of
+ * the value it made is again nothing. */
+static void test_unchanged_store_posts_nothing(void)
+{
+    setup(2, COHERENCE_PATCH, false, STALE_INVALIDATE, 0);
+    map_pages_and_fence(4);
+    CHECK_EQ(xlate(1, 3, ACCESS_READ), 0x80403000ull);
+    all_boundaries();
+    fence(1);
+    for (unsigned i = 16; i < SHADOW_ENTRIES; i++)
+        mem_write_by(&mem, 1, LEAF + 8 * i, 8, 0);          /* already 0 */
+    mem_write_by(&mem, 1, LEAF + 8 * 3, 8, pte(0x80403000ull, LEAF_RWX));  /* as it is */
+    CHECK_EQ(co.hart[1].stats.patches_produced, 0);
+    CHECK_EQ(co.hart[1].stats.stores_unchanged, SHADOW_ENTRIES - 16 + 1);
+    fence(0);
+    CHECK_EQ(co.hart[0].stats.unshadowed, 0);
+    CHECK(atomic_load(mem_trace_word(&mem, LEAF)) & 1u);
+    mem_write_by(&mem, 1, LEAF + 8 * 3, 8, 0);              /* unmap page 3 */
+    CHECK_EQ(co.hart[1].stats.patches_produced, 2);         /* hart 0 and hart 1 */
+    mem_write_by(&mem, 1, LEAF + 8 * 3, 8, 0);
+    CHECK_EQ(co.hart[1].stats.patches_produced, 2);
+    fence(0);
+    fence(1);
+    CHECK_EQ(xlate(0, 3, ACCESS_READ), 0);
+    CHECK_EQ(xlate(1, 3, ACCESS_READ), 0);
     CHECK_EQ(violations, 0);
 }
 
@@ -564,6 +596,7 @@ int main(void)
     test_own_channel_never_overflows();
     test_write_flood_unshadows();
     test_dormant_pages_bounded();
+    test_unchanged_store_posts_nothing();
     test_audit_catches_skipped_patch();
     test_fill_rederives_before_patch();
     test_fast_cache_forgets_only_the_changed_page();

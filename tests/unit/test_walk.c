@@ -513,6 +513,7 @@ static void test_ad_race(void)
 static struct {
     unsigned begins, ends, producer, size;
     uint64_t pa;
+    bool changed;
 } seen;
 
 static void saw_begin(void *ctx, uint64_t pa, unsigned size)
@@ -522,10 +523,11 @@ static void saw_begin(void *ctx, uint64_t pa, unsigned size)
     seen.size = size;
 }
 
-static void saw_end(void *ctx, unsigned producer, uint64_t pa, unsigned size)
+static void saw_end(void *ctx, unsigned producer, uint64_t pa, unsigned size, bool changed)
 {
     seen.ends++;
     seen.producer = producer;
+    seen.changed = changed;
 }
 
 static void test_ad_traced(void)
@@ -549,6 +551,7 @@ static void test_ad_traced(void)
     CHECK_EQ(seen.pa, leaf);
     CHECK_EQ(seen.size, 8);
     CHECK_EQ(seen.producer, 3);
+    CHECK(seen.changed);
     /* No store needed, nothing reported. */
     mmu_walk(&mem, &req, va, &r);
     CHECK_EQ(seen.begins, 1);
