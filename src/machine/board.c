@@ -112,6 +112,8 @@ static bool console_to_uart(void *ctx, uint8_t byte)
     return uart_receive(b->uart, &byte, 1) == 1;
 }
 
+/* Ctrl-A X, and SIGINT, SIGTERM or SIGHUP: end the run with status 0, as
+ * QEMU does, reporting --stats and --profile on the way out. */
 static void console_quit(void *ctx)
 {
     board_stop(ctx, STOP_EXIT, 0);
@@ -721,6 +723,8 @@ static int start_gdbstub(struct board *b)
 
 int board_run(struct board *b)
 {
+    if (!console_catch_signals(console_quit, b))
+        report(0, "cannot start the signal thread: a signal will end umbra at once");
     if (start_gdbstub(b))
         return EXIT_STATUS_BAD_FILE;
     char why[OPT_PATH_MAX + 64];

@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
@@ -38,6 +39,79 @@ static void restore_and_reraise(int sig)
     raise(sig);
 }
 
+/* ------------------------------------------------ termination signals */
+
+static struct {
+    console_quit_fn quit;
+    void *ctx;
+    sigset_t set;
+} watcher;
+
+/* The sender's command name, as QEMU prints it: "(bash)". */
+static void sender_name(pid_t pid, char *out, size_t size)
+{
+    out[0] = 0;
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/comm", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    char comm[64];
+    if (fgets(comm, sizeof comm, f)) {
+        comm[strcspn(comm, "\n")] = 0;
+        snprintf(out, size, " (%s)", comm);
+    }
+    fclose(f);
+}
+
+static void *signal_main(void *arg)
+{
+    (void)arg;
+    for (unsigned seen = 0;; seen++) {
+        siginfo_t info;
+        int sig = sigwaitinfo(&watcher.set, &info);
+        if (sig < 0)
+            continue;                   /* EINTR */
+        if (seen > 0) {                 /* asked twice: do not wait for the machine */
+            console_restore();
+            signal(sig, SIG_DFL);
+            pthread_sigmask(SIG_UNBLOCK, &watcher.set, NULL);
+            raise(sig);
+            _exit(128 + sig);
+        }
+        char name[128] = "";
+        if (info.si_code == SI_USER || info.si_code == SI_QUEUE) {
+            char comm[72];
+            sender_name(info.si_pid, comm, sizeof comm);
+            snprintf(name, sizeof name, " from pid %d%s", (int)info.si_pid, comm);
+        }
+        fprintf(stderr, "umbra: terminating on signal %d%s\n", sig, name);
+        watcher.quit(watcher.ctx);
+    }
+    return NULL;
+}
+
+bool console_catch_signals(console_quit_fn quit, void *ctx)
+{
+    watcher.quit = quit;
+    watcher.ctx = ctx;
+    sigemptyset(&watcher.set);
+    sigaddset(&watcher.set, SIGINT);
+    sigaddset(&watcher.set, SIGTERM);
+    sigaddset(&watcher.set, SIGHUP);
+    sigset_t old;
+    pthread_sigmask(SIG_BLOCK, &watcher.set, &old);
+    pthread_t t;
+    if (pthread_create(&t, NULL, signal_main, NULL) != 0) {
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        return false;
+    }
+    pthread_detach(t);
+    return true;
+}
+
+/* ------------------------------------------------------------ terminal */
+
 static void enter_raw_mode(void)
 {
     if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &saved_termios) != 0)
@@ -57,6 +131,8 @@ static void enter_raw_mode(void)
         return;
     termios_saved = 1;
     atexit(console_restore);
+    /* SIGINT, SIGTERM and SIGHUP come here only when console_catch_signals
+     * could not start its thread. */
     static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
     for (unsigned i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
         struct sigaction sa;

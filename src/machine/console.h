@@ -4,15 +4,19 @@
  * echo, no line editing, no signals from Ctrl-C: those keys belong to the
  * guest, as with `qemu -nographic`) and restored on every way out: normal
  * exit, error exit (atexit), and SIGINT/SIGTERM/SIGHUP/SIGQUIT. Owns the
+ * host's termination signals too: SIGINT, SIGTERM and SIGHUP end the run
+ * the way Ctrl-A X does (as QEMU ends on them), so --stats, --profile and
+ * the exit status come out as usual; a second one ends umbra at once. Owns the
  * escape key too: Ctrl-A X quits (status 0), Ctrl-A H lists the keys,
  * Ctrl-A C switches the input between the guest and the monitor
  * (machine/monitor.h), Ctrl-A Ctrl-A sends one Ctrl-A. As in QEMU's stdio
  * multiplexer, the escape works whether or not stdin is a terminal. EOF on
  * stdin just stops input.
  *
- * Threads: console_init and console_start_input on the main thread; one
- * reader thread (started here) delivers input bytes; console_write from any
- * thread (hart threads, through the UART's transmit callback).
+ * Threads: console_catch_signals, console_init and console_start_input on
+ * the main thread; one reader thread (started here) delivers input bytes,
+ * one signal thread waits for the termination signals; console_write from
+ * any thread (hart threads, through the UART's transmit callback).
  */
 #ifndef UMBRA_MACHINE_CONSOLE_H
 #define UMBRA_MACHINE_CONSOLE_H
@@ -28,6 +32,14 @@
 typedef bool (*console_input_fn)(void *ctx, uint8_t byte);
 /* Ctrl-A X: the user asked to quit. */
 typedef void (*console_quit_fn)(void *ctx);
+
+/* From now on SIGINT, SIGTERM and SIGHUP call `quit` (on the signal
+ * thread, after a line on stderr naming the signal and its sender); a
+ * second one restores the terminal and takes the signal's default action.
+ * Call before any other thread starts: the signals are blocked in the
+ * calling thread, and every thread it starts afterwards inherits that.
+ * Returns false (signals left as they were) if the thread cannot start. */
+bool console_catch_signals(console_quit_fn quit, void *ctx);
 
 /* The monitor behind Ctrl-A C: `enter` shows its prompt; `feed` takes each
  * byte typed while it is active and returns false when the user asked to
