@@ -805,13 +805,14 @@ run_translated(struct hart *h, struct block *blk, unsigned budget_left)
     if (budget_left < JIT_UNIT_MAX_INSNS && jit_unit_insns(unit) > budget_left)
         return UNIT_TOO_LONG;
     struct tlb_entry *data_tlb = &h->tlb.e[access_tlb_ctx(h, access_data_priv(h))][0][0];
+    h->jit_fetch_tlb = &h->tlb.e[access_tlb_ctx(h, h->priv)][ACCESS_EXEC][0];
     uint64_t pc = h->pc;
     enum priv priv = h->priv;
     struct jit_exit e = unit(h, data_tlb, budget_left);
     uint64_t n = e.retired;
     blk->retired += n;
-    if (e.link)                         /* left by a jump within the page */
-        jit_link(h->jit, e.link, page, icache_slot_of(h->pc), h->pc);
+    if (e.link)                         /* left by a jump within its page */
+        jit_link(h->jit, e.link, h->jit_link_page, icache_slot_of(h->pc), h->pc);
     if (n == 0 && h->pc == pc && !h->poll_now)
         return 0;                       /* it left at once: interpret this one */
     /* The window stays open on pc's page unless a trap changed privilege

@@ -152,6 +152,12 @@ struct hart {
     /* Hot code translated to host code (cpu/jit.h), set by machine/ with
      * --engine=jit; NULL = interpret everything. Owned by the hart. */
     struct jit *jit;
+    /* Set by exec.c before it enters a unit, for the unit's way to another
+     * page (jit.c, cross_page_stub): the fast cache's fetch entries of the
+     * hart's privilege, and the decoded page of the unit that left through
+     * a jump it wants linked. */
+    struct tlb_entry *jit_fetch_tlb;
+    struct icache_page *jit_link_page;
     /* --profile: host time by guest pc (cpu/profile.h), set and owned by
      * machine/; NULL = not profiling. */
     struct profile *profile;

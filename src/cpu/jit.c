@@ -23,9 +23,18 @@
  * A JALR cannot be linked once: its target is known only when it runs. It
  * looks at the page's jit_ref word for the target, if that lies in the
  * same page, and enters the unit there the same way (emit_jalr_in_page).
+ *
+ * A jump to another page (a call, a return, falling off the page's end)
+ * cannot be linked: the target page's mapping and decoded code may change
+ * while this unit stays good. It goes to the cross-page stub, one per code
+ * buffer, which makes the dispatcher's own checks in host code (the fast
+ * cache's fetch entry, the decoded page, its jit_ref word) and enters the
+ * unit there the same way, or leaves when any is missing. In a Linux
+ * guest nine unit exits in ten are such jumps.
  */
 #include "cpu/jit.h"
 
+#include <assert.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,18 +65,25 @@
 #define UNIT_REF 256u
 _Static_assert(JIT_CODE_BYTES < NEVER - UNIT_REF, "a code offset fits in a slot's word");
 
-/* Before each unit's entry; read only to link a jump to the unit, and
- * to size it against a budget shorter than any unit can be. */
+/* Before each unit's entry; read only to size the unit against a budget
+ * shorter than any unit can be. */
 struct unit_header {
     uint32_t insns;                     /* jit_unit_insns */
-    uint32_t link_back;                 /* entry - link entry, in bytes */
 };
+
+/* Every unit's link entry lies this many bytes before its entry: the
+ * budget check (lea with an 8-bit displacement, cmp, ja rel32), a jmp
+ * rel32 over the header, the header (emit_unit). A jump into a unit so
+ * reads nothing of it as data: its header would be one more cache miss. */
+#define LINK_BACK (4 + 3 + 6 + 5 + (int32_t)sizeof(struct unit_header))
+_Static_assert(JIT_UNIT_MAX_INSNS < 128, "the budget check's lea takes an 8-bit displacement");
 
 struct jit {
     uint8_t *code;                      /* code_bytes, readable, writable, executable */
     size_t code_bytes;
     uint8_t *free;                      /* first unused byte */
     const uint8_t *exit_stub;           /* the shared epilogue every exit jumps to */
+    const uint8_t *cross_page_stub;     /* where jumps to another page go */
     uint32_t epoch;                     /* bumped whenever the buffer is emptied */
     bool host_fma;                      /* the host has FMA3 (fused ops in host code) */
     struct jit_stats stats;
@@ -78,6 +94,7 @@ struct jit {
 #define X_OFF(i) (HART_OFF(x) + 8 * (int32_t)(i))
 #define F_OFF(i) (HART_OFF(f) + 8 * (int32_t)(i))
 #define EPOCH_OFF (HART_OFF(tlb) + (int32_t)offsetof(struct tlb, epoch_tag))
+#define PAGE_OFF(field) ((int32_t)offsetof(struct icache_page, field))
 #define TLB_WRITE_OFF ((int32_t)(TLB_SIZE * sizeof(struct tlb_entry)))
 _Static_assert(sizeof(struct tlb_entry) == 32, "the index is scaled by a shift of 5");
 _Static_assert(offsetof(struct tlb_entry, vpn_tag) == 0, "tag compared at [entry]");
@@ -275,18 +292,23 @@ static void emit_exit(struct unit *u, uint64_t pc, bool with_pc, unsigned retire
 }
 
 /* Leave for the constant pc: through a link (see the top) if pc lies in
- * the unit's page, else as emit_exit. */
+ * the unit's page, else through the cross-page stub. The link's exit tells
+ * the dispatcher its page too: after the stub the unit that leaves may
+ * not be from the page the dispatcher entered. */
 static void emit_jump_out(struct unit *u, uint64_t pc)
 {
-    if ((pc & PAGE_MASK) != (u->insn[0].pc & PAGE_MASK)) {
-        emit_exit(u, pc, true, u->pending);
-        return;
-    }
     struct x86_buf *b = &u->b;
     flush_pending(u);
+    if ((pc & PAGE_MASK) != (u->insn[0].pc & PAGE_MASK)) {
+        x86_mov_imm(b, RAX, pc);
+        x86_patch(x86_jmp(b), u->j->cross_page_stub);
+        return;
+    }
     uint8_t *link = x86_jmp(b);
     x86_patch(link, b->p);
     set_pc(b, pc);
+    x86_mov_imm(b, RAX, (uint64_t)(uintptr_t)u->page);
+    x86_store64(b, RAX, RBX, HART_OFF(jit_link_page));
     x86_mov(b, RAX, R14);
     x86_lea_rip(b, RDX, link);
     x86_patch(x86_jmp(b), u->j->exit_stub);
@@ -723,6 +745,19 @@ static void emit_jal(struct unit *u, const struct unit_insn *ui)
     emit_taken(u, ui, jump_target(ui));
 }
 
+/* ecx = a jit_ref word: if it names a unit, enter it through its link
+ * entry (which checks the budget); else go on at the jump returned. */
+static uint8_t *emit_enter_ref(struct x86_buf *b, const struct jit *j)
+{
+    x86_alu_imm(b, false, ALU_SUB, RCX, (int32_t)UNIT_REF);
+    x86_alu_imm(b, false, ALU_CMP, RCX, (int32_t)(NEVER - UNIT_REF));
+    uint8_t *no_unit = x86_jcc(b, CC_AE);                      /* a look count, or NEVER */
+    x86_mov_imm(b, RDX, (uint64_t)(uintptr_t)(j->code - LINK_BACK));
+    x86_alu(b, true, ALU_ADD, RDX, RCX);                        /* the unit's link entry */
+    x86_op_reg(b, false, 0xff, 4, RDX);                         /* jmp rdx */
+    return no_unit;
+}
+
 /* rax = a JALR's target, r14 up to date: if the target lies in the
  * unit's own page and a unit starts there, go on in that unit through its
  * link entry, as a linked jump does (see the top). The page's jit_ref[]
@@ -730,7 +765,8 @@ static void emit_jal(struct unit *u, const struct unit_insn *ui)
  * runs: only the dispatcher changes them (a new generation, epoch or
  * virtual page empties them), and it is not running. Anything else falls
  * through, to leave. A function's return to its caller in the same page,
- * and a switch's jump through a table, no longer go round the dispatcher. */
+ * and a switch's jump through a table, no longer go round the dispatcher;
+ * a target in another page goes to the cross-page stub. */
 static void emit_jalr_in_page(struct unit *u)
 {
     struct x86_buf *b = &u->b;
@@ -738,24 +774,14 @@ static void emit_jalr_in_page(struct unit *u)
     x86_mov_imm(b, RDX, u->insn[0].pc & PAGE_MASK);
     x86_alu(b, true, ALU_XOR, RCX, RDX);
     x86_alu_imm(b, true, ALU_CMP, RCX, PAGE_SIZE - 1);
-    uint8_t *other_page = x86_jcc(b, CC_A);
+    x86_patch(x86_jcc(b, CC_A), u->j->cross_page_stub);       /* rax = the target still */
     /* rcx = the offset in the page, even: &jit_ref[offset / 2] is
      * jit_ref + 2 * offset */
     x86_alu(b, true, ALU_ADD, RCX, RCX);
     x86_mov_imm(b, RDX, (uint64_t)(uintptr_t)u->page->jit_ref);
     x86_alu(b, true, ALU_ADD, RCX, RDX);
     x86_op_mem(b, false, 0x8b, RCX, RCX, 0);                   /* mov ecx, [rcx] */
-    x86_alu_imm(b, false, ALU_SUB, RCX, (int32_t)UNIT_REF);
-    x86_alu_imm(b, false, ALU_CMP, RCX, (int32_t)(NEVER - UNIT_REF));
-    uint8_t *no_unit = x86_jcc(b, CC_AE);                      /* a look count, or NEVER */
-    x86_mov_imm(b, RDX, (uint64_t)(uintptr_t)u->j->code);
-    x86_alu(b, true, ALU_ADD, RDX, RCX);                        /* the unit's entry */
-    x86_op_mem(b, false, 0x8b, RCX, RDX,
-               -(int32_t)sizeof(struct unit_header) +
-                   (int32_t)offsetof(struct unit_header, link_back));  /* mov ecx, [link_back] */
-    x86_alu(b, true, ALU_SUB, RDX, RCX);
-    x86_op_reg(b, false, 0xff, 4, RDX);                         /* jmp rdx */
-    x86_patch(other_page, b->p);
+    uint8_t *no_unit = emit_enter_ref(b, u->j);
     x86_patch(no_unit, b->p);
 }
 
@@ -840,7 +866,7 @@ static jit_unit_fn emit_unit(struct unit *u)
     uint8_t *to_body = x86_jmp(b);
     /* the header, filled in below; then the entry from the dispatcher */
     uint8_t *header = b->p;
-    x86_bytes(b, &(struct unit_header){ 0, 0 }, sizeof(struct unit_header));
+    x86_bytes(b, &(struct unit_header){ 0 }, sizeof(struct unit_header));
     uint8_t *start = b->p;
     static const unsigned saved[] = { RBX, R12, R13, R14, R15 };   /* 5: rsp stays 16-aligned at calls */
     for (unsigned i = 0; i < 5; i++)
@@ -866,22 +892,76 @@ static jit_unit_fn emit_unit(struct unit *u)
     }
     if (b->full)
         return NULL;
-    struct unit_header h = { u->n, (uint32_t)(start - u->link_entry) };
+    assert(start - u->link_entry == LINK_BACK);
+    struct unit_header h = { u->n };
     memcpy(header, &h, sizeof h);
     return (jit_unit_fn)(uintptr_t)start;
 }
 
-/* The shared epilogue, at the start of an empty buffer. */
+/* The cross-page stub (see the top): rax = the target, r14 up to date,
+ * h->jit_fetch_tlb the entries of the hart's fetch context, as exec.c
+ * sets it before entering a unit (a unit changes neither privilege nor
+ * mstatus, so that stays true along a chain of units). The checks are
+ * exec.c's open_window and jit_unit_at's, in order: the fast cache has a
+ * fetch entry for the target's page under the current epoch, the entry
+ * names a decoded page, that page's jit_ref words are current for this
+ * buffer's epoch and for the target's virtual page (refs_of), and the
+ * target's word names a unit. Any miss leaves with h->pc = the target. */
+static void emit_cross_page_stub(struct jit *j, struct x86_buf *b)
+{
+    enum { TAG = offsetof(struct tlb_entry, vpn_tag), CODE = offsetof(struct tlb_entry, code) };
+    uint8_t *miss[6];
+    j->cross_page_stub = b->p;
+    x86_store64(b, RAX, RBX, HART_OFF(pc));
+    x86_mov(b, RCX, RAX);
+    x86_shift(b, true, SHIFT_SHR, RCX, PAGE_SHIFT);            /* rcx = the vpn */
+    x86_mov(b, RDX, RCX);
+    x86_alu_imm(b, false, ALU_AND, RDX, TLB_SIZE - 1);
+    x86_shift(b, true, SHIFT_SHL, RDX, 5);
+    x86_alu_mem(b, ALU_ADD, RDX, RBX, HART_OFF(jit_fetch_tlb));    /* rdx = the entry */
+    x86_alu_mem(b, ALU_OR, RCX, RBX, EPOCH_OFF);                   /* rcx = the tag */
+    x86_alu_mem(b, ALU_CMP, RCX, RDX, TAG);
+    miss[0] = x86_jcc(b, CC_NE);
+    x86_load64(b, RDX, RDX, CODE);                                  /* rdx = the page */
+    x86_test(b, RDX);
+    miss[1] = x86_jcc(b, CC_E);
+    x86_op_mem(b, false, 0x8b, RCX, RDX, PAGE_OFF(generation));    /* mov ecx, [..] */
+    x86_op_mem(b, false, 0x3b, RCX, RDX, PAGE_OFF(jit_generation));    /* cmp ecx, [..] */
+    miss[2] = x86_jcc(b, CC_NE);
+    x86_op_mem(b, false, 0x8b, RCX, RDX, PAGE_OFF(jit_epoch));
+    x86_alu_imm(b, false, ALU_CMP, RCX, (int32_t)j->epoch);
+    miss[3] = x86_jcc(b, CC_NE);
+    x86_mov(b, RCX, RAX);
+    x86_alu_imm(b, true, ALU_AND, RCX, (int32_t)PAGE_MASK);
+    x86_alu_mem(b, ALU_CMP, RCX, RDX, PAGE_OFF(jit_va));
+    miss[4] = x86_jcc(b, CC_NE);
+    /* ecx = jit_ref[offset / 2], at rdx + jit_ref + 2 * offset */
+    x86_mov(b, RCX, RAX);
+    x86_alu_imm(b, false, ALU_AND, RCX, PAGE_SIZE - 2);
+    x86_alu(b, true, ALU_ADD, RCX, RCX);
+    x86_alu(b, true, ALU_ADD, RCX, RDX);
+    x86_op_mem(b, false, 0x8b, RCX, RCX, PAGE_OFF(jit_ref));
+    miss[5] = emit_enter_ref(b, j);
+    for (unsigned i = 0; i < 6; i++)
+        x86_patch(miss[i], b->p);
+    x86_mov(b, RAX, R14);
+    x86_alu(b, false, ALU_XOR, RDX, RDX);
+    x86_patch(x86_jmp(b), j->exit_stub);
+}
+
+/* The shared epilogue and the cross-page stub, at the start of an empty
+ * buffer. */
 static void reset_code(struct jit *j)
 {
+    j->epoch++;                         /* every page's jit_ref[] is stale */
     struct x86_buf b = { j->code, j->code + j->code_bytes, false };
     j->exit_stub = b.p;
     static const unsigned restored[] = { R15, R14, R13, R12, RBX };
     for (unsigned i = 0; i < 5; i++)
         x86_pop(&b, restored[i]);
     x86_ret(&b);
+    emit_cross_page_stub(j, &b);
     j->free = b.p;
-    j->epoch++;                         /* every page's jit_ref[] is stale */
 }
 
 /* Make the unit at slot `index` of p (virtual address pc): its entry,
@@ -972,7 +1052,7 @@ void jit_link(struct jit *j, void *link, struct icache_page *p, unsigned index, 
 {
     const uint8_t *entry = unit_entry_at(j, p, index, pc);
     if (entry)
-        x86_patch(link, entry - header_of((jit_unit_fn)(uintptr_t)entry).link_back);
+        x86_patch(link, entry - LINK_BACK);
 }
 
 struct jit *jit_create(size_t code_bytes)

@@ -12,7 +12,9 @@
  * unit stay in it, so a loop runs without returning to the dispatcher
  * until its budget is used up; a jump to another address of the same
  * page goes to the unit there once it exists (jit_link, or for a JALR a
- * look at the page's jit_ref word when it runs); any other ends the unit.
+ * look at the page's jit_ref word when it runs), and a jump to another
+ * page to the unit there if the fast cache and that page's words lead to
+ * one (the cross-page stub, jit.c); anything else ends the unit.
  *
  * Translated code does what the interpreter (exec.c) does, instruction by
  * instruction: integer arithmetic, branches, jumps, the fast path of

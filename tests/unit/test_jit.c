@@ -30,6 +30,7 @@
 #include "cpu/fpu.h"
 #include "cpu/hart.h"
 #include "cpu/jit.h"
+#include "cpu/profile.h"
 #include "mem/guest_mem.h"
 
 #define RAM_BASE 0x80000000ull
@@ -470,20 +471,25 @@ static void test_code_rewritten(void)
  * no unit can follow), so that every stub is its own unit. */
 #define STUB_PAGES 16u
 #define STUBS_PER_PAGE 32u
+static void put_stub_pages(uint64_t base)
+{
+    for (uint32_t page = 0; page < STUB_PAGES; page++)
+        for (uint32_t k = 0; k < STUBS_PER_PAGE; k++) {
+            uint32_t next_page = (page + 1) % STUB_PAGES;
+            uint32_t next_k = page == STUB_PAGES - 1 ? (k + 1) % STUBS_PER_PAGE : k;
+            uint64_t at = base + page * PAGE_SIZE + k * 8;
+            uint64_t to = base + next_page * PAGE_SIZE + next_k * 8;
+            both_put32(at, addi(5, 5, 1));
+            both_put32(at + 4, enc_j((int32_t)(to - (at + 4)), 0));
+        }
+}
+
 static void test_code_buffer_refills(void)
 {
     code_bytes = 8192;
     both_setup();
     code_bytes = JIT_CODE_BYTES;
-    for (uint32_t page = 0; page < STUB_PAGES; page++)
-        for (uint32_t k = 0; k < STUBS_PER_PAGE; k++) {
-            uint32_t next_page = (page + 1) % STUB_PAGES;
-            uint32_t next_k = page == STUB_PAGES - 1 ? (k + 1) % STUBS_PER_PAGE : k;
-            uint64_t at = CODE + page * PAGE_SIZE + k * 8;
-            uint64_t to = CODE + next_page * PAGE_SIZE + next_k * 8;
-            both_put32(at, addi(5, 5, 1));
-            both_put32(at + 4, enc_j((int32_t)(to - (at + 4)), 0));
-        }
+    put_stub_pages(CODE);
     const uint64_t passes = 256, insns = passes * STUB_PAGES * STUBS_PER_PAGE * 2;
     both_run(insns);
     CHECK_EQ(translated.h.x[5], insns / 2);
@@ -591,6 +597,164 @@ static void test_calls_and_returns(void)
     CHECK_EQ(h->pc, CODE + 0x70);
     CHECK(same_state("calls and returns"));
     CHECK(jit_stats(h->jit).units >= 16);
+}
+
+/* Jumps between pages: a unit that calls into another page, and the
+ * return, go on in the unit there through the cross-page stub (jit.c)
+ * without the dispatcher, and must still see what the dispatcher would.
+ * Under Sv39, page A (VA 0x10000) calls f in page B (VA 0x11000, at
+ * physical P1: x6 += 1) ROUNDS times; then the guest maps B to P2 (x6 +=
+ * 100) and fences, and calls f ROUNDS times again; then the host rewrites
+ * P2's instruction (x6 += 7) and A runs ROUNDS more rounds. A stub that
+ * entered a unit of the old mapping or of the old code would count
+ * wrong. With --profile's table attached, every chain of units is one
+ * step: fewer steps than rounds shows the chains crossed the pages. */
+static uint64_t profile_steps;
+static void add_steps(const struct profile_entry *e, void *ctx)
+{
+    (void)ctx;
+    profile_steps += e->steps;
+}
+
+static void test_cross_page_chains(void)
+{
+    enum { A = 0x10000, B = 0x11000, LEAF_VA = 0x20000 };
+    const uint64_t P1 = CODE + 0x1000, P2 = CODE + 0x2000;
+    const uint32_t ret = enc_i(0, 1, 0, 0, 0x67);                   /* jalr x0, 0(ra) */
+    const uint32_t page_a[] = {
+        /* 0x00 */ addi(5, 5, 1),
+        /* 0x04 */ enc_j(B - (A + 0x04), 1),                        /* jal ra, f */
+        /* 0x08 */ addi(30, 30, -1),
+        /* 0x0c */ enc_b(-0x0c, 0, 30, 1),                          /* bne x30, x0, 0x00 */
+        /* 0x10 */ enc_b(0x1c, 0, 29, 0),                           /* beq x29, x0, 0x2c */
+        /* 0x14 */ addi(29, 29, -1),
+        /* 0x18 */ enc_s(8 * (B >> 12), 20, 21, 3, STORE),          /* sd x20, B's PTE(x21) */
+        /* 0x1c */ 0x12000073u,                                     /* sfence.vma */
+        /* 0x20 */ addi(30, 0, ROUNDS),
+        /* 0x24 */ enc_j(-0x24, 0),                                 /* j 0x00 */
+        /* 0x28 */ addi(0, 0, 0),
+        /* 0x2c */ enc_j(0, 0),                                     /* j . */
+    };
+    const uint32_t f1[] = { addi(6, 6, 1), ret }, f2[] = { addi(6, 6, 100), ret };
+    both_setup();
+    both_put(CODE, page_a, sizeof page_a);
+    both_put32(CODE + 0xffc, addi(7, 7, 1));                        /* falls into B */
+    both_put(P1, f1, sizeof f1);
+    both_put(P2, f2, sizeof f2);
+    both_sv39();
+    both_map(A, CODE, LEAF_RX);
+    both_map(B, P1, LEAF_RX);
+    both_map(LEAF_VA, PT + 0x2000, LEAF_RW);                        /* the leaf table itself */
+    struct profile prof;
+    CHECK(profile_init(&prof));
+    translated.h.profile = &prof;
+    struct vm *vms[] = { &interp, &translated };
+    for (unsigned k = 0; k < 2; k++) {
+        struct hart *h = &vms[k]->h;
+        h->pc = A;
+        h->x[30] = ROUNDS;
+        h->x[29] = 1;
+        h->x[20] = (P2 >> 12) << 10 | LEAF_RX;
+        h->x[21] = LEAF_VA;
+    }
+    both_run(12 * ROUNDS + 7);                                      /* to the j . */
+    CHECK_EQ(translated.h.pc, A + 0x2c);
+    CHECK_EQ(translated.h.x[5], 2 * ROUNDS);
+    CHECK_EQ(translated.h.x[6], ROUNDS + 100 * ROUNDS);
+    CHECK(same_state("cross-page chains, remapped"));
+    profile_for_each(&prof, add_steps, NULL);
+    CHECK(profile_steps < ROUNDS);
+    translated.h.profile = NULL;
+    profile_destroy(&prof);
+
+    /* The rewritten page is first reached by falling into it from a cold
+     * instruction at A's end, so the dispatcher does not look for a unit
+     * there before a unit of A calls it: the stub alone must see that the
+     * page changed (its generation). */
+    both_put32(P2, addi(6, 6, 7));                                  /* as a debugger would */
+    for (unsigned k = 0; k < 2; k++) {
+        struct hart *h = &vms[k]->h;
+        h->pc = A + 0xffc;
+        h->x[1] = A;
+        h->x[30] = ROUNDS;
+        h->x[6] = 0;
+    }
+    both_run(6 * ROUNDS + 4);
+    CHECK_EQ(translated.h.pc, A + 0x2c);
+    CHECK_EQ(translated.h.x[6], 7 + 7 * ROUNDS);
+    CHECK(same_state("cross-page chains, rewritten"));
+}
+
+/* The stub's two other checks, each where the dispatcher has not looked
+ * at the target page since it changed. f (x6 += its own address, through
+ * AUIPC) is one physical page mapped at two virtual pages; A calls it
+ * through x28. Units bake in virtual addresses, so after A called f at
+ * B1, A's unit must not enter f's unit when it calls f at B2, reached
+ * first by falling into it from C's end (the virtual page of jit_ref).
+ * Then, with a code buffer that fills, A warms up again without calling
+ * (x29 rounds) after other code has emptied the buffer: its first call
+ * must not follow f's page's words from before (the buffer's epoch). */
+static void run_f_calls(uint64_t pc, uint64_t f, uint64_t skip, uint64_t rounds)
+{
+    struct vm *vms[] = { &interp, &translated };
+    for (unsigned k = 0; k < 2; k++) {
+        struct hart *h = &vms[k]->h;
+        h->pc = pc;
+        h->x[1] = 0x10000;                      /* A, for C's fall into f */
+        h->x[28] = f;
+        h->x[29] = skip;
+        h->x[30] = rounds;
+        h->x[6] = 0;
+    }
+}
+
+static void test_cross_page_stale_refs(void)
+{
+    enum { A = 0x10000, B1 = 0x11000, C = 0x12000, B2 = 0x13000, STUBS = 0x20000 };
+    const uint64_t PF = CODE + 0x1000, PC = CODE + 0x2000, PS = CODE + 0x10000;
+    const uint32_t page_a[] = {
+        /* 0x00 */ addi(5, 5, 1),
+        /* 0x04 */ enc_b(0x0c, 0, 29, 0),                           /* beq x29, x0, 0x10 */
+        /* 0x08 */ addi(29, 29, -1),
+        /* 0x0c */ enc_j(0x08, 0),                                  /* j 0x14 */
+        /* 0x10 */ enc_i(0, 28, 0, 1, 0x67),                        /* jalr ra, 0(x28) */
+        /* 0x14 */ addi(30, 30, -1),
+        /* 0x18 */ enc_b(-0x18, 0, 30, 1),                          /* bne x30, x0, 0x00 */
+        /* 0x1c */ enc_j(0, 0),                                     /* j . */
+    };
+    const uint32_t f[] = {
+        enc_u(0, 8, 0x17), enc_r(0, 8, 6, 0, 6, OP), enc_i(0, 1, 0, 0, 0x67),  /* x6 += pc; ret */
+    };
+    code_bytes = 8192;
+    both_setup();
+    code_bytes = JIT_CODE_BYTES;
+    both_put(CODE, page_a, sizeof page_a);
+    both_put(PF, f, sizeof f);
+    both_put32(PC + 0xffc, addi(7, 7, 1));                          /* falls into B2 */
+    put_stub_pages(PS);
+    both_sv39();
+    both_map(A, CODE, LEAF_RX);
+    both_map(B1, PF, LEAF_RX);
+    both_map(C, PC, LEAF_RX);
+    both_map(B2, PF, LEAF_RX);
+    for (uint64_t i = 0; i < STUB_PAGES; i++)
+        both_map(STUBS + i * PAGE_SIZE, PS + i * PAGE_SIZE, LEAF_RX);
+    run_f_calls(A, B1, 0, ROUNDS);
+    both_run(8 * ROUNDS + 1);
+    CHECK_EQ(translated.h.x[6], B1 * ROUNDS);
+    run_f_calls(C + 0xffc, B2, 0, ROUNDS);
+    both_run(4 + 8 * ROUNDS + 1);
+    CHECK_EQ(translated.h.x[6], B2 * (ROUNDS + 1));
+    CHECK(same_state("cross-page chains, another virtual page"));
+
+    uint64_t resets = jit_stats(translated.h.jit).resets;
+    run_f_calls(STUBS, B2, 0, 0);
+    both_run(64 * STUB_PAGES * STUBS_PER_PAGE * 2);                 /* fills the buffer */
+    CHECK(jit_stats(translated.h.jit).resets > resets);
+    run_f_calls(A, B2, 64, ROUNDS);
+    both_run(6 * 64 + 8 * (ROUNDS - 64) + 1);
+    CHECK_EQ(translated.h.x[6], B2 * (ROUNDS - 64));
+    CHECK(same_state("cross-page chains, a new code buffer"));
 }
 
 /* The spin-loop detector (exec.c, note_backward_jump), partly in host
@@ -760,6 +924,8 @@ int main(int argc, char **argv)
     test_code_buffer_refills();
     test_budget_inside_loop();
     test_calls_and_returns();
+    test_cross_page_chains();
+    test_cross_page_stale_refs();
     test_spin_loops();
     test_fp_arithmetic();
     hart_destroy(&interp.h);
