@@ -62,7 +62,7 @@ struct coherence_options {
     bool shared_table;          /* --shadow=shared (claim 62) */
     enum stale_policy stale;
     bool audit;                 /* --audit */
-    uint64_t drop_patch;        /* test hook: ignore the Nth patch that takes a grant away (0 = never) */
+    uint64_t drop_patch;        /* test hook: ignore every Nth patch that takes a grant away (0 = never) */
 };
 
 struct coherence_stats {

@@ -666,7 +666,7 @@ void options_print_usage(FILE *out)
           "  --audit                  check shadow-table coherence at every coherency event\n"
           "  --coherence=patch|flush|eager   shadow-table coherence strategy (default patch)\n"
           "  --shadow=per-hart|shared shadow tables per hart or one for all (default per-hart)\n"
-          "  --test-drop-patch=N      (testing --audit) the consumers ignore their Nth patch\n"
+          "  --test-drop-patch=N      (testing --audit) the consumers ignore every Nth patch\n"
           "  --stale=invalidate|rewalk  what a stale patch does (default invalidate)\n"
           "  --engine=jit|interp      translate hot code to host code, or interpret all of\n"
           "                           it (default jit; interp where the host is not x86-64)\n"

@@ -101,7 +101,7 @@ struct umbra_options {
     enum opt_stale stale;
     enum opt_engine engine;
     enum opt_hart_pool hart_pool;
-    uint64_t test_drop_patch;   /* --test-drop-patch: 0, or the patch to ignore */
+    uint64_t test_drop_patch;   /* --test-drop-patch: 0, or N: every Nth such patch is ignored */
     unsigned trace_mask;        /* --trace: TRACE_* bits (base/tracelog.h), 0 = off */
     const char *trace_file;     /* --trace file=PATH; NULL = the default file */
     char trace_buf[OPT_PATH_MAX + 64];  /* holds the parsed --trace value */

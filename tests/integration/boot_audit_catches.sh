@@ -1,7 +1,9 @@
 #!/bin/sh
 # --audit stops a broken consumer: with --test-drop-patch every hart ignores
-# one patch that takes a grant away; the audit must then report a coherence
-# violation (hart, address, derived and fresh entries) and umbra exit 3.
+# every 10th patch that takes a grant away; the audit must then report a
+# coherence violation (hart, address, derived and fresh entries) and umbra
+# exit 3. (Ignoring only the 10th could go unseen: a later patch to the
+# same entry, or a flooded page, can hide any one loss before the fence.)
 #   boot_audit_catches.sh MACHINE GUEST_DIR
 set -eu
 . "$(dirname "$0")/lib.sh"
