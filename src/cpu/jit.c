@@ -679,6 +679,7 @@ static void emit_spin_check(struct unit *u, uint64_t t)
     x86_patch(reset2, b->p);
     x86_store64(b, RSI, RBX, HART_OFF(spin_pc));
     x86_store_imm32(b, RBX, HART_OFF(spin_count), 0);                   /* and spin_backoff */
+    x86_store_imm32(b, RBX, HART_OFF(spin_started), 0);
     x86_store_imm8(b, RBX, HART_OFF(spin_wrote), 0);
     uint8_t *done2 = x86_jmp(b);
     x86_patch(call1, b->p);

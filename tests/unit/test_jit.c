@@ -784,6 +784,37 @@ static void test_spin_loops(void)
     const uint32_t counting[] = { addi(6, 6, 1), lw_flag, enc_b(-8, 0, 5, 0) };
     CHECK_EQ(spin_yields_both(counting, 3, 30000), 0);
     CHECK_EQ(translated.h.x[6], 10000);
+
+    /* On a pool a spin gives its worker up only after it has lasted a
+     * while (exec.c, spin_yield), timed from when it was first seen. A
+     * loop that then stores ends that spin in both engines: the next spin
+     * is timed afresh, not from the first one's start (translated code
+     * once kept it, and every later spin then yielded at once). The
+     * storing loop is made hot first, so that its translated code, not
+     * the interpreter, starts the count afresh. No pool
+     * function runs here: the hart only tests that it has one. */
+    const uint32_t spin_then_store[] = {
+        lw_flag, enc_b(-4, 0, 5, 0),                                /* 0x00: spin */
+        enc_s(8, 0, 10, 2, STORE), lw_flag, enc_b(-8, 0, 5, 0),     /* 0x08: store, look */
+    };
+    both_setup();
+    both_put(CODE, spin_then_store, sizeof spin_then_store);
+    struct vm *vms[] = { &interp, &translated };
+    for (unsigned k = 0; k < 2; k++) {
+        struct hart *h = &vms[k]->h;
+        h->pool = (struct hart_pool *)(uintptr_t)&vms[k]->halt;    /* any non-NULL */
+        h->x[10] = DATA;
+        h->pc = CODE + 8;                                           /* translated first */
+        CHECK_EQ(hart_run(h, 3000), 3000);
+        h->pc = CODE;
+        CHECK_EQ(hart_run(h, 4000), 4000);                          /* 2,000 rounds */
+        CHECK(h->spin_started != 0 || h->spin_yields > 0);          /* seen (or, slow host, yielded) */
+        h->pc = CODE + 8;
+        CHECK_EQ(hart_run(h, 3000), 3000);
+        CHECK_EQ(h->spin_started, 0);
+        h->pool = NULL;
+    }
+    CHECK(same_state("a spin, then a loop that stores"));
 }
 
 /* F and D arithmetic that translated code does in host SSE when the
