@@ -357,6 +357,14 @@ static bool check_atomic_alignment(struct hart *h, uint64_t va, unsigned size, u
     return false;
 }
 
+/* Whether a store of `size` (4 or 8) bytes that replaced `old` by `now`
+ * changed memory, for the write-trace hooks. */
+static bool store_changed(uint64_t old, uint64_t now, unsigned size)
+{
+    uint64_t mask = size == 4 ? 0xffffffffu : ~0ull;
+    return ((old ^ now) & mask) != 0;
+}
+
 /* AMOs and SCs store through the host pointer, fast path or not, so they
  * report themselves to the write-trace hooks: cheap (one relaxed load of
  * the frame's trace word) and independent of how the pointer was found. */
@@ -380,8 +388,7 @@ bool hart_amo(struct hart *h, enum amo_kind kind, uint64_t va, unsigned size,
         *old = amo_on_host32((uint32_t *)(void *)p, kind, (uint32_t)operand);
     else
         *old = amo_on_host64((uint64_t *)(void *)p, kind, operand);
-    uint64_t mask = size == 4 ? 0xffffffffu : ~0ull;
-    bool changed = ((amo_combine(kind, *old, operand, size) ^ *old) & mask) != 0;
+    bool changed = store_changed(*old, amo_combine(kind, *old, operand, size), size);
     mem_traced_store_end(h->mem, producer_id(h), pa, size, traced, changed);
     return true;
 }
@@ -430,8 +437,7 @@ bool hart_sc(struct hart *h, uint64_t va, unsigned size, uint64_t val, bool *sto
         *stored = __atomic_compare_exchange_n((uint64_t *)(void *)p, &expected, val,
                                               false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
     }
-    uint64_t mask = size == 4 ? 0xffffffffu : ~0ull;
-    bool changed = *stored && ((h->lr_value ^ val) & mask) != 0;
+    bool changed = *stored && store_changed(h->lr_value, val, size);
     mem_traced_store_end(h->mem, producer_id(h), pa, size, traced, changed);
     return true;
 }
