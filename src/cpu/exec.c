@@ -468,6 +468,8 @@ static void note_backward_jump(struct hart *h, uint64_t target)
     if (unanswered)
         note_ipi_wait_round(h, unanswered);
     if (target != h->spin_pc || h->spin_wrote) {
+        /* translated code starts afresh the same way (jit.c,
+         * emit_spin_check): a field reset here must be reset there */
         h->spin_pc = target;
         h->spin_started = 0;
         h->spin_count = 0;
