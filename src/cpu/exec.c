@@ -425,14 +425,6 @@ static void note_ipi_wait_round(struct hart *h, uint32_t unanswered)
     }
 }
 
-/* On a pool (cpu/pool.h) a yield is a switch to another hart, not a hint
- * the host may ignore, so a spin gives its worker up only once it has
- * lasted 20 us: a lock held by a hart running on another worker is often
- * free by then. ptbench-pairs, 8 harts on 2 host CPUs, 3 paired runs each:
- * OpenSBI 2,167-2,562 ops/s against 1,749-2,423 yielding at once, builtin
- * 3,985-4,476 against 3,527-4,208. */
-#define SPIN_POOL_YIELD_TICKS (TIMEBASE_HZ / 1000000 * 20)
-
 /* A spin detected: give the host CPU (or the pool's worker) away. */
 static void spin_yield(struct hart *h)
 {
@@ -444,7 +436,7 @@ static void spin_yield(struct hart *h)
     uint64_t now = timebase_now();
     if (!h->spin_started)
         h->spin_started = now;
-    if (now - h->spin_started < SPIN_POOL_YIELD_TICKS)
+    if (!pool_spin_gives_up(h->pool, now - h->spin_started, now))
         return;
     h->spin_yields++;
     h->spin_started = 0;

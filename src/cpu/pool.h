@@ -35,6 +35,7 @@ struct hart_pool {
     unsigned nharts;
     struct hart *first, *last;      /* the ready queue, linked by pool_next */
     unsigned idle_workers;
+    _Atomic uint64_t last_spin_yield;   /* mtime of the latest (pool_spin_gives_up) */
     /* Asked, under the lock, before a worker runs a hart: false keeps it
      * waiting for its next kick (-bios builtin: a hart stopped in HSM until
      * its hart_start). NULL: every hart may run. */
@@ -58,6 +59,10 @@ void pool_run(struct hart_pool *p);
  * NULL, and putting it back after a slice that ended so. */
 struct hart *pool_take(struct hart_pool *p);
 void pool_put(struct hart_pool *p, struct hart *h, enum hart_slice_end end);
+
+/* A pooled hart's worker, in a spin it detected (cpu/exec.c) that has
+ * lasted `spun` ticks: whether to give the worker up now. */
+bool pool_spin_gives_up(struct hart_pool *p, uint64_t spun, uint64_t now);
 
 /* Any thread: h was kicked (hart_kick). A waiting hart becomes ready, a
  * ready one moves to the head of the queue: an interrupt is what it waited

@@ -30,6 +30,7 @@
 #include "cpu/fpu.h"
 #include "cpu/hart.h"
 #include "cpu/jit.h"
+#include "cpu/pool.h"
 #include "cpu/profile.h"
 #include "mem/guest_mem.h"
 
@@ -791,8 +792,8 @@ static void test_spin_loops(void)
      * is timed afresh, not from the first one's start (translated code
      * once kept it, and every later spin then yielded at once). The
      * storing loop is made hot first, so that its translated code, not
-     * the interpreter, starts the count afresh. No pool
-     * function runs here: the hart only tests that it has one. */
+     * the interpreter, starts the count afresh. Each hart is the only
+     * one of a pool of its own, which no worker runs. */
     const uint32_t spin_then_store[] = {
         lw_flag, enc_b(-4, 0, 5, 0),                                /* 0x00: spin */
         enc_s(8, 0, 10, 2, STORE), lw_flag, enc_b(-8, 0, 5, 0),     /* 0x08: store, look */
@@ -802,7 +803,8 @@ static void test_spin_loops(void)
     struct vm *vms[] = { &interp, &translated };
     for (unsigned k = 0; k < 2; k++) {
         struct hart *h = &vms[k]->h;
-        h->pool = (struct hart_pool *)(uintptr_t)&vms[k]->halt;    /* any non-NULL */
+        struct hart_pool pool;
+        pool_init(&pool, h, 1);
         h->x[10] = DATA;
         h->pc = CODE + 8;                                           /* translated first */
         CHECK_EQ(hart_run(h, 3000), 3000);
@@ -813,6 +815,7 @@ static void test_spin_loops(void)
         CHECK_EQ(hart_run(h, 3000), 3000);
         CHECK_EQ(h->spin_started, 0);
         h->pool = NULL;
+        pool_destroy(&pool);
     }
     CHECK(same_state("a spin, then a loop that stores"));
 }

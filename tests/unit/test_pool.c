@@ -1,10 +1,11 @@
 /* test_pool: harts on a pool of worker threads (cpu/pool.h). The order in
  * which a worker takes harts (the queue, kicks to its head, a hart that
  * waits for an IPI's answer going right behind its target, a kicked
- * hart's short slice ending at its MRET, aging), the
- * WFI wait off the workers and what ends it (privileged spec 3.3.3), the
- * may_run hook, and last real workers running three harts' code on one
- * thread until the machine halts. */
+ * hart's short slice ending at its MRET, aging), how long a spin lasts
+ * before it gives its worker up, the WFI wait off the workers and what
+ * ends it (privileged spec 3.3.3), the may_run hook, and last real
+ * workers running three harts' code on one thread until the machine
+ * halts. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -207,6 +208,24 @@ static void test_aging(void)
     teardown();
 }
 
+/* A detected spin gives its worker up after 20 us, or after 2 us while
+ * spins are crowding: another hart yielded one less than 200 us ago
+ * (pool.c, POOL_SPIN_TICKS). Times are mtime ticks (10 MHz), made up. */
+static void test_spin_patience(void)
+{
+    setup();
+    const uint64_t us = TIMEBASE_HZ / 1000000, t0 = 1000000 * us;
+    CHECK(!pool_spin_gives_up(&pool, 1 * us, t0));
+    CHECK(!pool_spin_gives_up(&pool, 19 * us, t0));       /* alone: 20 us */
+    CHECK(pool_spin_gives_up(&pool, 20 * us, t0));
+    CHECK(!pool_spin_gives_up(&pool, 1 * us, t0 + 100 * us));
+    CHECK(pool_spin_gives_up(&pool, 2 * us, t0 + 100 * us));  /* a crowd */
+    CHECK(pool_spin_gives_up(&pool, 2 * us, t0 + 290 * us)); /* 190 us after */
+    CHECK(!pool_spin_gives_up(&pool, 19 * us, t0 + 500 * us)); /* alone again */
+    CHECK(pool_spin_gives_up(&pool, 25 * us, t0 + 500 * us));
+    teardown();
+}
+
 /* ------------------------------------------------------------ waiting */
 
 static void test_wfi_wait(void)
@@ -333,6 +352,7 @@ int main(void)
     test_ipi_wait_seen_in_loop();
     test_boosted_ends_at_mret();
     test_aging();
+    test_spin_patience();
     test_wfi_wait();
     test_may_run();
     test_workers();
