@@ -293,6 +293,26 @@ static bool csr_read(struct hart *h, unsigned csr, uint64_t *val)
     }
 }
 
+bool csr_runs_in_units(unsigned csr, bool writes)
+{
+    bool counter = (csr >= CSR_CYCLE && csr <= CSR_HPMCOUNTER31 && csr != CSR_TIME) ||
+                   (csr >= CSR_MCYCLE && csr <= CSR_MHPMCOUNTER31);
+    if (counter)
+        return false;
+    if (!writes)
+        return true;
+    switch (csr) {
+    case CSR_SSCRATCH: case CSR_SEPC: case CSR_SCAUSE: case CSR_STVAL:
+    case CSR_MSCRATCH: case CSR_MEPC: case CSR_MCAUSE: case CSR_MTVAL:
+    case CSR_FFLAGS: case CSR_FRM: case CSR_FCSR:
+    case CSR_SSTATUS: case CSR_SIE: case CSR_SIP:
+    case CSR_MSTATUS: case CSR_MIE: case CSR_MIP:
+        return true;
+    default:
+        return false;
+    }
+}
+
 /* ------------------------------------------------------------ write */
 
 /* Store `val` into the writable bits `mask` of mstatus, then legalise

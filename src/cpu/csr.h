@@ -23,6 +23,17 @@ enum csr_op_kind { CSR_OP_WRITE, CSR_OP_SET, CSR_OP_CLEAR };
 bool csr_access(struct hart *h, unsigned csr, enum csr_op_kind kind, uint64_t operand,
                 bool do_read, bool do_write, uint64_t *old);
 
+/* Whether translated code may make this access itself, in the middle of a
+ * unit (cpu/jit.h), and go on: the CSR is no counter whose value depends
+ * on the instructions retired (only the dispatcher keeps that count
+ * exact), and the access either writes nothing or writes a CSR whose new
+ * value changes no context a unit was made for: trap scratch and cause
+ * registers, fflags/frm/fcsr (which translated code reads when it runs),
+ * or mstatus, mie and mip, whose every write sets poll_now and so ends
+ * the unit right after it. satp, PMP and the rest still end the unit
+ * before them. */
+bool csr_runs_in_units(unsigned csr, bool writes);
+
 /* The sstatus / sie / sip masks: which mstatus / mie / mip bits S-mode sees. */
 uint64_t csr_sstatus_mask(void);
 #endif

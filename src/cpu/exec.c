@@ -866,7 +866,7 @@ run_block_translated_with(struct hart *h, unsigned budget, struct profile *profi
             leader = true;
             if (in) {
                 execute(h, in, blk);
-                leader = h->pc != pc + in->len || jit_ends_unit((enum insn_op)in->op);
+                leader = h->pc != pc + in->len || jit_ends_unit(in);
             }
             i++;
         }

@@ -217,7 +217,7 @@ static void collect(struct unit *u, struct icache_page *p, unsigned index, uint6
         struct insn *in = &p->slot[index];
         if (in->len == 0 && !icache_decode_slot(p, index))
             break;
-        if ((pc & (PAGE_SIZE - 1)) + in->len > PAGE_SIZE || jit_ends_unit((enum insn_op)in->op))
+        if ((pc & (PAGE_SIZE - 1)) + in->len > PAGE_SIZE || jit_ends_unit(in))
             break;
         u->insn[u->n++] = (struct unit_insn){ in, pc, false, NULL };
         enum insn_op op = (enum insn_op)in->op;

@@ -7,7 +7,8 @@
  *
  * A unit is a run of instructions of one decoded page, from a start that
  * the dispatcher found hot, up to the first instruction it leaves to the
- * interpreter (jit_ends_unit: CSR, system and illegal instructions), a
+ * interpreter (jit_ends_unit: system and illegal instructions, and the
+ * CSR accesses a unit cannot make), a
  * JALR, or the page's end. Branches and jumps whose target lies in the
  * unit stay in it, so a loop runs without returning to the dispatcher
  * until its budget is used up; a jump to another address of the same
@@ -40,6 +41,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "cpu/csr.h"
 #include "cpu/icache.h"
 #include "mmu/mmu.h"
 
@@ -99,25 +101,31 @@ struct jit_stats jit_stats(const struct jit *j);
  * before anything else is translated (that may empty the buffer). */
 void jit_link(struct jit *j, void *link, struct icache_page *p, unsigned index, uint64_t pc);
 
-/* Instructions a unit never contains: they read or write CSRs, change
- * privilege or translation, wait, or trap by definition. The interpreter
- * runs them, between units; a unit may start right after one. */
-static inline bool jit_ends_unit(enum insn_op op)
+/* Instructions a unit never contains: they change privilege or
+ * translation, wait, trap by definition, or touch a CSR that a unit cannot
+ * (csr_runs_in_units: the counters, and writes to satp, PMP and most M
+ * CSRs). The interpreter runs them, between units; a unit may start right
+ * after one. Other CSR accesses run in units, through exec.c. */
+static inline bool jit_ends_unit(const struct insn *in)
 {
-    switch (op) {
+    switch ((enum insn_op)in->op) {
     case OP_ILLEGAL: case OP_ECALL: case OP_EBREAK: case OP_FENCE_I:
-    case OP_CSRRW: case OP_CSRRS: case OP_CSRRC: case OP_CSRRWI: case OP_CSRRSI: case OP_CSRRCI:
     case OP_SRET: case OP_MRET: case OP_WFI: case OP_SFENCE_VMA:
         return true;
+    case OP_CSRRW: case OP_CSRRWI:
+        return !csr_runs_in_units((unsigned)in->imm, true);
+    case OP_CSRRS: case OP_CSRRC:
+    case OP_CSRRSI: case OP_CSRRCI:         /* rs1 = x0 or uimm = 0: a read only */
+        return !csr_runs_in_units((unsigned)in->imm, in->rs1 != 0);
     default:
         return false;
     }
 }
 
 /* ---- exec.c, for translated code ---- */
-/* Execute one decoded instruction that neither transfers control nor
- * touches CSRs, at h->pc; true if it retired (h->pc then points past it),
- * false if it took a trap. */
+/* Execute one decoded instruction that does not transfer control (nor
+ * touch a CSR, unless jit_ends_unit lets it into units), at h->pc; true
+ * if it retired (h->pc then points past it), false if it took a trap. */
 bool hart_execute_decoded(struct hart *h, const struct insn *in);
 /* The same for an F/D computational instruction (fpu.h), without the
  * interpreter's dispatch; h->pc stays where it was. */

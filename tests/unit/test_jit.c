@@ -120,6 +120,8 @@ static bool same_state(const char *what)
     }
     if (!*where && (a->pc != b->pc || a->minstret != b->minstret || a->mcause != b->mcause ||
                     a->mepc != b->mepc || a->mtval != b->mtval || a->fflags != b->fflags ||
+                    a->mscratch != b->mscratch || a->sscratch != b->sscratch ||
+                    a->sepc != b->sepc || a->scause != b->scause || a->stval != b->stval ||
                     a->mstatus != b->mstatus || a->priv != b->priv))
         snprintf(where, sizeof where, "pc 0x%llx/0x%llx, minstret or trap CSRs",
                  (unsigned long long)a->pc, (unsigned long long)b->pc);
@@ -232,12 +234,14 @@ static struct item mem_item(void)
 }
 
 /* F and D (arithmetic by the interpreter's helpers, loads and stores in
- * host code), A, counter reads, and mstatus.FS turned off and on again
- * (F and D instructions must then raise illegal-instruction). */
+ * host code), A, counter reads, CSR accesses that units make themselves
+ * (scratch and trap CSRs, misa, which is read-only in effect, and the FP
+ * CSRs), and mstatus.FS turned off and on again (F and D instructions, and
+ * the FP CSRs, must then raise illegal-instruction). */
 static struct item helper_item(void)
 {
     unsigned fd = pick(8), fs = pick(8);
-    switch (pick(11)) {
+    switch (pick(13)) {
     case 0: return (struct item){ enc_r(0x79, 0, any_rs(), 0, fd, 0x53), 4, -1 };     /* fmv.d.x */
     case 1: return (struct item){ enc_r(0x01, fs, pick(8), 7, fd, 0x53), 4, -1 };     /* fadd.d */
     case 2: return (struct item){ enc_r(0x61, 2, fs, 1, any_rd(), 0x53), 4, -1 };     /* fcvt.l.d, rtz */
@@ -248,6 +252,14 @@ static struct item helper_item(void)
     case 7: return (struct item){ enc_s((int32_t)(pick(1024) * 2), fs, 22, 2, 0x27), 4, -1 };  /* fsw */
     case 8:                                     /* csrc mstatus, FS (Off) / csrs mstatus, Initial */
         return (struct item){ pick(4) ? csr_i(2, 0, 0x300, 24) : csr_i(3, 0, 0x300, 23), 4, -1 };
+    case 9: {                                   /* scratch and trap CSRs, in units: any op */
+        static const unsigned csrs[] = { 0x140, 0x141, 0x142, 0x143, 0x340, 0x342, 0x343, 0x301 };
+        return (struct item){ csr_i(1 + pick(3) + (pick(2) ? 4 : 0), any_rd(), csrs[pick(8)], any_rs()),
+                              4, -1 };
+    }
+    case 10:                                    /* fflags / frm / fcsr, in units */
+        return (struct item){ csr_i(1 + pick(3) + (pick(2) ? 4 : 0), any_rd(), 1 + pick(3), pick(8)),
+                              4, -1 };
     default:                                    /* csrr rd, instret / cycle */
         return (struct item){ csr_i(2, any_rd(), pick(2) ? 0xc02 : 0xb00, 0), 4, -1 };
     }
@@ -686,6 +698,61 @@ static void test_cross_page_chains(void)
     CHECK(same_state("cross-page chains, rewritten"));
 }
 
+/* CSR accesses that change no context a unit was made for run inside
+ * units (csr_runs_in_units): a loop that swaps sscratch, reads mstatus and
+ * writes mepc stays in host code (fewer steps than rounds, with the
+ * profile table counting steps). A counter read still ends the unit, and
+ * reads minstret exactly. A write to mstatus (here the same loop, once
+ * its code is rewritten) ends the unit right after it, through poll_now,
+ * and the loop goes on the same in both engines. */
+static void test_csrs_in_units(void)
+{
+    const uint32_t loop[] = {
+        /* 0x00 */ csr_i(1, 5, 0x140, 6),                          /* csrrw x5, sscratch, x6 */
+        /* 0x04 */ addi(6, 6, 1),
+        /* 0x08 */ csr_i(2, 7, 0x300, 0),                          /* csrr x7, mstatus */
+        /* 0x0c */ csr_i(1, 0, 0x341, 6),                          /* csrw mepc, x6 */
+        /* 0x10 */ csr_i(2, 9, 0x340, 0),                          /* csrr x9, mscratch */
+        /* 0x14 */ addi(30, 30, -1),
+        /* 0x18 */ enc_b(-0x18, 0, 30, 1),                         /* bne x30, x0, 0x00 */
+        /* 0x1c */ csr_i(2, 8, 0xb02, 0),                          /* csrr x8, minstret */
+        /* 0x20 */ enc_j(0, 0),                                    /* j . */
+    };
+    both_setup();
+    both_put(CODE, loop, sizeof loop);
+    struct profile prof;
+    CHECK(profile_init(&prof));
+    translated.h.profile = &prof;
+    struct vm *vms[] = { &interp, &translated };
+    for (unsigned k = 0; k < 2; k++)
+        vms[k]->h.x[30] = ROUNDS;
+    both_run(7 * ROUNDS + 2);
+    CHECK_EQ(translated.h.pc, CODE + 0x20);
+    CHECK_EQ(translated.h.x[5], ROUNDS - 2);
+    CHECK_EQ(translated.h.sscratch, ROUNDS - 1);
+    CHECK_EQ(translated.h.x[8], 7 * ROUNDS);
+    CHECK(same_state("CSRs in units"));
+    profile_steps = 0;
+    profile_for_each(&prof, add_steps, NULL);
+    CHECK(profile_steps < ROUNDS);
+
+    uint64_t steps_before = profile_steps;
+    both_put32(CODE + 0x10, csr_i(2, 0, 0x300, 28));               /* csrs mstatus, x28 */
+    for (unsigned k = 0; k < 2; k++) {
+        struct hart *h = &vms[k]->h;
+        h->pc = CODE;
+        h->x[30] = ROUNDS;
+        h->x[28] = MSTATUS_MPIE;
+    }
+    both_run(7 * ROUNDS + 2);
+    CHECK(same_state("CSRs in units, mstatus written"));
+    profile_steps = 0;
+    profile_for_each(&prof, add_steps, NULL);
+    CHECK(profile_steps - steps_before >= ROUNDS);
+    translated.h.profile = NULL;
+    profile_destroy(&prof);
+}
+
 /* The stub's two other checks, each where the dispatcher has not looked
  * at the target page since it changed. f (x6 += its own address, through
  * AUIPC) is one physical page mapped at two virtual pages; A calls it
@@ -960,6 +1027,7 @@ int main(int argc, char **argv)
     test_calls_and_returns();
     test_cross_page_chains();
     test_cross_page_stale_refs();
+    test_csrs_in_units();
     test_spin_loops();
     test_fp_arithmetic();
     hart_destroy(&interp.h);
