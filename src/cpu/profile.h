@@ -1,11 +1,10 @@
 /* profile: where a hart's host time goes, by guest code (--profile).
  *
  * Owns one hart's table of guest pcs: for each pc a step of the block
- * loop began at (a translated unit, which is straight code of one page up
- * to its first call, return or CSR access, or one interpreted
- * instruction), with the privilege it ran in, the host time its steps
- * took, the instructions they retired and how many there were. Time is
- * counted in profile_ticks, the cheapest clock the host has.
+ * loop began at (a translated unit with the units it goes on into, or one
+ * interpreted instruction), with the privilege it ran in, the host time
+ * its steps took, the instructions they retired and how many there were.
+ * Time is counted in profile_ticks, the cheapest clock the host has.
  *
  * Written by the thread running the hart (exec.c, around each step); read
  * by machine/ once the harts have stopped for good. No locks, no atomics.
