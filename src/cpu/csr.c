@@ -51,6 +51,9 @@ enum {
  * SUM selects a context of its own instead (mmu.h), and MPRV and MPP only
  * change which context loads and stores use (access_data_priv). */
 #define MSTATUS_XLATE_BITS MSTATUS_MXR
+/* Changing these changes the context a load or store uses, which
+ * translated code takes as fixed (cpu/jit.h). */
+#define MSTATUS_DATA_CONTEXT_BITS (MSTATUS_MXR | MSTATUS_SUM | MSTATUS_MPRV | MSTATUS_MPP)
 
 /* medeleg: every exception a lower level can raise except ECALL from M
  * (3.1.8 says medeleg[11] is read-only zero); 10 and 14 are reserved causes. */
@@ -331,7 +334,11 @@ static void mstatus_write(struct hart *h, uint64_t val, uint64_t mask)
     h->mstatus = v;
     if ((old ^ v) & MSTATUS_XLATE_BITS)
         tlb_flush_all(&h->tlb);
-    h->poll_now = true;
+    /* Look at the interrupts again if one may have become takeable, and
+     * end the block (and the unit) if loads and stores change context.
+     * Clearing SIE, as every local_irq_save does, needs neither. */
+    if ((v & ~old & (MSTATUS_SIE | MSTATUS_MIE)) || ((old ^ v) & MSTATUS_DATA_CONTEXT_BITS))
+        h->poll_now = true;
 }
 
 static void fp_mark_dirty(struct hart *h)

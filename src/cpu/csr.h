@@ -29,9 +29,10 @@ bool csr_access(struct hart *h, unsigned csr, enum csr_op_kind kind, uint64_t op
  * exact), and the access either writes nothing or writes a CSR whose new
  * value changes no context a unit was made for: trap scratch and cause
  * registers, fflags/frm/fcsr (which translated code reads when it runs),
- * or mstatus, mie and mip, whose every write sets poll_now and so ends
- * the unit right after it. satp, PMP and the rest still end the unit
- * before them. */
+ * or mstatus, mie and mip, whose writes set poll_now, and so end the unit
+ * right after them, when they may make an interrupt takeable or change
+ * the context of loads and stores. satp, PMP and the rest still end the
+ * unit before them. */
 bool csr_runs_in_units(unsigned csr, bool writes);
 
 /* The sstatus / sie / sip masks: which mstatus / mie / mip bits S-mode sees. */

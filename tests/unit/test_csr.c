@@ -594,11 +594,31 @@ static void test_pmp(void)
 static void test_poll_after_interrupt_writes(void)
 {
     struct hart *h = new_hart(0);
-    static const unsigned csrs[] = { MIE, MIP, SIE, SIP, SSTATUS, MSTATUS, MENVCFG, STIMECMP };
+    static const unsigned csrs[] = { MIE, MIP, SIE, SIP, MENVCFG, STIMECMP };
     for (unsigned i = 0; i < sizeof csrs / sizeof csrs[0]; i++) {
         h->poll_now = false;
         put(h, csrs[i], 0);
         CHECK(h->poll_now);
+    }
+    /* mstatus: when an interrupt enable rises, or loads and stores change
+     * context (SUM, MXR, MPRV, MPP); not when SIE is cleared, as in every
+     * local_irq_save, nor for FS or SPIE */
+    static const struct { unsigned csr; uint64_t from, to; bool polls; } writes[] = {
+        { SSTATUS, 0, MSTATUS_SIE, true },
+        { MSTATUS, 0, MSTATUS_MIE, true },
+        { SSTATUS, MSTATUS_SIE, 0, false },
+        { MSTATUS, MSTATUS_MIE | MSTATUS_SIE, MSTATUS_SIE, false },
+        { SSTATUS, 0, MSTATUS_SPIE | MSTATUS_FS, false },
+        { SSTATUS, 0, MSTATUS_SUM, true },
+        { SSTATUS, MSTATUS_SUM, MSTATUS_SUM | MSTATUS_MXR, true },
+        { MSTATUS, 0, MSTATUS_MPRV, true },
+        { MSTATUS, 0, MSTATUS_MPP, true },
+    };
+    for (unsigned i = 0; i < sizeof writes / sizeof writes[0]; i++) {
+        put(h, writes[i].csr, writes[i].from);
+        h->poll_now = false;
+        put(h, writes[i].csr, writes[i].to);
+        CHECK_EQ(h->poll_now, writes[i].polls);
     }
     free_hart(h);
 }
