@@ -7,23 +7,24 @@
  *
  * A unit is a run of instructions of one decoded page, from a start that
  * the dispatcher found hot, up to the first instruction it leaves to the
- * interpreter (jit_ends_unit: system and illegal instructions, and the
- * CSR accesses a unit cannot make), a
- * JALR, or the page's end. Branches and jumps whose target lies in the
- * unit stay in it, so a loop runs without returning to the dispatcher
- * until its budget is used up; a jump to another address of the same
- * page goes to the unit there once it exists (jit_link, or for a JALR a
- * look at the page's jit_ref word when it runs), and a jump to another
- * page to the unit there if the fast cache and that page's words lead to
- * one (the cross-page stub, jit.c); anything else ends the unit.
+ * interpreter (jit_ends_unit: system and illegal instructions, and the CSR
+ * accesses a unit cannot make), a JALR, or the page's end. Branches and
+ * jumps whose target lies in the unit stay in it, so a loop runs without
+ * returning to the dispatcher until its budget is used up; a jump to
+ * another address of the same page goes to the unit there once it exists
+ * (jit_link, or for a JALR a look at the page's jit_ref word when it
+ * runs), and a jump to another page to the unit there if the fast cache
+ * and that page's words lead to one (the cross-page stub, jit.c);
+ * anything else ends the unit.
  *
  * Translated code does what the interpreter (exec.c) does, instruction by
  * instruction: integer arithmetic, branches, jumps, the fast path of
  * integer, F and D loads and stores, and F and D arithmetic whose result
  * the host's SSE gives exactly (rounding RNE, NX already set) in host
  * code; the slow path of memory accesses and every other instruction (M
- * division, A, the rest of F and D, FENCE) by calling exec.c, fpu.c and
- * access.h, so a trap is taken with the same pc, cause and tval.
+ * division, A, the rest of F and D, FENCE, the CSR accesses units make)
+ * by calling exec.c, fpu.c and access.h, so a trap is taken with the same
+ * pc, cause and tval.
  *
  * Coherence: a unit is derived from the slots of one icache page and is
  * used only while the page's generation is the one it was made from; the
