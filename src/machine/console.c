@@ -73,10 +73,8 @@ static void *signal_main(void *arg)
         if (sig < 0)
             continue;                   /* EINTR */
         if (seen > 0) {                 /* asked twice: do not wait for the machine */
-            console_restore();
-            signal(sig, SIG_DFL);
             pthread_sigmask(SIG_UNBLOCK, &watcher.set, NULL);
-            raise(sig);
+            restore_and_reraise(sig);
             _exit(128 + sig);
         }
         char name[128] = "";

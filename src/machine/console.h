@@ -6,8 +6,8 @@
  * exit, error exit (atexit), and SIGINT/SIGTERM/SIGHUP/SIGQUIT. Owns the
  * host's termination signals too: SIGINT, SIGTERM and SIGHUP end the run
  * the way Ctrl-A X does (as QEMU ends on them), so --stats, --profile and
- * the exit status come out as usual; a second one ends umbra at once. Owns the
- * escape key too: Ctrl-A X quits (status 0), Ctrl-A H lists the keys,
+ * the exit status come out as usual; a second one ends umbra at once. And
+ * owns the escape key: Ctrl-A X quits (status 0), Ctrl-A H lists the keys,
  * Ctrl-A C switches the input between the guest and the monitor
  * (machine/monitor.h), Ctrl-A Ctrl-A sends one Ctrl-A. As in QEMU's stdio
  * multiplexer, the escape works whether or not stdin is a terminal. EOF on
