@@ -622,11 +622,17 @@ static void test_calls_and_returns(void)
  * entered a unit of the old mapping or of the old code would count
  * wrong. With --profile's table attached, every chain of units is one
  * step: fewer steps than rounds shows the chains crossed the pages. */
-static uint64_t profile_steps;
 static void add_steps(const struct profile_entry *e, void *ctx)
 {
-    (void)ctx;
-    profile_steps += e->steps;
+    *(uint64_t *)ctx += e->steps;
+}
+
+/* The steps the profile table has counted, all pcs together. */
+static uint64_t steps_in(const struct profile *prof)
+{
+    uint64_t steps = 0;
+    profile_for_each(prof, add_steps, &steps);
+    return steps;
 }
 
 static void test_cross_page_chains(void)
@@ -675,8 +681,7 @@ static void test_cross_page_chains(void)
     CHECK_EQ(translated.h.x[5], 2 * ROUNDS);
     CHECK_EQ(translated.h.x[6], ROUNDS + 100 * ROUNDS);
     CHECK(same_state("cross-page chains, remapped"));
-    profile_for_each(&prof, add_steps, NULL);
-    CHECK(profile_steps < ROUNDS);
+    CHECK(steps_in(&prof) < ROUNDS);
     translated.h.profile = NULL;
     profile_destroy(&prof);
 
@@ -732,11 +737,9 @@ static void test_csrs_in_units(void)
     CHECK_EQ(translated.h.sscratch, ROUNDS - 1);
     CHECK_EQ(translated.h.x[8], 7 * ROUNDS);
     CHECK(same_state("CSRs in units"));
-    profile_steps = 0;
-    profile_for_each(&prof, add_steps, NULL);
-    CHECK(profile_steps < ROUNDS);
+    uint64_t steps_before = steps_in(&prof);
+    CHECK(steps_before < ROUNDS);
 
-    uint64_t steps_before = profile_steps;
     both_put32(CODE + 0x10, csr_i(1, 0, 0x304, 0));                /* csrw mie, x0 */
     for (unsigned k = 0; k < 2; k++) {
         struct hart *h = &vms[k]->h;
@@ -745,9 +748,7 @@ static void test_csrs_in_units(void)
     }
     both_run(7 * ROUNDS + 2);
     CHECK(same_state("CSRs in units, mie written"));
-    profile_steps = 0;
-    profile_for_each(&prof, add_steps, NULL);
-    CHECK(profile_steps - steps_before >= ROUNDS);
+    CHECK(steps_in(&prof) - steps_before >= ROUNDS);
     translated.h.profile = NULL;
     profile_destroy(&prof);
 }
