@@ -24,7 +24,8 @@
  *               every coherency event.
  *   remote.c    remote coherency events (SBI remote SFENCE.VMA and
  *               FENCE.I): queued for a parked hart until it resumes, waited
- *               for (sleeping, not spinning) when the target is running.
+ *               for (a spin of 20 us at most, then asleep) when the target
+ *               is running.
  *   stats.c     --stats / --stats-json counters.
  *
  * Threads: each hart thread calls the coherence_hart_* functions for its
