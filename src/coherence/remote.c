@@ -38,6 +38,7 @@
  * Threads: coherence_remote_fence on the asking hart's thread; serving on
  * the target's own thread (coherence_boundary, coherence_park/unpark).
  */
+#include "base/spin.h"
 #include "base/timebase.h"
 #include "base/tracelog.h"
 #include "coherence/coherence.h"
@@ -55,16 +56,6 @@
  * -bios builtin at -smp 2, sleeping at once made the average wait 22 us;
  * with the spin it is 5 us, and 99 waits in 100 end without a sleep. */
 #define ACK_SPIN_TICKS (TIMEBASE_HZ / 50000)
-
-/* A spin-wait hint to the host CPU (x86 PAUSE, Arm YIELD). */
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    __asm__ volatile("yield");
-#endif
-}
 
 void coherence_hart_set_hooks(struct coherence_hart *ch, struct coherence_hart_hooks hooks)
 {

@@ -92,6 +92,7 @@ void hart_reset(struct hart *h, uint64_t reset_pc)
     tlb_flush_all(&h->tlb);
     icache_sync(&h->icache);    /* and none of fetched code either */
     h->wfi_wanted = false;
+    h->wfi_spin_ticks = 0;
     h->poll_now = true;
 }
 

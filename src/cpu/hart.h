@@ -184,6 +184,7 @@ struct hart {
     uint64_t wfi_poll_pc;
     unsigned wfi_polls;
     uint64_t wfi_poll_sleeps;   /* such WFIs made to sleep (--stats) */
+    uint64_t wfi_spin_ticks;    /* how long a WFI spins before it sleeps (trap.c) */
     bool wfi_wanted;            /* a WFI retired: wait at the block boundary */
 
     /* ---- waiting for an IPI to be taken (hart_note_ipi) ---- */

@@ -43,6 +43,11 @@ bool trap_wfi(struct hart *h);
 bool trap_wfi_retire(struct hart *h);
 void trap_wfi_sleep(struct hart *h);
 
+/* A WFI on a thread of its own (not a pool's) spins for h->wfi_spin_ticks
+ * before its thread sleeps; this is that window after a WFI whose thread
+ * slept `slept` ticks (0: the spin ended it). See trap.c. */
+uint64_t trap_wfi_spin_window(uint64_t window, uint64_t slept);
+
 /* At a block boundary: sleep until every hart this one sent an IPI to has
  * taken it (hart_note_ipi), one of them runs again, the hart is kicked, or
  * 200 us pass. */

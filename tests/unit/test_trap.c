@@ -475,6 +475,44 @@ static void test_wfi_wakeups(void)
     free_hart(h);
 }
 
+/* The spin before a WFI's thread sleeps: short sleeps widen the window,
+ * doubling up to a cap of tens of microseconds, long ones (a tick 4 ms
+ * away) halve it down to nothing, where it stays. */
+static void test_wfi_spin_window(void)
+{
+    const uint64_t us = TIMEBASE_HZ / 1000000, tick = TIMEBASE_HZ / 250;
+    uint64_t min = trap_wfi_spin_window(0, 0);
+    CHECK(min > 0 && min <= 10 * us);
+    CHECK_EQ(trap_wfi_spin_window(min, 0), 2 * min);
+    CHECK_EQ(trap_wfi_spin_window(min, 20 * us), 2 * min);    /* woken soon after */
+    uint64_t w = min;
+    unsigned steps = 0;
+    for (uint64_t prev = 0; w != prev && steps < 64; steps++) {
+        prev = w;
+        w = trap_wfi_spin_window(w, 0);
+    }
+    CHECK(steps < 64);
+    CHECK(w >= 4 * min && w <= 100 * us);                       /* the cap */
+    CHECK_EQ(trap_wfi_spin_window(w, tick), w / 2);
+    uint64_t narrowed = w;
+    for (steps = 0; narrowed && steps < 64; steps++)
+        narrowed = trap_wfi_spin_window(narrowed, tick);
+    CHECK(steps < 8);
+    CHECK_EQ(trap_wfi_spin_window(0, tick), 0u);
+
+    /* on a hart: a long sleep narrows the window, an interrupt already
+     * pending (the spin ends at once) widens it */
+    struct hart *h = new_hart(&halt_flag);
+    h->priv = PRIV_S;
+    h->mie = MIP_MEIP;
+    h->wfi_spin_ticks = w;
+    wfi_until(h, 30, raise_meip);
+    CHECK_EQ(h->wfi_spin_ticks, w / 2);
+    CHECK(trap_wfi(h));                                          /* MEIP still pending */
+    CHECK_EQ(h->wfi_spin_ticks, w);
+    free_hart(h);
+}
+
 /* A WFI that keeps returning at once at the same pc because the interrupt
  * pending is never taken (M-mode, mstatus.MIE = 0: OpenSBI 1.1's HSM wait)
  * polls memory: from the third such WFI on it sleeps, until kicked or for
@@ -605,6 +643,7 @@ int main(void)
     test_sret();
     test_wfi_legality_and_pending();
     test_wfi_wakeups();
+    test_wfi_spin_window();
     test_wfi_polling();
     test_ipi_answer();
     return check_summary();
