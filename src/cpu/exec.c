@@ -239,14 +239,16 @@ static bool exec_fp_op(struct hart *h, const struct insn *in)
  * stores (W or O) and successor set has loads (R or I) needs a full host
  * fence. Any other FENCE still stops the compiler from reordering. Unknown
  * fm values execute as this plain FENCE (unprivileged spec 2.7). */
-static void exec_fence(const struct insn *in)
+static void note_pause(struct hart *h);
+
+static void exec_fence(struct hart *h, const struct insn *in)
 {
     unsigned pred = (unsigned)(in->imm >> 4) & 0xf, succ = (unsigned)in->imm & 0xf;
-    /* PAUSE (Zihintpause: pred = W, succ = 0) orders nothing; the spin
-     * loop it sits in is found by note_backward_jump, which yields only
-     * when the loop really makes no progress. Yielding at every PAUSE
-     * costs a system call per iteration of every short lock wait. */
     const unsigned fence_i = 8, fence_o = 4, fence_r = 2, fence_w = 1;
+    /* PAUSE (Zihintpause: FENCE with pred = W, succ = 0, fm = 0 and rd =
+     * rs1 = x0) orders nothing, but says the loop it sits in waits */
+    if (pred == fence_w && succ == 0 && in->rm == 0 && in->rd == 0 && in->rs1 == 0)
+        note_pause(h);
     if ((pred & (fence_w | fence_o)) && (succ & (fence_r | fence_i)))
         __atomic_thread_fence(__ATOMIC_SEQ_CST);
     else
@@ -425,6 +427,15 @@ static void note_ipi_wait_round(struct hart *h, uint32_t unanswered)
     }
 }
 
+/* A pooled hart gives its worker up at the end of the block: it waits
+ * for another hart. */
+static void yield_worker(struct hart *h)
+{
+    h->spin_yields++;
+    h->yield_wanted = true;             /* hart_run_slice ends the slice */
+    h->poll_now = true;
+}
+
 /* A spin detected: give the host CPU (or the pool's worker) away. */
 static void spin_yield(struct hart *h)
 {
@@ -438,10 +449,38 @@ static void spin_yield(struct hart *h)
         h->spin_started = now;
     if (!pool_spin_gives_up(h->pool, now - h->spin_started, now))
         return;
-    h->spin_yields++;
     h->spin_started = 0;
-    h->yield_wanted = true;             /* hart_run_slice ends the slice */
-    h->poll_now = true;
+    yield_worker(h);
+}
+
+/* A PAUSE more than this after the hart's last one begins another wait:
+ * 2 us, hundreds of instructions, where a wait loop's round takes tens. */
+#define PAUSE_RUN_GAP_TICKS (TIMEBASE_HZ / 1000000 * 2)
+
+/* PAUSE (Zihintpause) on a pool: the guest says it waits for another hart.
+ * Linux's cpu_relax() issues one in each round of its wait loops,
+ * including those that store every round, which note_backward_jump takes
+ * for progress: multi_cpu_stop (stop_machine) bumps RCU's and the
+ * watchdog's counters, so each hart in it kept its worker for a whole
+ * slice while the harts it waited for sat in the queue (a third of the
+ * instructions of a 4-hart boot, more than half at 8 harts). A run of
+ * PAUSEs, each within PAUSE_RUN_GAP_TICKS of the one before, is one wait,
+ * given up as a detected spin is (pool_spin_gives_up). With a thread per
+ * hart the host's scheduler already shares the CPUs, and a PAUSE does
+ * nothing: a system call in every round of every short lock wait would
+ * cost more than it gives. */
+static void note_pause(struct hart *h)
+{
+    if (!h->pool)
+        return;
+    uint64_t now = timebase_now();
+    if (now - h->pause_last > PAUSE_RUN_GAP_TICKS)
+        h->pause_since = now;
+    h->pause_last = now;
+    if (!pool_spin_gives_up(h->pool, now - h->pause_since, now))
+        return;
+    h->pause_last = 0;
+    yield_worker(h);
 }
 
 /* A taken backward jump to `target`. If the loop keeps coming round with no
@@ -620,7 +659,7 @@ execute(struct hart *h, const struct insn *in, struct block *blk)
     case OP_SRAW: x[in->rd] = sra32(a, b & 31); break;
 
     /* RV64I: ordering and environment */
-    case OP_FENCE: exec_fence(in); break;
+    case OP_FENCE: exec_fence(h, in); break;
     case OP_FENCE_I: exec_fence_i(h); blk->window.va = NO_WINDOW; break;
     case OP_ECALL: ok = exec_ecall(h); break;
     case OP_EBREAK: ok = exec_ebreak(h); break;

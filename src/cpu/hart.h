@@ -173,6 +173,7 @@ struct hart {
     unsigned spin_backoff;      /* looks at the registers every 16 << this rounds */
     bool spin_wrote;
     uint64_t spin_started;      /* on a pool: mtime the spin was first seen */
+    uint64_t pause_since, pause_last;  /* on a pool: a run of PAUSEs (exec.c) */
     uint64_t spin_yields;       /* host CPU given away so (--stats) */
     _Atomic bool *halt;         /* shared: the machine's stop flag */
     pthread_mutex_t wait_lock;  /* WFI sleeps on wait_cond until kicked */

@@ -86,8 +86,11 @@
 
 /* What the device tree tells the guest about each hart. Zicntr and Zihpm
  * are left out: Linux 6.1 and OpenSBI 1.1 ignore them, and the multi-letter
- * list stays what the hart certainly implements. */
-#define BOARD_RISCV_ISA "rv64imafdc_zicsr_zifencei_sstc"
+ * list stays what the hart certainly implements. Zihintpause is in (PAUSE
+ * is a FENCE hint, executed as that FENCE): Linux's cpu_relax() issues
+ * PAUSE only when the device tree names it, and a division by zero
+ * otherwise, which tells a hart pool nothing (cpu/exec.c, note_pause). */
+#define BOARD_RISCV_ISA "rv64imafdc_zicsr_zifencei_zihintpause_sstc"
 #define BOARD_MMU_TYPE "riscv,sv48"
 
 /* OpenSBI's struct fw_dynamic_info (include/sbi/fw_dynamic.h): six

@@ -13,7 +13,7 @@ static struct fdt_board board(unsigned nharts)
     return (struct fdt_board){
         .nharts = nharts,
         .ram_base = 0x80000000ull, .ram_size = 512ull << 20,
-        .isa = "rv64imafdc_zicsr_zifencei_sstc", .mmu_type = "riscv,sv48",
+        .isa = "rv64imafdc_zicsr_zifencei_zihintpause_sstc", .mmu_type = "riscv,sv48",
         .timebase_hz = 10000000,
         .test = { 0x100000, 0x1000 }, .clint = { 0x2000000, 0x10000 },
         .plic = { 0xc000000, 0x600000 }, .uart = { 0x10000000, 0x100 },
@@ -95,7 +95,7 @@ static void test_root_cpus_memory(void)
         CHECK(str_is(cpu, "device_type", "cpu"));
         CHECK(str_is(cpu, "status", "okay"));
         CHECK(str_is(cpu, "compatible", "riscv"));
-        CHECK(str_is(cpu, "riscv,isa", "rv64imafdc_zicsr_zifencei_sstc"));
+        CHECK(str_is(cpu, "riscv,isa", "rv64imafdc_zicsr_zifencei_zihintpause_sstc"));
         CHECK(str_is(cpu, "mmu-type", "riscv,sv48"));
         snprintf(path, sizeof path, "/cpus/cpu@%u/interrupt-controller", h);
         int intc = node(path);

@@ -13,6 +13,7 @@
 
 #include "base/timebase.h"
 #include "check.h"
+#include "rv_asm.h"
 #include "cpu/access.h"
 #include "cpu/pool.h"
 #include "cpu/trap.h"
@@ -159,6 +160,69 @@ static void test_ipi_wait_seen_in_loop(void)
     CHECK(!h0->ipi_wait_wanted);
     CHECK_EQ(ran, 1000u);
     teardown();
+    mem_destroy(&mem);
+}
+
+/* Run h from RAM_BASE in blocks, as a worker does, until it asks to give
+ * its worker up or `us` microseconds pass; whether it asked. */
+static bool runs_until_yield(struct hart *h, long us)
+{
+    h->pc = RAM_BASE;
+    uint64_t until = timebase_now() + (uint64_t)us * (TIMEBASE_HZ / 1000000);
+    while (timebase_now() < until) {
+        h->poll_now = false;
+        hart_execute_block(h, 1000);
+        if (h->yield_wanted)
+            return true;
+    }
+    return false;
+}
+
+/* A loop that says with PAUSE (Zihintpause) that it waits gives its
+ * worker up after a run of PAUSEs as long as a detected spin's, even
+ * though it stores a new value every round, which the loop detector takes
+ * for progress (Linux's multi_cpu_stop bumps counters so). The same loop
+ * without the PAUSE never does, nor PAUSEs too far apart to be one wait,
+ * nor a PAUSE loop on a hart with a thread of its own. */
+static void test_pause_runs(void)
+{
+    if (mem_init(&mem, RAM_BASE, RAM_SIZE) != 0) {
+        CHECK(!"mem_init");
+        return;
+    }
+    const uint32_t pause = 0x0100000f, nop = addi(0, 0, 0);
+    const uint32_t count = addi(6, 6, 1), store = enc_s(0, 6, 10, 3, STORE); /* sd t1, 0(a0) */
+    uint32_t loop[] = { count, store, pause, enc_j(-12, 0) };
+    for (unsigned i = 0; i < 4; i++)
+        mem_write(&mem, RAM_BASE + 4 * i, 4, loop[i]);
+    setup();
+    struct hart *h = pool_take(&pool);
+    h->x[10] = RAM_BASE + 0x10000;
+    CHECK(runs_until_yield(h, 200000));
+    CHECK_EQ(h->spin_yields, 1u);
+    uint64_t stored = 0;
+    mem_read(&mem, RAM_BASE + 0x10000, 8, &stored);
+    CHECK(stored == h->x[6] && stored > 10);
+
+    h->yield_wanted = false;
+    mem_write(&mem, RAM_BASE + 8, 4, nop);
+    CHECK(!runs_until_yield(h, 20000));
+
+    /* PAUSE, then about 4,000 instructions (microseconds) before the next */
+    mem_write(&mem, RAM_BASE + 8, 4, pause);
+    for (unsigned i = 0; i < 4000; i++)
+        mem_write(&mem, RAM_BASE + 12 + 4 * i, 4, nop);
+    mem_write(&mem, RAM_BASE + 12 + 4 * 4000, 4, enc_j(-12 - 4 * 4000, 0));
+    CHECK(!runs_until_yield(h, 20000));
+    teardown();
+
+    mem_write(&mem, RAM_BASE + 12, 4, enc_j(-12, 0));
+    struct hart alone;
+    hart_init(&alone, 0, &mem, &halt);
+    alone.x[10] = RAM_BASE + 0x10000;
+    CHECK(!runs_until_yield(&alone, 20000));
+    CHECK_EQ(alone.spin_yields, 0u);
+    hart_destroy(&alone);
     mem_destroy(&mem);
 }
 
@@ -353,6 +417,7 @@ int main(void)
     test_boosted_ends_at_mret();
     test_aging();
     test_spin_patience();
+    test_pause_runs();
     test_wfi_wait();
     test_may_run();
     test_workers();
