@@ -180,6 +180,16 @@ struct side_exit {
 
 #define MAX_EXITS (4 * JIT_UNIT_MAX_INSNS)
 
+/* A load or store's slow path, emitted after the unit's code so that the
+ * fast paths lie together in as few cache lines as they can (emit_mem):
+ * entered by the jumps in `from` (NULL: none), it returns to `back`. */
+struct slow_path {
+    uint8_t *from[3];
+    uint8_t *back;
+    const struct unit_insn *ui;
+    unsigned pending;           /* u->pending at the instruction */
+};
+
 struct unit {
     struct jit *j;
     struct icache_page *page;   /* where the instructions come from */
@@ -193,6 +203,8 @@ struct unit {
     unsigned nfixups;
     struct side_exit exits[MAX_EXITS];
     unsigned nexits;
+    struct slow_path slow[JIT_UNIT_MAX_INSNS];
+    unsigned nslow;
 };
 
 /* The unit's instruction at pc, or -1. */
@@ -474,7 +486,9 @@ static void emit_fp_host(struct unit *u, const struct unit_insn *ui, const struc
 /* A load or store: the fast cache probed in host code as tlb_lookup
  * (mmu.h) does, the access made through the host pointer on a hit. The
  * slow path (a miss, a page crossing, a device, FS = Off) runs the whole
- * instruction again through access.c or exec.c. F and D accesses need
+ * instruction again through access.c or exec.c, out of line
+ * (emit_mem_slow): inline, it took half of each access's bytes and
+ * spread the hot code over twice the cache lines. F and D accesses need
  * mstatus.FS on and make it Dirty (privileged spec 3.1.6.6); FLW NaN-boxes
  * (unprivileged spec 13.2). */
 static void emit_mem(struct unit *u, const struct unit_insn *ui)
@@ -532,22 +546,32 @@ static void emit_mem(struct unit *u, const struct unit_insn *ui)
             put_x(b, RDX, in->rd);
         }
     }
-    uint8_t *done = x86_jmp(b);
-    if (fs_off)
-        x86_patch(fs_off, b->p);
-    if (miss_page)
-        x86_patch(miss_page, b->p);
-    x86_patch(miss_tag, b->p);
+    u->slow[u->nslow++] = (struct slow_path){ { fs_off, miss_page, miss_tag }, b->p, ui, u->pending };
+}
+
+/* The slow path of a load or store (see emit_mem), after the unit's code:
+ * the whole instruction again through access.c (rax = the address at the
+ * jumps from a miss) or, for F and D, exec.c; then back to the fast
+ * path's end. */
+static void emit_mem_slow(struct unit *u, const struct slow_path *sp)
+{
+    struct x86_buf *b = &u->b;
+    const struct insn *in = sp->ui->in;
+    const struct mem_op m = mem_op_of((enum insn_op)in->op);
+    for (unsigned i = 0; i < 3; i++)
+        if (sp->from[i])
+            x86_patch(sp->from[i], b->p);
+    u->pending = sp->pending;
     if (m.is_fp) {
-        emit_by_call(u, ui);
+        emit_by_call(u, sp->ui);
     } else {
-        x86_mov(b, RSI, RAX);               /* rax still holds the address here */
-        set_pc(b, ui->pc);
+        x86_mov(b, RSI, RAX);
+        set_pc(b, sp->ui->pc);
         x86_mov_imm(b, RDX, (uint64_t)(uintptr_t)in);
         call_helper(u, m.is_store ? (uintptr_t)store_slow : (uintptr_t)load_slow);
-        check_helper_result(u, ui->pc + in->len);
+        check_helper_result(u, sp->ui->pc + in->len);
     }
-    x86_patch(done, b->p);
+    x86_patch(x86_jmp(b), sp->back);
 }
 
 /* rax = x[rs1] op x[rs2] or op imm, as the interpreter's execute() cases
@@ -855,12 +879,13 @@ static void emit_insn(struct unit *u, const struct unit_insn *ui)
 }
 
 /* The unit's host code: prologue, the instructions, the exit past the
- * last one, then the side exits. NULL if the buffer is full. */
+ * last one, then the loads' and stores' slow paths and the side exits.
+ * NULL if the buffer is full. */
 static jit_unit_fn emit_unit(struct unit *u)
 {
     struct x86_buf *b = &u->b;
     u->pending = 0;
-    u->nfixups = u->nexits = 0;
+    u->nfixups = u->nexits = u->nslow = 0;
     /* entered from a linked unit: go on if a pass fits in the budget */
     u->link_entry = b->p;
     emit_budget_check(u, u->insn[0].pc);
@@ -886,6 +911,8 @@ static jit_unit_fn emit_unit(struct unit *u)
     emit_jump_out(u, u->end_pc);
     for (unsigned i = 0; i < u->nfixups; i++)
         x86_patch(u->fixups[i].at, u->insn[u->fixups[i].target].label);
+    for (unsigned i = 0; i < u->nslow; i++)
+        emit_mem_slow(u, &u->slow[i]);
     for (unsigned i = 0; i < u->nexits; i++) {
         const struct side_exit *e = &u->exits[i];
         x86_patch(e->at, b->p);
