@@ -184,7 +184,7 @@ struct side_exit {
  * fast paths lie together in as few cache lines as they can (emit_mem):
  * entered by the jumps in `from` (NULL: none), it returns to `back`. */
 struct slow_path {
-    uint8_t *from[3];
+    uint8_t *from[2];
     uint8_t *back;
     const struct unit_insn *ui;
     unsigned pending;           /* u->pending at the instruction */
@@ -496,7 +496,7 @@ static void emit_mem(struct unit *u, const struct unit_insn *ui)
     struct x86_buf *b = &u->b;
     const struct insn *in = ui->in;
     const struct mem_op m = mem_op_of((enum insn_op)in->op);
-    uint8_t *fs_off = NULL, *miss_page = NULL, *miss_tag;
+    uint8_t *fs_off = NULL, *miss;
     if (m.is_fp)
         fs_off = emit_jump_if_fs_off(b);
     if (m.is_store)
@@ -505,22 +505,25 @@ static void emit_mem(struct unit *u, const struct unit_insn *ui)
     get_x(b, RAX, in->rs1);
     if (in->imm)
         x86_alu_imm(b, true, ALU_ADD, RAX, in->imm);
-    if (m.size > 1) {
-        x86_op_reg(b, false, 0x89, RAX, RCX);                       /* mov ecx, eax */
-        x86_alu_imm(b, false, ALU_AND, RCX, PAGE_SIZE - 1);
-        x86_alu_imm(b, false, ALU_CMP, RCX, (int32_t)(PAGE_SIZE - m.size));
-        miss_page = x86_jcc(b, CC_A);
-    }
     int32_t entry_off = m.is_store ? TLB_WRITE_OFF : 0;
-    x86_mov(b, RDX, RAX);
-    x86_shift(b, true, SHIFT_SHR, RDX, PAGE_SHIFT);
-    x86_op_reg(b, false, 0x89, RDX, RCX);                           /* mov ecx, edx */
+    x86_mov(b, RCX, RAX);
+    x86_shift(b, true, SHIFT_SHR, RCX, PAGE_SHIFT);
     x86_alu_imm(b, false, ALU_AND, RCX, TLB_SIZE - 1);
     x86_shift(b, false, SHIFT_SHL, RCX, 5);
     x86_alu(b, true, ALU_ADD, RCX, R12);
+    /* The tag compared is that of the access's last byte, while the entry
+     * is the first byte's: they match only if both bytes lie in the
+     * entry's page (a page two vpns share an entry with is TLB_SIZE
+     * pages away), so an access that crosses a page misses, with no test
+     * of its own. */
+    if (m.size > 1)
+        x86_lea(b, RDX, RAX, (int32_t)m.size - 1);
+    else
+        x86_mov(b, RDX, RAX);
+    x86_shift(b, true, SHIFT_SHR, RDX, PAGE_SHIFT);
     x86_alu_mem(b, ALU_OR, RDX, RBX, EPOCH_OFF);
     x86_alu_mem(b, ALU_CMP, RDX, RCX, entry_off);
-    miss_tag = x86_jcc(b, CC_NE);
+    miss = x86_jcc(b, CC_NE);
     x86_alu_mem(b, ALU_ADD, RAX, RCX, entry_off + (int32_t)offsetof(struct tlb_entry, addend));
     if (m.is_store) {
         if (m.is_fp)
@@ -546,7 +549,7 @@ static void emit_mem(struct unit *u, const struct unit_insn *ui)
             put_x(b, RDX, in->rd);
         }
     }
-    u->slow[u->nslow++] = (struct slow_path){ { fs_off, miss_page, miss_tag }, b->p, ui, u->pending };
+    u->slow[u->nslow++] = (struct slow_path){ { fs_off, miss }, b->p, ui, u->pending };
 }
 
 /* The slow path of a load or store (see emit_mem), after the unit's code:
@@ -558,7 +561,7 @@ static void emit_mem_slow(struct unit *u, const struct slow_path *sp)
     struct x86_buf *b = &u->b;
     const struct insn *in = sp->ui->in;
     const struct mem_op m = mem_op_of((enum insn_op)in->op);
-    for (unsigned i = 0; i < 3; i++)
+    for (unsigned i = 0; i < 2; i++)
         if (sp->from[i])
             x86_patch(sp->from[i], b->p);
     u->pending = sp->pending;
