@@ -1,7 +1,7 @@
 /* jit: hot guest code translated to x86-64 (see jit.h).
  *
  * Register use in translated code (System V AMD64 ABI):
- *   rbx  struct hart *          r12  data_tlb (entries of the data context)
+ *   rbx  struct hart * + HART_BIAS  r12  data_tlb (entries of the data context)
  *   r13  budget                 r14  instructions retired so far
  *   rax, rcx, rdx, rsi, rdi     scratch; every call clobbers them
  * Guest registers live in struct hart throughout: each instruction loads
@@ -89,9 +89,14 @@ struct jit {
     struct jit_stats stats;
 };
 
-/* Offsets into struct hart for the translated code. */
-#define HART_OFF(field) ((int32_t)offsetof(struct hart, field))
+/* Offsets into struct hart for the translated code, from rbx, which
+ * points HART_BIAS bytes into it: every x register is then within an
+ * 8-bit displacement (-128..120), which saves 3 bytes on each access to
+ * x16-x31 (the a6-a7, s2-s11 and t3-t6 of the calling convention). */
+#define HART_BIAS 128
+#define HART_OFF(field) ((int32_t)offsetof(struct hart, field) - HART_BIAS)
 #define X_OFF(i) (HART_OFF(x) + 8 * (int32_t)(i))
+_Static_assert(X_OFF(0) >= -128 && X_OFF(31) <= 127, "x[] in reach of an 8-bit displacement");
 #define F_OFF(i) (HART_OFF(f) + 8 * (int32_t)(i))
 #define EPOCH_OFF (HART_OFF(tlb) + (int32_t)offsetof(struct tlb, epoch_tag))
 #define PAGE_OFF(field) ((int32_t)offsetof(struct icache_page, field))
@@ -349,7 +354,7 @@ static void check_helper_result(struct unit *u, uint64_t next_pc)
 
 static void call_helper(struct unit *u, uintptr_t fn)
 {
-    x86_mov(&u->b, RDI, RBX);
+    x86_lea(&u->b, RDI, RBX, -HART_BIAS);
     x86_call(&u->b, fn);
 }
 
@@ -900,7 +905,7 @@ static jit_unit_fn emit_unit(struct unit *u)
     static const unsigned saved[] = { RBX, R12, R13, R14, R15 };   /* 5: rsp stays 16-aligned at calls */
     for (unsigned i = 0; i < 5; i++)
         x86_push(b, saved[i]);
-    x86_mov(b, RBX, RDI);
+    x86_lea(b, RBX, RDI, HART_BIAS);
     x86_mov(b, R12, RSI);
     x86_mov(b, R13, RDX);
     x86_mov_imm(b, R14, 0);
