@@ -3,6 +3,10 @@
  * Register use in translated code (System V AMD64 ABI):
  *   rbx  struct hart * + HART_BIAS  r12  data_tlb (entries of the data context)
  *   r13  budget                 r14  instructions retired so far
+ *   r15  the fast cache's epoch tag (h->tlb.epoch_tag), loaded on entry and
+ *        again after every call: only called code moves it (and today
+ *        every call that does also ends the unit, but r15 does not rely
+ *        on that)
  *   rax, rcx, rdx, rsi, rdi     scratch; every call clobbers them
  * Guest registers live in struct hart throughout: each instruction loads
  * its operands and stores its result, so a helper call or an exit needs
@@ -102,6 +106,8 @@ _Static_assert(X_OFF(0) >= -128 && X_OFF(31) <= 127, "x[] in reach of an 8-bit d
 #define PAGE_OFF(field) ((int32_t)offsetof(struct icache_page, field))
 #define TLB_WRITE_OFF ((int32_t)(TLB_SIZE * sizeof(struct tlb_entry)))
 _Static_assert(sizeof(struct tlb_entry) == 32, "the index is scaled by a shift of 5");
+_Static_assert(((uint64_t)TLB_SIZE << PAGE_SHIFT) <= (1ull << 32),
+               "a fast-cache index comes from an address's low 32 bits");
 _Static_assert(offsetof(struct tlb_entry, vpn_tag) == 0, "tag compared at [entry]");
 _Static_assert(ACCESS_READ == 0 && ACCESS_WRITE == 1, "data_tlb + access * TLB_SIZE");
 
@@ -356,6 +362,7 @@ static void call_helper(struct unit *u, uintptr_t fn)
 {
     x86_lea(&u->b, RDI, RBX, -HART_BIAS);
     x86_call(&u->b, fn);
+    x86_load64(&u->b, R15, RBX, EPOCH_OFF);
 }
 
 /* ---- emitting: instructions ---- */
@@ -511,10 +518,11 @@ static void emit_mem(struct unit *u, const struct unit_insn *ui)
     if (in->imm)
         x86_alu_imm(b, true, ALU_ADD, RAX, in->imm);
     int32_t entry_off = m.is_store ? TLB_WRITE_OFF : 0;
-    x86_mov(b, RCX, RAX);
-    x86_shift(b, true, SHIFT_SHR, RCX, PAGE_SHIFT);
-    x86_alu_imm(b, false, ALU_AND, RCX, TLB_SIZE - 1);
-    x86_shift(b, false, SHIFT_SHL, RCX, 5);
+    /* rcx = the entry: the vpn's low bits, scaled by the entry's 32
+     * bytes, taken from the address's low half */
+    x86_op_reg(b, false, 0x89, RAX, RCX);                           /* mov ecx, eax */
+    x86_shift(b, false, SHIFT_SHR, RCX, PAGE_SHIFT - 5);
+    x86_alu_imm(b, false, ALU_AND, RCX, (TLB_SIZE - 1) << 5);
     x86_alu(b, true, ALU_ADD, RCX, R12);
     /* The tag compared is that of the access's last byte, while the entry
      * is the first byte's: they match only if both bytes lie in the
@@ -526,7 +534,7 @@ static void emit_mem(struct unit *u, const struct unit_insn *ui)
     else
         x86_mov(b, RDX, RAX);
     x86_shift(b, true, SHIFT_SHR, RDX, PAGE_SHIFT);
-    x86_alu_mem(b, ALU_OR, RDX, RBX, EPOCH_OFF);
+    x86_alu(b, true, ALU_OR, RDX, R15);
     x86_alu_mem(b, ALU_CMP, RDX, RCX, entry_off);
     miss = x86_jcc(b, CC_NE);
     x86_alu_mem(b, ALU_ADD, RAX, RCX, entry_off + (int32_t)offsetof(struct tlb_entry, addend));
@@ -902,13 +910,14 @@ static jit_unit_fn emit_unit(struct unit *u)
     uint8_t *header = b->p;
     x86_bytes(b, &(struct unit_header){ 0 }, sizeof(struct unit_header));
     uint8_t *start = b->p;
-    static const unsigned saved[] = { RBX, R12, R13, R14, R15 };   /* 5: rsp stays 16-aligned at calls */
+    static const unsigned saved[] = { RBX, R12, R13, R14, R15 };   /* odd: rsp 16-aligned at calls */
     for (unsigned i = 0; i < 5; i++)
         x86_push(b, saved[i]);
     x86_lea(b, RBX, RDI, HART_BIAS);
     x86_mov(b, R12, RSI);
     x86_mov(b, R13, RDX);
     x86_mov_imm(b, R14, 0);
+    x86_load64(b, R15, RBX, EPOCH_OFF);
     x86_patch(to_body, b->p);
     for (unsigned i = 0; i < u->n; i++) {
         if (u->insn[i].is_target)
@@ -955,7 +964,7 @@ static void emit_cross_page_stub(struct jit *j, struct x86_buf *b)
     x86_alu_imm(b, false, ALU_AND, RDX, TLB_SIZE - 1);
     x86_shift(b, true, SHIFT_SHL, RDX, 5);
     x86_alu_mem(b, ALU_ADD, RDX, RBX, HART_OFF(jit_fetch_tlb));    /* rdx = the entry */
-    x86_alu_mem(b, ALU_OR, RCX, RBX, EPOCH_OFF);                   /* rcx = the tag */
+    x86_alu(b, true, ALU_OR, RCX, R15);                             /* rcx = the tag */
     x86_alu_mem(b, ALU_CMP, RCX, RDX, TAG);
     miss[0] = x86_jcc(b, CC_NE);
     x86_load64(b, RDX, RDX, CODE);                                  /* rdx = the page */
