@@ -18,7 +18,8 @@
  * jump; an exit returns r14 + pending.
  *
  * Linking: a jump out of the unit to a constant address in the same page
- * leaves through a `jmp` that first points at the exit code after it.
+ * leaves through a `jmp` that first points at its exit code (after the
+ * unit's own code, with the other rarely run paths).
  * The exit returns the jmp's address (jit_exit.link); once a unit exists
  * at the target, jit_link points the jmp at that unit's link entry, which
  * checks the budget and goes on with the registers as they are (same
@@ -191,6 +192,12 @@ struct side_exit {
 
 #define MAX_EXITS (4 * JIT_UNIT_MAX_INSNS)
 
+/* A linked jump out of the unit: its jmp, and the pc it leaves for. */
+struct link_exit {
+    uint8_t *link;
+    uint64_t pc;
+};
+
 /* A load or store's slow path, emitted after the unit's code so that the
  * fast paths lie together in as few cache lines as they can (emit_mem):
  * entered by the jumps in `from` (NULL: none), it returns to `back`. */
@@ -216,6 +223,8 @@ struct unit {
     unsigned nexits;
     struct slow_path slow[JIT_UNIT_MAX_INSNS];
     unsigned nslow;
+    struct link_exit links[JIT_UNIT_MAX_INSNS + 1];     /* one per jump, and the end */
+    unsigned nlinks;
 };
 
 /* The unit's instruction at pc, or -1. */
@@ -327,13 +336,20 @@ static void emit_jump_out(struct unit *u, uint64_t pc)
         x86_patch(x86_jmp(b), u->j->cross_page_stub);
         return;
     }
-    uint8_t *link = x86_jmp(b);
-    x86_patch(link, b->p);
-    set_pc(b, pc);
+    u->links[u->nlinks++] = (struct link_exit){ x86_jmp(b), pc };
+}
+
+/* A link's exit (see emit_jump_out), after the unit's code: the jmp goes
+ * here until jit_link points it at the target's unit. */
+static void emit_link_exit(struct unit *u, const struct link_exit *l)
+{
+    struct x86_buf *b = &u->b;
+    x86_patch(l->link, b->p);
+    set_pc(b, l->pc);
     x86_mov_imm(b, RAX, (uint64_t)(uintptr_t)u->page);
     x86_store64(b, RAX, RBX, HART_OFF(jit_link_page));
     x86_mov(b, RAX, R14);
-    x86_lea_rip(b, RDX, link);
+    x86_lea_rip(b, RDX, l->link);
     x86_patch(x86_jmp(b), u->j->exit_stub);
 }
 
@@ -895,13 +911,14 @@ static void emit_insn(struct unit *u, const struct unit_insn *ui)
 }
 
 /* The unit's host code: prologue, the instructions, the exit past the
- * last one, then the loads' and stores' slow paths and the side exits.
- * NULL if the buffer is full. */
+ * last one, then the links' exits, the loads' and stores' slow paths and
+ * the side exits: what runs once or rarely lies after what runs every
+ * time. NULL if the buffer is full. */
 static jit_unit_fn emit_unit(struct unit *u)
 {
     struct x86_buf *b = &u->b;
     u->pending = 0;
-    u->nfixups = u->nexits = u->nslow = 0;
+    u->nfixups = u->nexits = u->nslow = u->nlinks = 0;
     /* entered from a linked unit: go on if a pass fits in the budget */
     u->link_entry = b->p;
     emit_budget_check(u, u->insn[0].pc);
@@ -928,6 +945,8 @@ static jit_unit_fn emit_unit(struct unit *u)
     emit_jump_out(u, u->end_pc);
     for (unsigned i = 0; i < u->nfixups; i++)
         x86_patch(u->fixups[i].at, u->insn[u->fixups[i].target].label);
+    for (unsigned i = 0; i < u->nlinks; i++)
+        emit_link_exit(u, &u->links[i]);
     for (unsigned i = 0; i < u->nslow; i++)
         emit_mem_slow(u, &u->slow[i]);
     for (unsigned i = 0; i < u->nexits; i++) {
