@@ -511,6 +511,16 @@ static void emit_fp_host(struct unit *u, const struct unit_insn *ui, const struc
     x86_patch(done, b->p);
 }
 
+/* dst = the offset of the fast-cache entry of the address in src, from
+ * the start of its context's table: the vpn's low bits scaled by an
+ * entry's 32 bytes, taken from the address's low half. */
+static void emit_entry_offset(struct x86_buf *b, unsigned dst, unsigned src)
+{
+    x86_op_reg(b, false, 0x89, src, dst);                           /* mov dst32, src32 */
+    x86_shift(b, false, SHIFT_SHR, dst, PAGE_SHIFT - 5);
+    x86_alu_imm(b, false, ALU_AND, dst, (TLB_SIZE - 1) << 5);
+}
+
 /* A load or store: the fast cache probed in host code as tlb_lookup
  * (mmu.h) does, the access made through the host pointer on a hit. The
  * slow path (a miss, a page crossing, a device, FS = Off) runs the whole
@@ -534,12 +544,8 @@ static void emit_mem(struct unit *u, const struct unit_insn *ui)
     if (in->imm)
         x86_alu_imm(b, true, ALU_ADD, RAX, in->imm);
     int32_t entry_off = m.is_store ? TLB_WRITE_OFF : 0;
-    /* rcx = the entry: the vpn's low bits, scaled by the entry's 32
-     * bytes, taken from the address's low half */
-    x86_op_reg(b, false, 0x89, RAX, RCX);                           /* mov ecx, eax */
-    x86_shift(b, false, SHIFT_SHR, RCX, PAGE_SHIFT - 5);
-    x86_alu_imm(b, false, ALU_AND, RCX, (TLB_SIZE - 1) << 5);
-    x86_alu(b, true, ALU_ADD, RCX, R12);
+    emit_entry_offset(b, RCX, RAX);
+    x86_alu(b, true, ALU_ADD, RCX, R12);                            /* rcx = the entry */
     /* The tag compared is that of the access's last byte, while the entry
      * is the first byte's: they match only if both bytes lie in the
      * entry's page (a page two vpns share an entry with is TLB_SIZE
@@ -979,9 +985,7 @@ static void emit_cross_page_stub(struct jit *j, struct x86_buf *b)
     x86_store64(b, RAX, RBX, HART_OFF(pc));
     x86_mov(b, RCX, RAX);
     x86_shift(b, true, SHIFT_SHR, RCX, PAGE_SHIFT);            /* rcx = the vpn */
-    x86_mov(b, RDX, RCX);
-    x86_alu_imm(b, false, ALU_AND, RDX, TLB_SIZE - 1);
-    x86_shift(b, true, SHIFT_SHL, RDX, 5);
+    emit_entry_offset(b, RDX, RAX);
     x86_alu_mem(b, ALU_ADD, RDX, RBX, HART_OFF(jit_fetch_tlb));    /* rdx = the entry */
     x86_alu(b, true, ALU_OR, RCX, R15);                             /* rcx = the tag */
     x86_alu_mem(b, ALU_CMP, RCX, RDX, TAG);
