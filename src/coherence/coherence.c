@@ -77,7 +77,8 @@ bool coherence_init(struct coherence *co, struct guest_mem *mem, unsigned nharts
         pthread_cond_init(&ch->bell_cond, NULL);
     }
     return mem_trace_init(mem, (struct mem_trace_hooks){ producer_store_begin,
-                                                         producer_store_end, co });
+                                                         producer_store_end,
+                                                         producer_store_silent, co });
 }
 
 void coherence_destroy(struct coherence *co)

@@ -33,6 +33,7 @@ void trace_confirm(struct coherence_hart *ch);
 /* producer.c */
 void producer_store_begin(void *ctx, uint64_t pa, unsigned size);
 void producer_store_end(void *ctx, unsigned producer, uint64_t pa, unsigned size, bool changed);
+void producer_store_silent(void *ctx, unsigned producer);
 void producer_serve_shootdown(struct coherence_hart *ch);
 
 /* consumer.c */

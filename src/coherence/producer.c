@@ -131,6 +131,12 @@ void producer_store_end(void *ctx, unsigned producer, uint64_t pa, unsigned size
         atomic_fetch_sub(&co->inflight[frame_index(co, pa + size - 1)], 1);
 }
 
+void producer_store_silent(void *ctx, unsigned producer)
+{
+    struct coherence *co = ctx;
+    co->hart[producer].stats.stores_unchanged++;
+}
+
 void producer_serve_shootdown(struct coherence_hart *ch)
 {
     uint64_t req = atomic_load(&ch->shootdown_req);

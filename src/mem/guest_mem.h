@@ -62,6 +62,9 @@ struct mem_trace_hooks {
      * value already there, a CAS that lost): then there is nothing new to
      * derive, only the bracket to close. */
     void (*store_end)(void *ctx, unsigned producer, uint64_t pa, unsigned size, bool changed);
+    /* A hart's store of the value memory already held, made without the
+     * bracket (mem_write_by): only counted. */
+    void (*store_silent)(void *ctx, unsigned producer);
     void *ctx;
 };
 

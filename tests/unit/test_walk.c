@@ -511,7 +511,7 @@ static void test_ad_race(void)
  * frame is traced (DESIGN.md section 3: "The walker's own A/D store is a
  * traced store too"), naming the walking hart as producer. */
 static struct {
-    unsigned begins, ends, producer, size;
+    unsigned begins, ends, silents, producer, size;
     uint64_t pa;
     bool changed;
 } seen;
@@ -530,9 +530,15 @@ static void saw_end(void *ctx, unsigned producer, uint64_t pa, unsigned size, bo
     seen.changed = changed;
 }
 
+static void saw_silent(void *ctx, unsigned producer)
+{
+    seen.silents++;
+    seen.producer = producer;
+}
+
 static void test_ad_traced(void)
 {
-    CHECK(mem_trace_init(&mem, (struct mem_trace_hooks){ saw_begin, saw_end, NULL }));
+    CHECK(mem_trace_init(&mem, (struct mem_trace_hooks){ saw_begin, saw_end, NULL, NULL }));
     uint64_t root = new_table();
     uint64_t satp = satp_of(SATP_MODE_SV39, root);
     uint64_t va = 0x0000000003000000ull, va2 = 0x0000000005000000ull;
@@ -569,6 +575,36 @@ static void test_ad_traced(void)
     CHECK_EQ(peek(leaf2), pte_to(0x80051000, PTE_V | PTE_R | PTE_W | PTE_A | PTE_D));
     CHECK_EQ(seen.begins, 2);
     atomic_store(mem_trace_word(&mem, leaf), 0);
+}
+
+/* A hart's aligned store of the value a traced frame already holds is
+ * silent: no bracket, only counted (guest_mem.c, silent_traced_store).
+ * Anything else keeps the bracket: a change, a misaligned store, DMA. */
+static void test_silent_traced_store(void)
+{
+    CHECK(mem_trace_init(&mem, (struct mem_trace_hooks){ saw_begin, saw_end, saw_silent, NULL }));
+    uint64_t pa = 0x80060000ull;
+    memset(&seen, 0, sizeof seen);
+    atomic_store(mem_trace_word(&mem, pa), 1);
+    CHECK(mem_write_by(&mem, 2, pa + 8, 8, 0));             /* RAM starts zeroed */
+    CHECK(mem_write_by(&mem, 2, pa + 16, 4, 0xffffffff00000000ull));   /* only the low 4 bytes are stored */
+    CHECK_EQ(seen.silents, 2);
+    CHECK_EQ(seen.producer, 2);
+    CHECK_EQ(seen.begins, 0);
+    CHECK(mem_write_by(&mem, 1, pa + 8, 8, 0x1234));
+    CHECK_EQ(seen.begins, 1);
+    CHECK_EQ(seen.ends, 1);
+    CHECK(seen.changed);
+    CHECK_EQ(peek(pa + 8), 0x1234);
+    CHECK(mem_write_by(&mem, 1, pa + 8, 8, 0x1234));        /* silent again */
+    CHECK_EQ(seen.silents, 3);
+    CHECK(mem_write_by(&mem, 1, pa + 9, 2, 0x12));          /* misaligned: bracketed */
+    CHECK(mem_dma_store(&mem, pa + 8, 8, 0x1234));          /* DMA: bracketed */
+    CHECK_EQ(seen.begins, 3);
+    CHECK_EQ(seen.silents, 3);
+    atomic_store(mem_trace_word(&mem, pa), 0);
+    CHECK(mem_write_by(&mem, 1, pa + 8, 8, 0x1234));        /* untraced: nothing */
+    CHECK_EQ(seen.silents + seen.begins, 6);
 }
 
 /* ---------------------------------------------------- access faults */
@@ -803,6 +839,7 @@ int main(void)
     test_accessed_dirty();
     test_ad_race();
     test_ad_traced();
+    test_silent_traced_store();
     test_pte_outside_ram();
     test_pte_pmp();
     test_tlb();
