@@ -151,12 +151,12 @@ static uint64_t fresh_leaf(struct coherence *co, uint64_t satp, uint64_t va, uns
 static bool audit_fast_cache(struct coherence_hart *ch, uint64_t satp, bool mxr)
 {
     static const enum priv ctx_priv[TLB_NCTX] = { PRIV_M, PRIV_S, PRIV_S, PRIV_U };
-    static const unsigned need[3] = { PTE_R, PTE_W, PTE_X };
+    static const unsigned need[TLB_TABLES] = { PTE_R, PTE_W, PTE_X, PTE_W };
     if ((satp >> SATP_MODE_SHIFT) == SATP_MODE_BARE || !ch->fast)
         return true;
     struct tlb_iter it;
     for (unsigned ctx = TLB_CTX_S; ctx < TLB_NCTX; ctx++)
-        for (unsigned a = 0; a < 3; a++)
+        for (unsigned a = 0; a < TLB_TABLES; a++)
             for (const struct tlb_entry *e = tlb_first_live(ch->fast, ctx, a, &it); e;
                  e = tlb_next_live(ch->fast, &it)) {
                 uint64_t va = tlb_entry_va(e), path[WALK_MAX_LEVELS];

@@ -72,9 +72,10 @@ static void maybe_fill(struct hart *h, uint64_t va, uint64_t pa, enum access acc
         return;
     if (!mem_page_is_plain_ram(h->mem, page))
         return;
+    unsigned table = acc;
     if (acc == ACCESS_WRITE && mem_frame_traced(h->mem, page))
-        return;
-    tlb_fill(&h->tlb, access_tlb_ctx(h, eff), acc, va, mem_ram_ptr(h->mem, page), page);
+        table = TLB_TRACED_STORES;
+    tlb_fill(&h->tlb, access_tlb_ctx(h, eff), table, va, mem_ram_ptr(h->mem, page), page);
 }
 
 /* Page walk for one access: through the shadow table when the hart has
@@ -204,9 +205,24 @@ bool hart_load_slow(struct hart *h, uint64_t va, unsigned size, uint64_t *val)
     return true;
 }
 
+/* A store within a page that had a traced frame when it was last
+ * translated (mmu.h, TLB_TRACED_STORES): every check a fill makes has
+ * passed for the whole page, so it goes straight to the producer path.
+ * Once the trace is gone, translate again, for a write entry. */
+static bool store_to_traced_page(struct hart *h, uint64_t va, unsigned size, uint64_t val)
+{
+    const struct tlb_entry *e =
+        tlb_entry_of(&h->tlb, access_tlb_ctx(h, access_data_priv(h)), TLB_TRACED_STORES, va);
+    if (e->vpn_tag != tlb_tag(&h->tlb, va) || !mem_frame_traced(h->mem, e->pa_page))
+        return false;
+    return mem_write_by(h->mem, producer_id(h), e->pa_page | (va & (PAGE_SIZE - 1)), size, val);
+}
+
 bool hart_store_slow(struct hart *h, uint64_t va, unsigned size, uint64_t val)
 {
     if (access_within_page(va, size)) {
+        if (store_to_traced_page(h, va, size, val))
+            return true;
         uint64_t pa;
         enum xlate_status s = translate(h, va, size, ACCESS_WRITE, access_data_priv(h), &pa);
         if (s == XLATE_OK && !mem_write_by(h->mem, producer_id(h), pa, size, val))

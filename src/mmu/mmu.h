@@ -133,6 +133,15 @@ _Static_assert(TLB_FILLED_WORDS % 64 == 0, "struct tlb's filled_words covers who
  * cache several times per system call. */
 enum tlb_ctx { TLB_CTX_M = 0, TLB_CTX_S = 1, TLB_CTX_S_SUM = 2, TLB_CTX_U = 3, TLB_NCTX = 4 };
 
+/* A context's tables: one per access type (indexed by enum access), and
+ * one that says where stores to a page go when its frame has a write trace
+ * on it. Such a page never gets a write entry, since its stores must reach
+ * the producer (coherence/trace.c), but the walk and the checks of a fill
+ * need not be made again for each of them: Linux zeroes every page-table
+ * page it takes, 512 stores, and a frame that was a page table before is
+ * often traced still. The slow path looks there (cpu/access.c). */
+enum { TLB_TRACED_STORES = 3, TLB_TABLES = 4 };
+
 /* An entry's tag is the virtual page number (va >> 12: at most 52 bits) with
  * the cache's flush epoch in the 12 bits above it. Flushing everything is
  * then one increment of the epoch, not a sweep of 98,304 entries, which is
@@ -163,9 +172,9 @@ struct tlb {
      * filled_words marks the words of `filled` that may be non-zero, so
      * that a flush clears those, not all 12 KiB: under --coherence=flush
      * every SFENCE.VMA flushes. */
-    uint64_t filled[TLB_NCTX][3][TLB_FILLED_WORDS];
-    uint64_t filled_words[TLB_NCTX][3][TLB_FILLED_WORDS / 64];
-    struct tlb_entry e[TLB_NCTX][3][TLB_SIZE];   /* [ctx][access][index] */
+    uint64_t filled[TLB_NCTX][TLB_TABLES][TLB_FILLED_WORDS];
+    uint64_t filled_words[TLB_NCTX][TLB_TABLES][TLB_FILLED_WORDS / 64];
+    struct tlb_entry e[TLB_NCTX][TLB_TABLES][TLB_SIZE];   /* [ctx][table][index] */
 };
 
 /* The tag a live entry for va carries. */
@@ -189,7 +198,7 @@ static inline uint64_t tlb_entry_va(const struct tlb_entry *e)
 void tlb_flush_all(struct tlb *t);
 /* Drop every entry for the page containing va, in all contexts. */
 void tlb_flush_va(struct tlb *t, uint64_t va);
-void tlb_fill(struct tlb *t, enum tlb_ctx ctx, enum access access, uint64_t va,
+void tlb_fill(struct tlb *t, enum tlb_ctx ctx, unsigned table, uint64_t va,
               uint8_t *host_page, uint64_t pa_page);
 
 /* Drop every write entry that maps a frame with a write trace on it
@@ -201,18 +210,18 @@ void tlb_drop_traced_writes(struct tlb *t, const struct guest_mem *mem);
  * The iteration forgets the slots it finds dead; entries may be dropped
  * (vpn_tag = TLB_TAG_INVALID) on the way, not filled. */
 struct tlb_iter {
-    unsigned ctx, access, word;
+    unsigned ctx, table, word;
     uint64_t bits;              /* slots of `word` not yet visited */
 };
-struct tlb_entry *tlb_first_live(struct tlb *t, enum tlb_ctx ctx, enum access access,
+struct tlb_entry *tlb_first_live(struct tlb *t, enum tlb_ctx ctx, unsigned table,
                                  struct tlb_iter *it);
 struct tlb_entry *tlb_next_live(struct tlb *t, struct tlb_iter *it);
 
 /* The entry that va would use (hit or not). */
 static inline struct tlb_entry *tlb_entry_of(struct tlb *t, enum tlb_ctx ctx,
-                                             enum access access, uint64_t va)
+                                             unsigned table, uint64_t va)
 {
-    return &t->e[ctx][access][(va >> PAGE_SHIFT) & (TLB_SIZE - 1)];
+    return &t->e[ctx][table][(va >> PAGE_SHIFT) & (TLB_SIZE - 1)];
 }
 
 /* Clear every exec entry's pointer to decoded page p (which is going
@@ -222,9 +231,9 @@ void tlb_forget_code(struct tlb *t, const struct icache_page *p);
 /* Host pointer for va, or NULL on a miss. The caller checks that the access
  * does not cross the page. */
 static inline uint8_t *tlb_lookup(const struct tlb *t, enum tlb_ctx ctx,
-                                  enum access access, uint64_t va)
+                                  unsigned table, uint64_t va)
 {
-    const struct tlb_entry *e = &t->e[ctx][access][(va >> PAGE_SHIFT) & (TLB_SIZE - 1)];
+    const struct tlb_entry *e = &t->e[ctx][table][(va >> PAGE_SHIFT) & (TLB_SIZE - 1)];
     if (e->vpn_tag != tlb_tag(t, va))
         return NULL;
     return (uint8_t *)(uintptr_t)(va + e->addend);

@@ -1,5 +1,6 @@
 /* The per-hart soft TLB: a direct-mapped cache from a virtual page to a host
- * pointer, one table per translation context and access type (mmu.h). It is
+ * pointer, tables per translation context: one per access type and one for stores
+ * to traced frames (mmu.h). It is
  * owned by one hart and touched only by that hart's thread, so no atomics. */
 #include "mmu/mmu.h"
 
@@ -12,7 +13,7 @@ static unsigned tlb_index(uint64_t va)
 static void forget_filled(struct tlb *t)
 {
     for (unsigned c = 0; c < TLB_NCTX; c++)
-        for (unsigned a = 0; a < 3; a++)
+        for (unsigned a = 0; a < TLB_TABLES; a++)
             for (unsigned s = 0; s < TLB_FILLED_WORDS / 64; s++) {
                 for (uint64_t w = t->filled_words[c][a][s]; w; w &= w - 1)
                     t->filled[c][a][s * 64 + (unsigned)__builtin_ctzll(w)] = 0;
@@ -31,7 +32,7 @@ void tlb_flush_all(struct tlb *t)
         return;
     }
     for (unsigned c = 0; c < TLB_NCTX; c++)
-        for (unsigned a = 0; a < 3; a++)
+        for (unsigned a = 0; a < TLB_TABLES; a++)
             for (unsigned i = 0; i < TLB_SIZE; i++)
                 t->e[c][a][i].vpn_tag = TLB_TAG_INVALID;
     t->epoch_tag = 1ull << TLB_EPOCH_SHIFT;
@@ -42,29 +43,29 @@ void tlb_flush_va(struct tlb *t, uint64_t va)
     uint64_t tag = tlb_tag(t, va);
     unsigned i = tlb_index(va);
     for (unsigned c = 0; c < TLB_NCTX; c++)
-        for (unsigned a = 0; a < 3; a++)
+        for (unsigned a = 0; a < TLB_TABLES; a++)
             if (t->e[c][a][i].vpn_tag == tag)
                 t->e[c][a][i].vpn_tag = TLB_TAG_INVALID;
 }
 
 /* The addend is computed with unsigned wrap-around so that va + addend is
  * the host address of va for every offset inside the page. */
-void tlb_fill(struct tlb *t, enum tlb_ctx ctx, enum access access, uint64_t va,
+void tlb_fill(struct tlb *t, enum tlb_ctx ctx, unsigned table, uint64_t va,
               uint8_t *host_page, uint64_t pa_page)
 {
     unsigned i = tlb_index(va), word = i / 64;
-    struct tlb_entry *e = &t->e[ctx][access][i];
+    struct tlb_entry *e = &t->e[ctx][table][i];
     e->vpn_tag = tlb_tag(t, va);
     e->addend = (uintptr_t)host_page - (uintptr_t)(va & PAGE_MASK);
     e->pa_page = pa_page & PAGE_MASK;
     e->code = NULL;
-    t->filled[ctx][access][word] |= 1ull << (i % 64);
-    t->filled_words[ctx][access][word / 64] |= 1ull << (word % 64);
+    t->filled[ctx][table][word] |= 1ull << (i % 64);
+    t->filled_words[ctx][table][word / 64] |= 1ull << (word % 64);
 }
 
 struct tlb_entry *tlb_next_live(struct tlb *t, struct tlb_iter *it)
 {
-    uint64_t *words = t->filled[it->ctx][it->access];
+    uint64_t *words = t->filled[it->ctx][it->table];
     for (;;) {
         while (!it->bits) {
             if (++it->word >= TLB_FILLED_WORDS)
@@ -73,17 +74,17 @@ struct tlb_entry *tlb_next_live(struct tlb *t, struct tlb_iter *it)
         }
         unsigned bit = (unsigned)__builtin_ctzll(it->bits);
         it->bits &= it->bits - 1;
-        struct tlb_entry *e = &t->e[it->ctx][it->access][it->word * 64 + bit];
+        struct tlb_entry *e = &t->e[it->ctx][it->table][it->word * 64 + bit];
         if (tlb_entry_live(t, e))
             return e;
         words[it->word] &= ~(1ull << bit);
     }
 }
 
-struct tlb_entry *tlb_first_live(struct tlb *t, enum tlb_ctx ctx, enum access access,
+struct tlb_entry *tlb_first_live(struct tlb *t, enum tlb_ctx ctx, unsigned table,
                                  struct tlb_iter *it)
 {
-    *it = (struct tlb_iter){ ctx, access, 0, t->filled[ctx][access][0] };
+    *it = (struct tlb_iter){ ctx, table, 0, t->filled[ctx][table][0] };
     return tlb_next_live(t, it);
 }
 
