@@ -302,6 +302,12 @@ static uint8_t *atomic_pointer(struct hart *h, uint64_t va, unsigned size, enum 
 {
     enum priv eff = access_data_priv(h);
     uint8_t *p = tlb_lookup(&h->tlb, access_tlb_ctx(h, eff), acc, va);
+    /* A page whose frame is traced has no write entry, but its traced-store
+     * entry passed the same checks; the callers report their stores to the
+     * traces themselves (ptep_get_and_clear and ptep_set_wrprotect are AMOs
+     * on page tables). */
+    if (!p && acc == ACCESS_WRITE)
+        p = tlb_lookup(&h->tlb, access_tlb_ctx(h, eff), TLB_TRACED_STORES, va);
     if (p)
         return p;
     uint64_t pa;

@@ -706,6 +706,8 @@ static void test_coherence_hooks(void)
         uint64_t retired = h.minstret;
         exec1(enc_s(0, 8, 6, 3, STORE));
         CHECK_EQ(h.minstret, retired + 1);
+        exec1(amo_insn(0x01, 3, 0, 6, 8));              /* amoswap.d x0, s0, (t1): AMOs too */
+        CHECK_EQ(h.minstret, retired + 2);
         h.pmp.cfg[0] = cfg;
 
         use_mprv_s();
@@ -725,7 +727,7 @@ static void test_coherence_hooks(void)
         exec1(enc_r(0x09, 0, 0, 0, 0, SYSTEM));
         exec1(enc_i(0, 5, 3, 7, LOAD));
         CHECK_EQ(h.x[7], 0xa);
-        CHECK(h.minstret == 11);
+        CHECK(h.minstret == 12);
 
         hart_reset(&h, RAM_BASE);                       /* reset drops derived state */
         h.coherence = NULL;
