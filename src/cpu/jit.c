@@ -198,13 +198,16 @@ struct link_exit {
     uint64_t pc;
 };
 
-/* A load or store's slow path, emitted after the unit's code so that the
- * fast paths lie together in as few cache lines as they can (emit_mem):
- * entered by the jumps in `from` (NULL: none), it returns to `back`. */
+/* A rarely taken path, emitted after the unit's code so that what runs
+ * every time lies together in as few cache lines as it can: a load or
+ * store's slow path (emit_mem), or the spin detector's call at a jump back
+ * to `target` (emit_spin_check; ui = NULL). Entered by the jumps in `from`
+ * (NULL: none), it returns to `back`. */
 struct slow_path {
-    uint8_t *from[2];
+    uint8_t *from[3];
     uint8_t *back;
     const struct unit_insn *ui;
+    uint64_t target;
     unsigned pending;           /* u->pending at the instruction */
 };
 
@@ -584,7 +587,7 @@ static void emit_mem(struct unit *u, const struct unit_insn *ui)
             put_x(b, RDX, in->rd);
         }
     }
-    u->slow[u->nslow++] = (struct slow_path){ { fs_off, miss }, b->p, ui, u->pending };
+    u->slow[u->nslow++] = (struct slow_path){ { fs_off, miss }, b->p, ui, 0, u->pending };
 }
 
 /* The slow path of a load or store (see emit_mem), after the unit's code:
@@ -710,8 +713,8 @@ _Static_assert(offsetof(struct hart, spin_backoff) == offsetof(struct hart, spin
  * cases in host code: a round of a loop that changed nothing the detector
  * watches only counts, and a round after a store, or of another loop,
  * starts counting afresh. The rest (an IPI unanswered; the rounds where
- * the registers are hashed and the hart may yield) calls it. r14 must be
- * up to date. */
+ * the registers are hashed and the hart may yield) calls it, from after
+ * the unit's code (emit_spin_call). r14 must be up to date. */
 static void emit_spin_check(struct unit *u, uint64_t t)
 {
     struct x86_buf *b = &u->b;
@@ -743,15 +746,22 @@ static void emit_spin_check(struct unit *u, uint64_t t)
     x86_store_imm32(b, RBX, HART_OFF(spin_count), 0);                   /* and spin_backoff */
     x86_store_imm32(b, RBX, HART_OFF(spin_started), 0);
     x86_store_imm8(b, RBX, HART_OFF(spin_wrote), 0);
-    uint8_t *done2 = x86_jmp(b);
-    x86_patch(call1, b->p);
-    x86_patch(call2, b->p);
-    x86_patch(call3, b->p);
-    call_helper(u, (uintptr_t)hart_note_backward_jump);                 /* rsi = t still */
-    x86_test_mem8(b, RBX, HART_OFF(poll_now), 1);
-    exit_if(u, CC_NE, t, true, 0);
     x86_patch(done1, b->p);
-    x86_patch(done2, b->p);
+    u->slow[u->nslow++] = (struct slow_path){ { call1, call2, call3 }, b->p, NULL, t, 0 };
+}
+
+/* The detector's call (see emit_spin_check), after the unit's code. */
+static void emit_spin_call(struct unit *u, const struct slow_path *sp)
+{
+    struct x86_buf *b = &u->b;
+    for (unsigned i = 0; i < 3; i++)
+        x86_patch(sp->from[i], b->p);
+    u->pending = 0;
+    x86_mov_imm(b, RSI, sp->target);
+    call_helper(u, (uintptr_t)hart_note_backward_jump);
+    x86_test_mem8(b, RBX, HART_OFF(poll_now), 1);
+    exit_if(u, CC_NE, sp->target, true, 0);
+    x86_patch(x86_jmp(b), sp->back);
 }
 
 /* A taken jump from ui to the constant target t, the jump itself counted
@@ -917,9 +927,9 @@ static void emit_insn(struct unit *u, const struct unit_insn *ui)
 }
 
 /* The unit's host code: prologue, the instructions, the exit past the
- * last one, then the links' exits, the loads' and stores' slow paths and
- * the side exits: what runs once or rarely lies after what runs every
- * time. NULL if the buffer is full. */
+ * last one, then the links' exits, the slow paths (loads', stores', the
+ * spin detector's calls) and the side exits: what runs once or rarely
+ * lies after what runs every time. NULL if the buffer is full. */
 static jit_unit_fn emit_unit(struct unit *u)
 {
     struct x86_buf *b = &u->b;
@@ -954,7 +964,10 @@ static jit_unit_fn emit_unit(struct unit *u)
     for (unsigned i = 0; i < u->nlinks; i++)
         emit_link_exit(u, &u->links[i]);
     for (unsigned i = 0; i < u->nslow; i++)
-        emit_mem_slow(u, &u->slow[i]);
+        if (u->slow[i].ui)
+            emit_mem_slow(u, &u->slow[i]);
+        else
+            emit_spin_call(u, &u->slow[i]);
     for (unsigned i = 0; i < u->nexits; i++) {
         const struct side_exit *e = &u->exits[i];
         x86_patch(e->at, b->p);

@@ -887,6 +887,39 @@ static void test_spin_loops(void)
     CHECK(same_state("a spin, then a loop that stores"));
 }
 
+/* A round of a loop that asks for its block to end (poll_now) ends the
+ * unit there, as it ends the interpreter's block: here a pooled hart
+ * waiting with an IPI unanswered whose target is off the workers, which
+ * exec.c notices every 8th round (IPI_POOL_LOOK_ROUNDS). The detector's
+ * call lies after the unit's code (jit.c, emit_spin_call); both engines
+ * must leave the slice having retired the same instructions. */
+static void test_wait_ends_unit(void)
+{
+    static struct hart peers[2];            /* only peers[1].pool_state is read */
+    const uint32_t waiting[] = { enc_i(0, 10, 2, 5, LOAD), enc_b(-4, 0, 5, 0) };
+    both_setup();
+    both_put(CODE, waiting, sizeof waiting);
+    atomic_store(&peers[1].pool_state, POOL_WAITING);
+    struct vm *vms[] = { &interp, &translated };
+    for (unsigned k = 0; k < 2; k++) {
+        struct hart *h = &vms[k]->h;
+        h->x[10] = DATA;
+        CHECK_EQ(hart_run(h, 2000), 2000);                          /* hot, translated */
+        struct hart_pool pool;
+        pool_init(&pool, h, 1);
+        h->peers = peers;
+        atomic_store(&h->ipi_unanswered, 1u << 1);
+        CHECK_EQ(hart_run_slice(h, UINT64_MAX), HART_SLICE_IPI_WAIT);
+        atomic_store(&h->ipi_unanswered, 0);
+        h->peers = NULL;
+        h->pool = NULL;
+        pool_destroy(&pool);
+    }
+    CHECK(jit_stats(translated.h.jit).units >= 1);
+    CHECK_EQ(translated.h.minstret, interp.h.minstret);
+    CHECK(same_state("a wait that ends the block"));
+}
+
 /* F and D arithmetic that translated code does in host SSE when the
  * rounding is RNE and fflags.NX is already set (jit.c, emit_fp_host), and
  * hands to fpu_execute otherwise. Operands from every class (moderate and
@@ -1029,6 +1062,7 @@ int main(int argc, char **argv)
     test_cross_page_stale_refs();
     test_csrs_in_units();
     test_spin_loops();
+    test_wait_ends_unit();
     test_fp_arithmetic();
     hart_destroy(&interp.h);
     hart_destroy(&translated.h);
