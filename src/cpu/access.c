@@ -205,17 +205,23 @@ bool hart_load_slow(struct hart *h, uint64_t va, unsigned size, uint64_t *val)
     return true;
 }
 
+/* The guest-physical address of host pointer p into RAM. */
+static uint64_t host_to_pa(const struct guest_mem *m, const uint8_t *p)
+{
+    return m->ram_base + (uint64_t)(p - m->ram);
+}
+
 /* A store within a page that had a traced frame when it was last
  * translated (mmu.h, TLB_TRACED_STORES): every check a fill makes has
  * passed for the whole page, so it goes straight to the producer path.
  * Once the trace is gone, translate again, for a write entry. */
 static bool store_to_traced_page(struct hart *h, uint64_t va, unsigned size, uint64_t val)
 {
-    const struct tlb_entry *e =
-        tlb_entry_of(&h->tlb, access_tlb_ctx(h, access_data_priv(h)), TLB_TRACED_STORES, va);
-    if (e->vpn_tag != tlb_tag(&h->tlb, va) || !mem_frame_traced(h->mem, e->pa_page))
+    uint8_t *p = tlb_lookup(&h->tlb, access_tlb_ctx(h, access_data_priv(h)), TLB_TRACED_STORES, va);
+    if (!p)
         return false;
-    return mem_write_by(h->mem, producer_id(h), e->pa_page | (va & (PAGE_SIZE - 1)), size, val);
+    uint64_t pa = host_to_pa(h->mem, p);
+    return mem_frame_traced(h->mem, pa) && mem_write_by(h->mem, producer_id(h), pa, size, val);
 }
 
 bool hart_store_slow(struct hart *h, uint64_t va, unsigned size, uint64_t val)
@@ -390,11 +396,6 @@ static bool store_changed(uint64_t old, uint64_t now, unsigned size)
 /* AMOs and SCs store through the host pointer, fast path or not, so they
  * report themselves to the write-trace hooks: cheap (one relaxed load of
  * the frame's trace word) and independent of how the pointer was found. */
-static uint64_t host_to_pa(const struct guest_mem *m, const uint8_t *p)
-{
-    return m->ram_base + (uint64_t)(p - m->ram);
-}
-
 bool hart_amo(struct hart *h, enum amo_kind kind, uint64_t va, unsigned size,
               uint64_t operand, uint64_t *old)
 {

@@ -590,6 +590,16 @@ static void emit_mem(struct unit *u, const struct unit_insn *ui)
     u->slow[u->nslow++] = (struct slow_path){ { fs_off, miss }, b->p, ui, 0, u->pending };
 }
 
+/* Where a slow path begins: its jumps land here, with the count of
+ * instructions retired as it was at them. */
+static void enter_slow_path(struct unit *u, const struct slow_path *sp)
+{
+    for (unsigned i = 0; i < 3; i++)
+        if (sp->from[i])
+            x86_patch(sp->from[i], u->b.p);
+    u->pending = sp->pending;
+}
+
 /* The slow path of a load or store (see emit_mem), after the unit's code:
  * the whole instruction again through access.c (rax = the address at the
  * jumps from a miss) or, for F and D, exec.c; then back to the fast
@@ -599,10 +609,7 @@ static void emit_mem_slow(struct unit *u, const struct slow_path *sp)
     struct x86_buf *b = &u->b;
     const struct insn *in = sp->ui->in;
     const struct mem_op m = mem_op_of((enum insn_op)in->op);
-    for (unsigned i = 0; i < 2; i++)
-        if (sp->from[i])
-            x86_patch(sp->from[i], b->p);
-    u->pending = sp->pending;
+    enter_slow_path(u, sp);
     if (m.is_fp) {
         emit_by_call(u, sp->ui);
     } else {
@@ -754,9 +761,7 @@ static void emit_spin_check(struct unit *u, uint64_t t)
 static void emit_spin_call(struct unit *u, const struct slow_path *sp)
 {
     struct x86_buf *b = &u->b;
-    for (unsigned i = 0; i < 3; i++)
-        x86_patch(sp->from[i], b->p);
-    u->pending = 0;
+    enter_slow_path(u, sp);
     x86_mov_imm(b, RSI, sp->target);
     call_helper(u, (uintptr_t)hart_note_backward_jump);
     x86_test_mem8(b, RBX, HART_OFF(poll_now), 1);

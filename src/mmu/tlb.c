@@ -1,7 +1,7 @@
 /* The per-hart soft TLB: a direct-mapped cache from a virtual page to a host
- * pointer, tables per translation context: one per access type and one for stores
- * to traced frames (mmu.h). It is
- * owned by one hart and touched only by that hart's thread, so no atomics. */
+ * pointer, with tables per translation context: one per access type and one
+ * for stores to traced frames (mmu.h). It is owned by one hart and touched
+ * only by that hart's thread, so no atomics. */
 #include "mmu/mmu.h"
 
 static unsigned tlb_index(uint64_t va)
