@@ -212,6 +212,7 @@ struct hart {
     uint64_t pool_wake_tick;            /* waiting: ready again at this mtime */
     bool pool_kick_only;                /* waiting: mip alone does not end it */
     bool pool_boosted;                  /* kicked to the queue's head: a short slice */
+    unsigned pool_home;                 /* the worker whose caches hold its code */
     uint64_t pool_slices;               /* slices the pool ran it (--stats) */
     bool yield_wanted;                  /* a spin detected: end the slice */
 

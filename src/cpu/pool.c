@@ -17,6 +17,15 @@
  * - Nobody ready waits longer than POOL_AGE_TICKS: two harts that keep
  *   interrupting each other would otherwise hold the head of the queue
  *   while the one that holds the guest lock they both want never runs.
+ * - Each hart has a home worker, and a worker passes over ready harts at
+ *   home elsewhere. Translated code is per hart (cpu/jit.h), megabytes of
+ *   it, and a host CPU's caches hold the code and tables of the harts it
+ *   ran last; a hart that went to whichever worker came free first found
+ *   little of its own there. A kicked hart runs on any worker (someone
+ *   waits for its answer) for its short slice and keeps its home; one
+ *   that has been ready POOL_STEAL_TICKS runs on any worker and moves
+ *   home there, which is how the harts spread again when the guest's
+ *   busy ones pile up on one worker.
  */
 #include "cpu/pool.h"
 
@@ -62,6 +71,18 @@
 #define POOL_SPIN_CROWD_TICKS (TIMEBASE_HZ / 1000000 * 2)
 #define POOL_SPIN_CROWD_WINDOW (TIMEBASE_HZ / 1000000 * 200)
 
+/* How long a ready hart waits for its home worker before any other may
+ * take it: 200 us, a few of the short slices of harts that wait. Against
+ * harts that went to the first worker free, paired runs on 2 host CPUs
+ * (OpenSBI): ptbench-1v at -smp 4 4,794-5,226 ops/s against 3,344-5,718
+ * (host ns per guest instruction 4.55 against 5.10), ptbench-pairs at
+ * -smp 8 11,592-12,573 against 9,756-11,083; -bios builtin ptbench-1v
+ * even at -smp 4 and 8. Taking only harts at home, kicked ones included,
+ * with aging the only way out, cut the host time per instruction further
+ * (2.8 against 4.6 at -smp 4) but answered IPIs late: ptbench-pairs at
+ * -smp 8 fell to 2,000-4,900. */
+#define POOL_STEAL_TICKS (TIMEBASE_HZ / 1000000 * 200)
+
 /* The longest sleep of an idle worker with no deadline to wait for. */
 #define POOL_IDLE_TICKS (TIMEBASE_HZ / 10)
 
@@ -101,17 +122,46 @@ static void unlink_hart(struct hart_pool *p, struct hart *h)
     }
 }
 
-/* The head of the queue, unless a hart has been ready too long. */
-static struct hart *pop_next(struct hart_pool *p, uint64_t now)
+/* The hart that has been ready longest, or NULL. */
+static struct hart *longest_ready(const struct hart_pool *p)
 {
-    struct hart *next = p->first;
+    struct hart *oldest = p->first;
     for (struct hart *q = p->first; q; q = q->pool_next)
-        if (q->pool_ready_since < next->pool_ready_since)
-            next = q;
+        if (q->pool_ready_since < oldest->pool_ready_since)
+            oldest = q;
+    return oldest;
+}
+
+/* Whether `worker` may run the ready h now. */
+static bool may_take(const struct hart_pool *p, const struct hart *h, unsigned worker,
+                     uint64_t now)
+{
+    return h->pool_home == worker || h->pool_boosted ||
+           now - h->pool_ready_since >= p->steal_ticks;
+}
+
+/* The first hart in the queue that `worker` may run, or NULL. */
+static struct hart *first_for(const struct hart_pool *p, unsigned worker, uint64_t now)
+{
+    for (struct hart *q = p->first; q; q = q->pool_next)
+        if (may_take(p, q, worker, now))
+            return q;
+    return NULL;
+}
+
+/* The hart `worker` runs next, out of the queue, or NULL: one ready too
+ * long, else first_for. Taken for a whole slice, a hart makes the worker
+ * its home. */
+static struct hart *pop_next(struct hart_pool *p, unsigned worker, uint64_t now)
+{
+    struct hart *next = longest_ready(p);
     if (next && now - next->pool_ready_since <= POOL_AGE_TICKS)
-        next = p->first;
-    if (next)
-        unlink_hart(p, next);
+        next = first_for(p, worker, now);
+    if (!next)
+        return NULL;
+    unlink_hart(p, next);
+    if (!next->pool_boosted)
+        next->pool_home = worker;
     return next;
 }
 
@@ -126,8 +176,8 @@ static void make_ready(struct hart_pool *p, struct hart *h, bool head, uint64_t 
         push_front(p, h);
     else
         push_back(p, h);
-    if (p->idle_workers)
-        pthread_cond_signal(&p->work);
+    if (p->idle_workers)            /* its home may be any of them */
+        pthread_cond_broadcast(&p->work);
 }
 
 /* A ready h moves to the head. It keeps the time it became ready: harts
@@ -181,14 +231,15 @@ static uint64_t wake_due(struct hart_pool *p, uint64_t now)
 
 /* ------------------------------------------------------------ switching */
 
-/* With p->lock held: the next hart to run, now RUNNING, or NULL; *next_tick
- * is then when a waiting hart's deadline comes. */
-static struct hart *take_locked(struct hart_pool *p, uint64_t *next_tick)
+/* With p->lock held: the next hart `worker` runs, now RUNNING, or NULL;
+ * *next_tick is then when a waiting hart's deadline comes or a ready
+ * hart at home elsewhere may be taken. */
+static struct hart *take_locked(struct hart_pool *p, unsigned worker, uint64_t *next_tick)
 {
     uint64_t now = timebase_now();
     *next_tick = wake_due(p, now);
     struct hart *h;
-    while ((h = pop_next(p, now)) != NULL) {
+    while ((h = pop_next(p, worker, now)) != NULL) {
         if (!p->may_run || p->may_run(p->may_run_ctx, h)) {
             atomic_store(&h->pool_state, POOL_RUNNING);
             h->pool_slices++;
@@ -197,6 +248,9 @@ static struct hart *take_locked(struct hart_pool *p, uint64_t *next_tick)
         atomic_store(&h->kicked, false);
         make_waiting(h, true, now + POOL_IDLE_TICKS);
     }
+    struct hart *oldest = longest_ready(p);     /* at home elsewhere */
+    if (oldest && oldest->pool_ready_since + p->steal_ticks < *next_tick)
+        *next_tick = oldest->pool_ready_since + p->steal_ticks;
     return NULL;
 }
 
@@ -232,9 +286,11 @@ static void put_locked(struct hart_pool *p, struct hart *h, enum hart_slice_end 
 
 /* ------------------------------------------------------------ interface */
 
-void pool_init(struct hart_pool *p, struct hart *harts, unsigned nharts)
+void pool_init(struct hart_pool *p, struct hart *harts, unsigned nharts, unsigned nworkers)
 {
-    *p = (struct hart_pool){ .harts = harts, .nharts = nharts };
+    *p = (struct hart_pool){ .harts = harts, .nharts = nharts,
+                             .nworkers = nworkers ? nworkers : 1,
+                             .steal_ticks = POOL_STEAL_TICKS };
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->work, NULL);
     for (unsigned i = 0; i < nharts; i++)
@@ -251,17 +307,20 @@ void pool_prepare(struct hart_pool *p)
 {
     pthread_mutex_lock(&p->lock);
     p->first = p->last = NULL;
+    p->workers_started = 0;
     uint64_t now = timebase_now();
-    for (unsigned i = 0; i < p->nharts; i++)
+    for (unsigned i = 0; i < p->nharts; i++) {
+        p->harts[i].pool_home = i % p->nworkers;
         make_ready(p, &p->harts[i], false, now);
+    }
     pthread_mutex_unlock(&p->lock);
 }
 
-struct hart *pool_take(struct hart_pool *p)
+struct hart *pool_take(struct hart_pool *p, unsigned worker)
 {
     uint64_t next_tick;
     pthread_mutex_lock(&p->lock);
-    struct hart *h = take_locked(p, &next_tick);
+    struct hart *h = take_locked(p, worker, &next_tick);
     pthread_mutex_unlock(&p->lock);
     return h;
 }
@@ -281,9 +340,10 @@ static bool halted(const struct hart_pool *p)
 void pool_run(struct hart_pool *p)
 {
     pthread_mutex_lock(&p->lock);
+    unsigned me = p->workers_started++ % p->nworkers;
     while (!halted(p)) {
         uint64_t next_tick;
-        struct hart *h = take_locked(p, &next_tick);
+        struct hart *h = take_locked(p, me, &next_tick);
         if (!h) {
             struct timespec deadline = timebase_deadline(next_tick);
             p->idle_workers++;

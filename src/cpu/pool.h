@@ -11,7 +11,8 @@
  * an IPI, a timer, an external line) is the next one any worker runs.
  *
  * Owns: the ready queue and each pooled hart's place in it (pool_state,
- * pool_next), and the workers' sleep when no hart is ready. A hart is in
+ * pool_next), each hart's home worker (pool_home), and the workers' sleep
+ * when no hart is ready. A hart is in
  * exactly one state: RUNNING on one worker, READY in the queue, or WAITING
  * in a WFI until a kick, an enabled interrupt or its timer deadline.
  *
@@ -34,6 +35,9 @@ struct hart_pool {
     struct hart *harts;
     unsigned nharts;
     struct hart *first, *last;      /* the ready queue, linked by pool_next */
+    unsigned nworkers;
+    uint64_t steal_ticks;           /* a ready hart's wait for its home worker (pool.c) */
+    unsigned workers_started;       /* pool_run numbers its workers so */
     unsigned idle_workers;
     _Atomic uint64_t last_spin_yield;   /* mtime of the latest (pool_spin_gives_up) */
     /* Asked, under the lock, before a worker runs a hart: false keeps it
@@ -43,21 +47,22 @@ struct hart_pool {
     void *may_run_ctx;
 };
 
-/* Set the pool up for `nharts` harts (each then has h->pool set). */
-void pool_init(struct hart_pool *p, struct hart *harts, unsigned nharts);
+/* Set the pool up for `nharts` harts (each then has h->pool set), to be
+ * run by `nworkers` threads. */
+void pool_init(struct hart_pool *p, struct hart *harts, unsigned nharts, unsigned nworkers);
 void pool_destroy(struct hart_pool *p);
 
 /* Before the workers start (after a pause or a reset too): every hart
- * ready, in hart order. A hart that was waiting in WFI resumes after it,
- * which 3.3.3 allows. */
+ * ready, in hart order, hart i at home on worker i % nworkers. A hart
+ * that was waiting in WFI resumes after it, which 3.3.3 allows. */
 void pool_prepare(struct hart_pool *p);
 
 /* A worker: run ready harts until the machine halts. */
 void pool_run(struct hart_pool *p);
 
-/* One switch of pool_run, for tests: the hart to run next (RUNNING) or
- * NULL, and putting it back after a slice that ended so. */
-struct hart *pool_take(struct hart_pool *p);
+/* One switch of pool_run, for tests: the hart worker `worker` runs next
+ * (RUNNING) or NULL, and putting it back after a slice that ended so. */
+struct hart *pool_take(struct hart_pool *p, unsigned worker);
 void pool_put(struct hart_pool *p, struct hart *h, enum hart_slice_end end);
 
 /* A pooled hart's worker, in a spin it detected (cpu/exec.c) that has

@@ -894,7 +894,7 @@ int board_create(struct board *b, const struct umbra_options *o)
     if (!rc)
         rc = setup_sbi(b);
     if (!rc && b->pooled) {
-        pool_init(&b->pool, b->harts, b->nharts);
+        pool_init(&b->pool, b->harts, b->nharts, b->nworkers);
         if (b->sbi) {
             b->pool.may_run = sbi_hart_may_run;
             b->pool.may_run_ctx = b->sbi;

@@ -871,7 +871,7 @@ static void test_spin_loops(void)
     for (unsigned k = 0; k < 2; k++) {
         struct hart *h = &vms[k]->h;
         struct hart_pool pool;
-        pool_init(&pool, h, 1);
+        pool_init(&pool, h, 1, 1);
         h->x[10] = DATA;
         h->pc = CODE + 8;                                           /* translated first */
         CHECK_EQ(hart_run(h, 3000), 3000);
@@ -906,7 +906,7 @@ static void test_wait_ends_unit(void)
         h->x[10] = DATA;
         CHECK_EQ(hart_run(h, 2000), 2000);                          /* hot, translated */
         struct hart_pool pool;
-        pool_init(&pool, h, 1);
+        pool_init(&pool, h, 1, 1);
         h->peers = peers;
         atomic_store(&h->ipi_unanswered, 1u << 1);
         CHECK_EQ(hart_run_slice(h, UINT64_MAX), HART_SLICE_IPI_WAIT);

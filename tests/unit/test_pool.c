@@ -1,7 +1,7 @@
 /* test_pool: harts on a pool of worker threads (cpu/pool.h). The order in
  * which a worker takes harts (the queue, kicks to its head, a hart that
  * waits for an IPI's answer going right behind its target, a kicked
- * hart's short slice ending at its MRET, aging), how long a spin lasts
+ * hart's short slice ending at its MRET, aging, home workers), how long a spin lasts
  * before it gives its worker up, the WFI wait off the workers and what
  * ends it (privileged spec 3.3.3), the may_run hook, and last real
  * workers running three harts' code on one thread until the machine
@@ -27,7 +27,8 @@ static struct hart harts[NHARTS];
 static struct hart_pool pool;
 static struct guest_mem mem;
 
-static void setup(void)
+/* NHARTS harts on `nworkers` workers: hart i at home on worker i % nworkers. */
+static void setup_workers(unsigned nworkers)
 {
     atomic_store(&halt, false);
     for (unsigned i = 0; i < NHARTS; i++) {
@@ -35,9 +36,11 @@ static void setup(void)
         harts[i].peers = harts;
         hart_set_mtimecmp(&harts[i], UINT64_MAX);
     }
-    pool_init(&pool, harts, NHARTS);
+    pool_init(&pool, harts, NHARTS, nworkers);
     pool_prepare(&pool);
 }
+
+static void setup(void) { setup_workers(1); }
 
 static void teardown(void)
 {
@@ -61,7 +64,7 @@ static unsigned take_in_order(const unsigned *want, unsigned n)
     struct hart *got[NHARTS];
     unsigned k = 0;
     struct hart *h;
-    while (k < NHARTS && (h = pool_take(&pool)) != NULL)
+    while (k < NHARTS && (h = pool_take(&pool, 0)) != NULL)
         got[k++] = h;
     CHECK_EQ(k, n);
     for (unsigned i = 0; i < k && i < n; i++)
@@ -77,7 +80,7 @@ static void test_queue_order(void)
 {
     setup();
     /* ready in hart order; a worker takes the head and marks it running */
-    struct hart *h = pool_take(&pool);
+    struct hart *h = pool_take(&pool, 0);
     CHECK(h == &harts[0]);
     CHECK_EQ(state(h), POOL_RUNNING);
     CHECK_EQ(h->pool_slices, 1u);
@@ -94,15 +97,15 @@ static void test_kick_to_head(void)
     setup();
     /* a kicked ready hart runs next, on a short slice */
     hart_kick(&harts[2]);
-    struct hart *h = pool_take(&pool);
+    struct hart *h = pool_take(&pool, 0);
     CHECK(h == &harts[2]);
     CHECK(h->pool_boosted);
     /* a running hart is not queued by a kick: it sees it at its next poll */
     hart_kick(h);
     CHECK_EQ(state(h), POOL_RUNNING);
-    CHECK(pool_take(&pool) == &harts[0]);
-    CHECK(pool_take(&pool) == &harts[1]);
-    CHECK(pool_take(&pool) == NULL);
+    CHECK(pool_take(&pool, 0) == &harts[0]);
+    CHECK(pool_take(&pool, 0) == &harts[1]);
+    CHECK(pool_take(&pool, 0) == NULL);
     teardown();
 }
 
@@ -111,16 +114,46 @@ static void test_kick_to_head(void)
 static void test_ipi_wait_behind_target(void)
 {
     setup();
-    struct hart *h0 = pool_take(&pool);
+    struct hart *h0 = pool_take(&pool, 0);
     hart_note_ipi(h0, harts, NHARTS, 2, true);
     pool_put(&pool, h0, HART_SLICE_IPI_WAIT);
-    struct hart *t = pool_take(&pool);
+    struct hart *t = pool_take(&pool, 0);
     CHECK(t == &harts[2]);
     CHECK(t->pool_boosted);
-    struct hart *again = pool_take(&pool);
+    struct hart *again = pool_take(&pool, 0);
     CHECK(again == h0);
     CHECK(!again->pool_boosted);
-    CHECK(pool_take(&pool) == &harts[1]);
+    CHECK(pool_take(&pool, 0) == &harts[1]);
+    teardown();
+}
+
+/* A worker passes over ready harts at home with another (their code is
+ * in that one's host CPU caches), but runs a kicked one for its short
+ * slice, which keeps its home, and takes for good one ready longer than
+ * the pool's steal_ticks (200 us; 1 s here until the steal, so that a
+ * slow host does not make every hart one to steal). */
+static void test_home_workers(void)
+{
+    setup_workers(2);                   /* homes: 0 and 2 on worker 0, 1 on worker 1 */
+    uint64_t steal_ticks = pool.steal_ticks;
+    pool.steal_ticks = TIMEBASE_HZ;
+    CHECK(pool_take(&pool, 1) == &harts[1]);        /* passes hart 0 */
+    CHECK(pool_take(&pool, 1) == NULL);             /* 0 and 2 are not its own */
+    hart_kick(&harts[2]);
+    struct hart *h2 = pool_take(&pool, 1);
+    CHECK(h2 == &harts[2]);
+    CHECK(h2->pool_boosted);
+    CHECK_EQ(h2->pool_home, 0u);
+    pool_put(&pool, h2, HART_SLICE_YIELD);          /* queue: 0, 2 */
+    pool_put(&pool, &harts[1], HART_SLICE_YIELD);   /* queue: 0, 2, 1 */
+    CHECK(pool_take(&pool, 1) == &harts[1]);
+    CHECK(pool_take(&pool, 0) == &harts[0]);
+    pool.steal_ticks = steal_ticks;
+    sleep_us(1000);                                 /* hart 2 ready for 1 ms */
+    struct hart *stolen = pool_take(&pool, 1);
+    CHECK(stolen == &harts[2]);
+    CHECK_EQ(stolen->pool_home, 1u);                /* moved home */
+    CHECK(pool_take(&pool, 0) == NULL);
     teardown();
 }
 
@@ -145,7 +178,7 @@ static void test_ipi_wait_seen_in_loop(void)
     if (!make_counting_loop())
         return;
     setup();
-    struct hart *h0 = pool_take(&pool);
+    struct hart *h0 = pool_take(&pool, 0);
     h0->pc = RAM_BASE;
     hart_note_ipi(h0, harts, NHARTS, 1, true);
     CHECK_EQ(state(&harts[1]), POOL_READY);
@@ -155,7 +188,7 @@ static void test_ipi_wait_seen_in_loop(void)
     CHECK(ran >= 2 && ran <= 40);                           /* 8 rounds of 2 */
 
     h0->ipi_wait_wanted = h0->poll_now = false;
-    CHECK(pool_take(&pool) == &harts[1]);                   /* now on a worker */
+    CHECK(pool_take(&pool, 0) == &harts[1]);                   /* now on a worker */
     ran = hart_execute_block(h0, 1000);
     CHECK(!h0->ipi_wait_wanted);
     CHECK_EQ(ran, 1000u);
@@ -196,7 +229,7 @@ static void test_pause_runs(void)
     for (unsigned i = 0; i < 4; i++)
         mem_write(&mem, RAM_BASE + 4 * i, 4, loop[i]);
     setup();
-    struct hart *h = pool_take(&pool);
+    struct hart *h = pool_take(&pool, 0);
     h->x[10] = RAM_BASE + 0x10000;
     CHECK(runs_until_yield(h, 200000));
     CHECK_EQ(h->spin_yields, 1u);
@@ -233,7 +266,7 @@ static void test_boosted_ends_at_mret(void)
 {
     setup();
     hart_kick(&harts[1]);
-    struct hart *h = pool_take(&pool);
+    struct hart *h = pool_take(&pool, 0);
     CHECK(h == &harts[1] && h->pool_boosted);
     h->priv = PRIV_M;
     h->mstatus = (h->mstatus & ~MSTATUS_MPP) | (uint64_t)PRIV_M << MSTATUS_MPP_SHIFT;
@@ -243,7 +276,7 @@ static void test_boosted_ends_at_mret(void)
     CHECK(trap_mret(h));
     CHECK_EQ(h->priv, PRIV_S);
     CHECK(h->yield_wanted);
-    struct hart *g = pool_take(&pool);        /* not kicked: a whole slice */
+    struct hart *g = pool_take(&pool, 0);        /* not kicked: a whole slice */
     CHECK(g == &harts[0] && !g->pool_boosted);
     g->priv = PRIV_M;
     g->mstatus = (g->mstatus & ~MSTATUS_MPP) | (uint64_t)PRIV_S << MSTATUS_MPP_SHIFT;
@@ -259,15 +292,15 @@ static void test_boosted_ends_at_mret(void)
 static void test_aging(void)
 {
     setup();
-    struct hart *h0 = pool_take(&pool), *h1 = pool_take(&pool), *h2 = pool_take(&pool);
+    struct hart *h0 = pool_take(&pool, 0), *h1 = pool_take(&pool, 0), *h2 = pool_take(&pool, 0);
     pool_put(&pool, h1, HART_SLICE_YIELD);
     sleep_us(5000);
     pool_put(&pool, h2, HART_SLICE_YIELD);
     hart_kick(h2);
     hart_kick(h1);                          /* to the head... */
     hart_kick(h2);                          /* ...and passed */
-    CHECK(pool_take(&pool) == h1);          /* ready for 5 ms: its turn */
-    CHECK(pool_take(&pool) == h2);
+    CHECK(pool_take(&pool, 0) == h1);          /* ready for 5 ms: its turn */
+    CHECK(pool_take(&pool, 0) == h2);
     pool_put(&pool, h0, HART_SLICE_YIELD);
     teardown();
 }
@@ -295,7 +328,7 @@ static void test_spin_patience(void)
 static void test_wfi_wait(void)
 {
     setup();
-    struct hart *h = pool_take(&pool);      /* hart 0; 1 and 2 stay ready */
+    struct hart *h = pool_take(&pool, 0);      /* hart 0; 1 and 2 stay ready */
     h->mie = MIP_SSIP | MIP_MTIP;
     /* nothing pending: the hart leaves the workers */
     trap_poll_interrupts(h);                /* the run loop's poll consumes the kicks */
@@ -305,7 +338,7 @@ static void test_wfi_wait(void)
     /* an interrupt it enabled ends the wait: to the head */
     hart_set_irq(h, MIP_SSIP, true);
     CHECK_EQ(state(h), POOL_READY);
-    CHECK(pool_take(&pool) == h);
+    CHECK(pool_take(&pool, 0) == h);
 
     /* a kick that came before the wait began ends it at once */
     hart_set_irq(h, MIP_SSIP, false);
@@ -315,8 +348,8 @@ static void test_wfi_wait(void)
 
     /* so does its timer, with nobody kicking it: a worker looks at the
      * deadline whenever it takes a hart */
-    struct hart *h1 = pool_take(&pool), *h2 = pool_take(&pool);
-    CHECK(pool_take(&pool) == h);
+    struct hart *h1 = pool_take(&pool, 0), *h2 = pool_take(&pool, 0);
+    CHECK(pool_take(&pool, 0) == h);
     trap_poll_interrupts(h);
     atomic_store(&h->mtimecmp, timebase_now() + TIMEBASE_HZ / 500);    /* 2 ms */
     pool_put(&pool, h, HART_SLICE_WFI);
@@ -328,7 +361,7 @@ static void test_wfi_wait(void)
     take_in_order((const unsigned[]){ 1, 2, 0 }, 3);
 
     /* an interrupt the hart did not enable leaves it waiting */
-    struct hart *g = pool_take(&pool);
+    struct hart *g = pool_take(&pool, 0);
     CHECK(g == h1);
     g->mie = MIP_SSIP;
     trap_poll_interrupts(g);
@@ -416,6 +449,7 @@ int main(void)
     test_ipi_wait_seen_in_loop();
     test_boosted_ends_at_mret();
     test_aging();
+    test_home_workers();
     test_spin_patience();
     test_pause_runs();
     test_wfi_wait();

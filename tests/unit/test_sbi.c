@@ -353,7 +353,7 @@ static void test_hsm_on_pool(void)
 {
     setup();
     struct hart_pool pool;
-    pool_init(&pool, harts, NHARTS);
+    pool_init(&pool, harts, NHARTS, 1);
     CHECK(!sbi_hart_may_run(&sbi, &harts[1]));          /* stopped since boot */
     CHECK(sbi_hart_may_run(&sbi, &harts[0]));
 
