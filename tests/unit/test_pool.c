@@ -5,7 +5,8 @@
  * before it gives its worker up, the WFI wait off the workers and what
  * ends it (privileged spec 3.3.3), the may_run hook, and last real
  * workers running three harts' code on one thread until the machine
- * halts. */
+ * halts, and on two, where a worker with nothing of its own takes a hart
+ * from the other for good. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -441,6 +442,39 @@ static void test_workers(void)
     mem_destroy(&mem);
 }
 
+/* Two real workers: harts 0 and 2 count, both at home on worker 0; hart
+ * 1, at home on worker 1, waits in WFI (nothing wakes it within the
+ * test's 60 ms but the 100 ms WFI bound). Worker 1, with nothing of its
+ * own, takes a counting hart once it has been ready 200 us, and keeps
+ * it: the two counting harts end at home on different workers. Which of
+ * them moves depends on which worker thread starts first. */
+static void test_two_workers(void)
+{
+    if (!make_counting_loop())
+        return;
+    mem_write(&mem, RAM_BASE + 0x100, 4, 0x10500073);      /* wfi */
+    mem_write(&mem, RAM_BASE + 0x104, 4, 0x00158593);      /* addi a1, a1, 1 */
+    mem_write(&mem, RAM_BASE + 0x108, 4, 0xff9ff06f);      /* j .-8 */
+    setup_workers(2);
+    for (unsigned i = 0; i < NHARTS; i++)
+        harts[i].pc = RAM_BASE;
+    harts[1].pc = RAM_BASE + 0x100;                         /* mie = 0: nothing wakes it */
+    pthread_t t[2];
+    for (unsigned i = 0; i < 2; i++)
+        pthread_create(&t[i], NULL, worker_main, &pool);
+    sleep_us(60000);
+    atomic_store(&halt, true);
+    for (unsigned i = 0; i < NHARTS; i++)
+        hart_kick(&harts[i]);
+    for (unsigned i = 0; i < 2; i++)
+        pthread_join(t[i], NULL);
+    CHECK(harts[0].x[10] > 1000);
+    CHECK(harts[2].x[10] > 1000);
+    CHECK(harts[0].pool_home != harts[2].pool_home);
+    teardown();
+    mem_destroy(&mem);
+}
+
 int main(void)
 {
     test_queue_order();
@@ -455,5 +489,6 @@ int main(void)
     test_wfi_wait();
     test_may_run();
     test_workers();
+    test_two_workers();
     return check_summary();
 }
