@@ -77,10 +77,12 @@
  * (OpenSBI): ptbench-1v at -smp 4 4,794-5,226 ops/s against 3,344-5,718
  * (host ns per guest instruction 4.55 against 5.10), ptbench-pairs at
  * -smp 8 11,592-12,573 against 9,756-11,083; -bios builtin ptbench-1v
- * even at -smp 4 and 8. Taking only harts at home, kicked ones included,
- * with aging the only way out, cut the host time per instruction further
- * (2.8 against 4.6 at -smp 4) but answered IPIs late: ptbench-pairs at
- * -smp 8 fell to 2,000-4,900. */
+ * even at -smp 4 and 8. 50 us and 1 ms: medians 6,253 and 6,901 ops/s
+ * against 7,134 (OpenSBI ptbench-1v at -smp 4), ptbench-pairs at -smp 8
+ * even. Taking a kicked hart from elsewhere only when the worker has none
+ * of its own ready, with aging the only other way out, cut the host time
+ * per instruction further (2.8 ns against 4.6 at -smp 4) but answered
+ * IPIs late: ptbench-pairs at -smp 8 fell to 2,000-4,900 ops/s. */
 #define POOL_STEAL_TICKS (TIMEBASE_HZ / 1000000 * 200)
 
 /* The longest sleep of an idle worker with no deadline to wait for. */
