@@ -10,9 +10,12 @@
 # thread's stack, then kills umbra.
 #
 # Every 10 s it samples umbra's memory from /proc/PID/smaps: the guest-RAM
-# mapping (grows as the guest first touches its pages, bounded by -m) and
-# everything else, umbra's own memory (must be flat: at the end at most
-# RSS_SLACK_KB above its level after the first torture pass).
+# mapping (grows as the guest first touches its pages, bounded by -m), the
+# translated code (the executable mappings: each hart's code buffer fills
+# as the guest runs code it has not run before, and is emptied when full,
+# so it grows for a long time, bounded by 64 MiB a hart) and everything
+# else, umbra's own memory (must be flat: at the end at most RSS_SLACK_KB
+# above its level after the first torture pass).
 #
 #   bench/soak.sh [SECONDS] [HARTS]        (defaults: 600 s, 4 harts)
 # Environment: UMBRA (default build/umbra), GUEST, INITRD, WATCHDOG (120),
@@ -41,14 +44,16 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# guest_kb own_kb: Rss of the guest-RAM mapping (an rw-p mapping of exactly
-# -m bytes) and of everything else.
+# guest_kb code_kb own_kb: Rss of the guest-RAM mapping (an rw-p mapping
+# of exactly -m bytes), of the translated code (rwxp) and of everything else.
 sample_rss() {
     awk -v ram_kb=$((ram_mb * 1024)) '
         /^[0-9a-f]+-[0-9a-f]+ / { perms = $2; size = -1; next }
         /^Size:/ { size = $2; next }
-        /^Rss:/ { if (size == ram_kb && perms == "rw-p") g += $2; else o += $2 }
-        END { printf "%d %d\n", g, o }' "/proc/$pid/smaps"
+        /^Rss:/ { if (size == ram_kb && perms == "rw-p") g += $2
+                  else if (perms == "rwxp") c += $2
+                  else o += $2 }
+        END { printf "%d %d %d\n", g, c, o }' "/proc/$pid/smaps"
 }
 
 progress() { grep -c '^torture:' "$log" || true; }
@@ -126,22 +131,23 @@ elapsed=$(( $(date +%s) - start ))
 loops=$(grep -c '^torture: loop' "$log" || true)
 violations=$(grep -c 'umbra: audit:' "$log" || true)
 
-# RSS figures: total, guest RAM, umbra's own; the baseline for "flat" is the
-# first sample taken after the first torture pass ended.
-read -r first_total last_total max_total own_base own_last own_max <<<"$(awk '
-    { total = $3 + $4
+# RSS figures: total, translated code, umbra's own; the baseline for
+# "flat" is the first sample taken after the first torture pass ended.
+read -r first_total last_total max_total code_base code_last own_base own_last own_max <<<"$(awk '
+    { total = $3 + $4 + $5
       if (NR == 1) first = total
       last = total; if (total > max) max = total
-      if (base == "" && $2 >= 1) base = $4
-      own = $4; if (own > omax) omax = own }
-    END { if (base == "") base = own
-          printf "%d %d %d %d %d %d\n", first, last, max, base, own, omax }' "$samples")"
+      if (base == "" && $2 >= 1) { base = $5; cbase = $4 }
+      code = $4; own = $5; if (own > omax) omax = own }
+    END { if (base == "") { base = own; cbase = code }
+          printf "%d %d %d %d %d %d %d %d\n", first, last, max, cbase, code, base, own, omax }' "$samples")"
 nsamples=$(wc -l <"$samples")
 mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 
 echo "soak: ran $elapsed s, $loops torture passes, exit status $code, audit violations $violations"
 echo "soak: RSS total (MiB)  first $(mib "$first_total")  last $(mib "$last_total")  max $(mib "$max_total")  ($nsamples samples, 10 s apart)"
-echo "soak: umbra's own RSS (MiB, without guest RAM)  after pass 1 $(mib "$own_base")  last $(mib "$own_last")  max $(mib "$own_max")"
+echo "soak: translated code (MiB)  after pass 1 $(mib "$code_base")  last $(mib "$code_last")  (at most 64 a hart)"
+echo "soak: umbra's own RSS (MiB, without guest RAM and code)  after pass 1 $(mib "$own_base")  last $(mib "$own_last")  max $(mib "$own_max")"
 
 result=PASS
 [ "$status" = exited ] || result=FAIL

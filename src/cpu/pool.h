@@ -12,9 +12,9 @@
  *
  * Owns: the ready queue and each pooled hart's place in it (pool_state,
  * pool_next), each hart's home worker (pool_home), and the workers' sleep
- * when no hart is ready. A hart is in
- * exactly one state: RUNNING on one worker, READY in the queue, or WAITING
- * in a WFI until a kick, an enabled interrupt or its timer deadline.
+ * when no hart is ready. A hart is in exactly one state: RUNNING on one
+ * worker, READY in the queue, or WAITING in a WFI until a kick, an enabled
+ * interrupt or its timer deadline.
  *
  * Threads: pool_run is the body of each worker thread; pool_kick is called
  * by any thread (through hart_kick). Everything else is under pool->lock.
