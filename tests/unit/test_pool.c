@@ -404,21 +404,31 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+/* The counting loop at RAM's base, and at WFI_LOOP a loop that waits in
+ * WFI and counts its wake-ups in a1; false if RAM cannot be had. */
+#define WFI_LOOP (RAM_BASE + 0x100)
+static bool make_worker_programs(void)
+{
+    if (!make_counting_loop())
+        return false;
+    mem_write(&mem, WFI_LOOP, 4, 0x10500073);               /* wfi */
+    mem_write(&mem, WFI_LOOP + 4, 4, 0x00158593);           /* addi a1, a1, 1 */
+    mem_write(&mem, WFI_LOOP + 8, 4, 0xff9ff06f);           /* j .-8 */
+    return true;
+}
+
 /* Three harts, each counting in a0 in a loop of its own (addi a0,a0,1;
  * j .-4), on one worker: each must make progress within its slices, and
  * a halt must stop the worker. A fourth piece of code, at hart 2's pc,
  * waits in WFI: it must not run again until its interrupt. */
 static void test_workers(void)
 {
-    if (!make_counting_loop())
+    if (!make_worker_programs())
         return;
-    mem_write(&mem, RAM_BASE + 0x100, 4, 0x10500073);      /* wfi */
-    mem_write(&mem, RAM_BASE + 0x104, 4, 0x00158593);      /* addi a1, a1, 1 */
-    mem_write(&mem, RAM_BASE + 0x108, 4, 0xff9ff06f);      /* j .-8 */
     setup();
     for (unsigned i = 0; i < NHARTS; i++)
         harts[i].pc = RAM_BASE;
-    harts[2].pc = RAM_BASE + 0x100;
+    harts[2].pc = WFI_LOOP;
     harts[2].mie = MIP_MSIP;
     pthread_t t;
     pthread_create(&t, NULL, worker_main, &pool);
@@ -450,15 +460,12 @@ static void test_workers(void)
  * them moves depends on which worker thread starts first. */
 static void test_two_workers(void)
 {
-    if (!make_counting_loop())
+    if (!make_worker_programs())
         return;
-    mem_write(&mem, RAM_BASE + 0x100, 4, 0x10500073);      /* wfi */
-    mem_write(&mem, RAM_BASE + 0x104, 4, 0x00158593);      /* addi a1, a1, 1 */
-    mem_write(&mem, RAM_BASE + 0x108, 4, 0xff9ff06f);      /* j .-8 */
     setup_workers(2);
     for (unsigned i = 0; i < NHARTS; i++)
         harts[i].pc = RAM_BASE;
-    harts[1].pc = RAM_BASE + 0x100;                         /* mie = 0: nothing wakes it */
+    harts[1].pc = WFI_LOOP;                                 /* mie = 0: nothing wakes it */
     pthread_t t[2];
     for (unsigned i = 0; i < 2; i++)
         pthread_create(&t[i], NULL, worker_main, &pool);
