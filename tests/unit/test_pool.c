@@ -1,9 +1,9 @@
 /* test_pool: harts on a pool of worker threads (cpu/pool.h). The order in
  * which a worker takes harts (the queue, kicks to its head, a hart that
  * waits for an IPI's answer going right behind its target, a kicked
- * hart's short slice ending at its MRET, aging, home workers), how long a spin lasts
- * before it gives its worker up, the WFI wait off the workers and what
- * ends it (privileged spec 3.3.3), the may_run hook, and last real
+ * hart's short slice ending at its MRET, aging, home workers), how long a
+ * spin lasts before it gives its worker up, the WFI wait off the workers
+ * and what ends it (privileged spec 3.3.3), the may_run hook, and last real
  * workers running three harts' code on one thread until the machine
  * halts, and on two, where a worker with nothing of its own takes a hart
  * from the other for good. */
@@ -189,7 +189,7 @@ static void test_ipi_wait_seen_in_loop(void)
     CHECK(ran >= 2 && ran <= 40);                           /* 8 rounds of 2 */
 
     h0->ipi_wait_wanted = h0->poll_now = false;
-    CHECK(pool_take(&pool, 0) == &harts[1]);                   /* now on a worker */
+    CHECK(pool_take(&pool, 0) == &harts[1]);                /* now on a worker */
     ran = hart_execute_block(h0, 1000);
     CHECK(!h0->ipi_wait_wanted);
     CHECK_EQ(ran, 1000u);
@@ -277,7 +277,7 @@ static void test_boosted_ends_at_mret(void)
     CHECK(trap_mret(h));
     CHECK_EQ(h->priv, PRIV_S);
     CHECK(h->yield_wanted);
-    struct hart *g = pool_take(&pool, 0);        /* not kicked: a whole slice */
+    struct hart *g = pool_take(&pool, 0);     /* not kicked: a whole slice */
     CHECK(g == &harts[0] && !g->pool_boosted);
     g->priv = PRIV_M;
     g->mstatus = (g->mstatus & ~MSTATUS_MPP) | (uint64_t)PRIV_S << MSTATUS_MPP_SHIFT;
@@ -300,7 +300,7 @@ static void test_aging(void)
     hart_kick(h2);
     hart_kick(h1);                          /* to the head... */
     hart_kick(h2);                          /* ...and passed */
-    CHECK(pool_take(&pool, 0) == h1);          /* ready for 5 ms: its turn */
+    CHECK(pool_take(&pool, 0) == h1);       /* ready for 5 ms: its turn */
     CHECK(pool_take(&pool, 0) == h2);
     pool_put(&pool, h0, HART_SLICE_YIELD);
     teardown();
@@ -329,7 +329,7 @@ static void test_spin_patience(void)
 static void test_wfi_wait(void)
 {
     setup();
-    struct hart *h = pool_take(&pool, 0);      /* hart 0; 1 and 2 stay ready */
+    struct hart *h = pool_take(&pool, 0);   /* hart 0; 1 and 2 stay ready */
     h->mie = MIP_SSIP | MIP_MTIP;
     /* nothing pending: the hart leaves the workers */
     trap_poll_interrupts(h);                /* the run loop's poll consumes the kicks */
