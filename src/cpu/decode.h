@@ -9,6 +9,7 @@
  */
 #ifndef UMBRA_CPU_DECODE_H
 #define UMBRA_CPU_DECODE_H
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Every operation umbra executes. X(name) — the name is the mnemonic with
@@ -71,6 +72,27 @@ struct insn {
     uint32_t raw;       /* the instruction bits as fetched (16 or 32 bits),
                            reported in mtval/stval on an illegal-instruction trap */
 };
+
+/* FENCE's predecessor and successor sets (unprivileged spec 2.7): imm
+ * holds pred << 4 | succ, each I O R W from bit 3 down. */
+enum { FENCE_W = 1, FENCE_R = 2, FENCE_O = 4, FENCE_I = 8 };
+
+/* PAUSE (Zihintpause): FENCE with pred = W, succ = 0, fm = 0 and rd = rs1
+ * = x0. It orders nothing, but says that the loop it sits in waits. */
+static inline bool insn_is_pause(const struct insn *in)
+{
+    return in->op == OP_FENCE && in->imm == FENCE_W << 4 && in->rm == 0 && in->rd == 0 &&
+           in->rs1 == 0;
+}
+
+/* Does FENCE in order a store before a later load? An x86-64 host (TSO)
+ * keeps every other order by itself, so only such a fence needs a host
+ * fence. Unknown fm values are a plain FENCE (unprivileged spec 2.7). */
+static inline bool insn_fence_orders_store_load(const struct insn *in)
+{
+    unsigned pred = (unsigned)(in->imm >> 4) & 0xf, succ = (unsigned)in->imm & 0xf;
+    return (pred & (FENCE_W | FENCE_O)) && (succ & (FENCE_R | FENCE_I));
+}
 
 /* Decode one instruction. `raw` holds the fetched bits; if the low two bits
  * are not 0b11 only the low 16 are looked at. Unknown and reserved encodings

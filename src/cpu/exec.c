@@ -243,13 +243,9 @@ static void note_pause(struct hart *h);
 
 static void exec_fence(struct hart *h, const struct insn *in)
 {
-    unsigned pred = (unsigned)(in->imm >> 4) & 0xf, succ = (unsigned)in->imm & 0xf;
-    const unsigned fence_i = 8, fence_o = 4, fence_r = 2, fence_w = 1;
-    /* PAUSE (Zihintpause: FENCE with pred = W, succ = 0, fm = 0 and rd =
-     * rs1 = x0) orders nothing, but says the loop it sits in waits */
-    if (pred == fence_w && succ == 0 && in->rm == 0 && in->rd == 0 && in->rs1 == 0)
+    if (insn_is_pause(in))
         note_pause(h);
-    if ((pred & (fence_w | fence_o)) && (succ & (fence_r | fence_i)))
+    if (insn_fence_orders_store_load(in))
         __atomic_thread_fence(__ATOMIC_SEQ_CST);
     else
         __atomic_thread_fence(__ATOMIC_ACQ_REL);

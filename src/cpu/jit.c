@@ -921,6 +921,11 @@ static void emit_insn(struct unit *u, const struct unit_insn *ui)
     } else if (is_host_alu(op)) {
         emit_alu(b, ui->in);
         u->pending++;
+    } else if (op == OP_FENCE && !insn_is_pause(ui->in)) {
+        /* the guest's loads and stores are the host's, in program order */
+        if (insn_fence_orders_store_load(ui->in))
+            x86_full_fence(b);
+        u->pending++;
     } else if ((ui->in->rm == RM_RNE || ui->in->rm == RM_DYN) &&
                host_fp_of(op, u->j->host_fma, &hf)) {
         emit_fp_host(u, ui, &hf);

@@ -339,4 +339,13 @@ static inline void x86_pop(struct x86_buf *b, unsigned r)
 }
 
 static inline void x86_ret(struct x86_buf *b) { x86_u8(b, 0xc3); }
+
+/* A full fence, what compilers emit for a sequentially consistent one:
+ * lock or qword [rsp], 0 (cheaper than mfence, and enough for ordinary
+ * write-back memory). */
+static inline void x86_full_fence(struct x86_buf *b)
+{
+    static const uint8_t lock_or[] = { 0xf0, 0x48, 0x83, 0x0c, 0x24, 0x00 };
+    x86_bytes(b, lock_or, sizeof lock_or);
+}
 #endif

@@ -241,7 +241,7 @@ static struct item mem_item(void)
 static struct item helper_item(void)
 {
     unsigned fd = pick(8), fs = pick(8);
-    switch (pick(13)) {
+    switch (pick(14)) {
     case 0: return (struct item){ enc_r(0x79, 0, any_rs(), 0, fd, 0x53), 4, -1 };     /* fmv.d.x */
     case 1: return (struct item){ enc_r(0x01, fs, pick(8), 7, fd, 0x53), 4, -1 };     /* fadd.d */
     case 2: return (struct item){ enc_r(0x61, 2, fs, 1, any_rd(), 0x53), 4, -1 };     /* fcvt.l.d, rtz */
@@ -259,6 +259,10 @@ static struct item helper_item(void)
     }
     case 10:                                    /* fflags / frm / fcsr, in units */
         return (struct item){ csr_i(1 + pick(3) + (pick(2) ? 4 : 0), any_rd(), 1 + pick(3), pick(8)),
+                              4, -1 };
+    case 11:                                    /* FENCE, any sets, fm 0 or TSO; PAUSE */
+        return (struct item){ pick(4) ? enc_i((int32_t)((pick(2) ? 0x800 : 0) | pick(256)), 0, 0, 0, 0x0f)
+                                      : 0x0100000fu,
                               4, -1 };
     default:                                    /* csrr rd, instret / cycle */
         return (struct item){ csr_i(2, any_rd(), pick(2) ? 0xc02 : 0xb00, 0), 4, -1 };
