@@ -8,6 +8,7 @@
 #include "cpu/csr.h"
 
 #include "base/timebase.h"
+#include "cpu/access.h"
 #include "cpu/trap.h"
 
 /* CSR numbers (table 2.2-2.5). */
@@ -334,10 +335,17 @@ static void mstatus_write(struct hart *h, uint64_t val, uint64_t mask)
     h->mstatus = v;
     if ((old ^ v) & MSTATUS_XLATE_BITS)
         tlb_flush_all(&h->tlb);
-    /* Look at the interrupts again if one may have become takeable, and
-     * end the block (and the unit) if loads and stores change context.
-     * Clearing SIE, as every local_irq_save does, needs neither. */
-    if ((v & ~old & (MSTATUS_SIE | MSTATUS_MIE)) || ((old ^ v) & MSTATUS_DATA_CONTEXT_BITS))
+    /* Loads and stores may move to another context of the fast cache: a
+     * translated unit goes on with the new one (hart.h, jit_data_tlb). */
+    if ((old ^ v) & MSTATUS_DATA_CONTEXT_BITS)
+        h->jit_data_tlb = &h->tlb.e[access_tlb_ctx(h, access_data_priv(h))][0][0];
+    /* Look at the interrupts again, ending the block (and the unit), if
+     * one may have become takeable: an enable bit set while something is
+     * pending and enabled in mie. Clearing SIE, as every local_irq_save
+     * does, or setting it with nothing pending, as most local_irq_restore
+     * do, needs no look now; an interrupt that arrives later is seen at a
+     * block boundary, as it would be anywhere else. */
+    if ((v & ~old & (MSTATUS_SIE | MSTATUS_MIE)) && (atomic_load(&h->mip) & h->mie))
         h->poll_now = true;
 }
 

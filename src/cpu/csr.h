@@ -30,9 +30,10 @@ bool csr_access(struct hart *h, unsigned csr, enum csr_op_kind kind, uint64_t op
  * value changes no context a unit was made for: trap scratch and cause
  * registers, fflags/frm/fcsr (which translated code reads when it runs),
  * or mstatus, mie and mip, whose writes set poll_now, and so end the unit
- * right after them, when they may make an interrupt takeable or change
- * the context of loads and stores. satp, PMP and the rest still end the
- * unit before them. */
+ * right after them, when they may make an interrupt takeable. A write
+ * that moves loads and stores to another context (SUM, MPRV, MPP) points
+ * hart.jit_data_tlb there, and the unit goes on with it. satp, PMP and
+ * the rest still end the unit before them. */
 bool csr_runs_in_units(unsigned csr, bool writes);
 
 /* The sstatus / sie / sip masks: which mstatus / mie / mip bits S-mode sees. */

@@ -158,6 +158,12 @@ struct hart {
      * a jump it wants linked. */
     struct tlb_entry *jit_fetch_tlb;
     struct icache_page *jit_link_page;
+    /* The fast cache's entries of the data context (&tlb.e[ctx][0][0]):
+     * set by exec.c before it enters a unit and by csr.c whenever a CSR
+     * write moves loads and stores to another context (SUM, MPRV, MPP),
+     * so that translated code, which reloads it after every call, goes
+     * on through such a write instead of ending there. */
+    struct tlb_entry *jit_data_tlb;
     /* --profile: host time by guest pc (cpu/profile.h), set and owned by
      * machine/; NULL = not profiling. */
     struct profile *profile;

@@ -377,11 +377,14 @@ static void check_helper_result(struct unit *u, uint64_t next_pc)
     exit_if(u, CC_NE, next_pc, true, u->pending + 1);
 }
 
+/* A call: it may have moved the fast cache's epoch (a flush) or the data
+ * context (a write to SUM, hart.h jit_data_tlb), so both are reloaded. */
 static void call_helper(struct unit *u, uintptr_t fn)
 {
     x86_lea(&u->b, RDI, RBX, -HART_BIAS);
     x86_call(&u->b, fn);
     x86_load64(&u->b, R15, RBX, EPOCH_OFF);
+    x86_load64(&u->b, R12, RBX, HART_OFF(jit_data_tlb));
 }
 
 /* ---- emitting: instructions ---- */

@@ -231,8 +231,10 @@ static void test_mstatus(void)
     put(h, MSTATUS, (1ull << 21) | (1ull << 18) | (1ull << 17) | (1ull << 11));
     CHECK(!tlb_has_entry(h));                    /* - MXR */
 
+    h->mie = MIP_MSIP;
+    atomic_store(&h->mip, MIP_MSIP);
     h->poll_now = false;
-    put(h, MSTATUS, 1ull << 3);
+    put(h, MSTATUS, 1ull << 3);                  /* MIE with an interrupt pending */
     CHECK(h->poll_now);
     free_hart(h);
 }
@@ -600,26 +602,70 @@ static void test_poll_after_interrupt_writes(void)
         put(h, csrs[i], 0);
         CHECK(h->poll_now);
     }
-    /* mstatus: when an interrupt enable rises, or loads and stores change
-     * context (SUM, MXR, MPRV, MPP); not when SIE is cleared, as in every
-     * local_irq_save, nor for FS or SPIE */
-    static const struct { unsigned csr; uint64_t from, to; bool polls; } writes[] = {
-        { SSTATUS, 0, MSTATUS_SIE, true },
-        { MSTATUS, 0, MSTATUS_MIE, true },
-        { SSTATUS, MSTATUS_SIE, 0, false },
-        { MSTATUS, MSTATUS_MIE | MSTATUS_SIE, MSTATUS_SIE, false },
-        { SSTATUS, 0, MSTATUS_SPIE | MSTATUS_FS, false },
-        { SSTATUS, 0, MSTATUS_SUM, true },
-        { SSTATUS, MSTATUS_SUM, MSTATUS_SUM | MSTATUS_MXR, true },
-        { MSTATUS, 0, MSTATUS_MPRV, true },
-        { MSTATUS, 0, MSTATUS_MPP, true },
+    /* mstatus: when an interrupt enable rises while an interrupt is
+     * pending and enabled in mie. Not when SIE is cleared, as in every
+     * local_irq_save, nor when it rises with nothing pending, as in most
+     * local_irq_restore; not for FS or SPIE; not for the bits that move
+     * loads and stores to another context (SUM, MXR, MPRV, MPP), which
+     * translated code follows through jit_data_tlb
+     * (test_data_context_follows_writes) */
+    static const struct {
+        unsigned csr;
+        uint64_t from, to, pending;
+        bool polls;
+    } writes[] = {
+        { SSTATUS, 0, MSTATUS_SIE, MIP_SSIP, true },
+        { SSTATUS, 0, MSTATUS_SIE, 0, false },
+        { MSTATUS, 0, MSTATUS_MIE, MIP_MSIP, true },
+        { MSTATUS, 0, MSTATUS_MIE, 0, false },
+        { SSTATUS, MSTATUS_SIE, 0, MIP_SSIP, false },
+        { MSTATUS, MSTATUS_MIE | MSTATUS_SIE, MSTATUS_SIE, MIP_MSIP, false },
+        { SSTATUS, 0, MSTATUS_SPIE | MSTATUS_FS, MIP_SSIP, false },
+        { SSTATUS, 0, MSTATUS_SUM, MIP_SSIP, false },
+        { SSTATUS, MSTATUS_SUM, MSTATUS_SUM | MSTATUS_MXR, MIP_SSIP, false },
+        { MSTATUS, 0, MSTATUS_MPRV, MIP_MSIP, false },
+        { MSTATUS, 0, MSTATUS_MPP, MIP_MSIP, false },
     };
     for (unsigned i = 0; i < sizeof writes / sizeof writes[0]; i++) {
         put(h, writes[i].csr, writes[i].from);
+        h->mie = writes[i].pending;
+        atomic_store(&h->mip, writes[i].pending);
         h->poll_now = false;
         put(h, writes[i].csr, writes[i].to);
         CHECK_EQ(h->poll_now, writes[i].polls);
     }
+    free_hart(h);
+}
+
+/* A write that moves loads and stores to another fast-cache context
+ * (SUM in S-mode; MPRV and MPP in M-mode, privileged spec 3.1.6.3) points
+ * jit_data_tlb at that context's entries, which translated code reloads
+ * after the call that made the write; a write that does not leaves it. */
+static void test_data_context_follows_writes(void)
+{
+    struct hart *h = new_hart(0);
+    struct tlb_entry *s = &h->tlb.e[TLB_CTX_S][0][0], *s_sum = &h->tlb.e[TLB_CTX_S_SUM][0][0];
+    put(h, MSTATUS, (uint64_t)PRIV_S << MSTATUS_MPP_SHIFT);     /* M, MPP = S, MPRV clear */
+    h->jit_data_tlb = NULL;
+    put(h, MSTATUS, MSTATUS_MPRV | (uint64_t)PRIV_S << MSTATUS_MPP_SHIFT);
+    CHECK(h->jit_data_tlb == s);
+    put(h, MSTATUS, MSTATUS_MPRV | MSTATUS_SUM | (uint64_t)PRIV_S << MSTATUS_MPP_SHIFT);
+    CHECK(h->jit_data_tlb == s_sum);
+    put(h, MSTATUS, MSTATUS_MPRV | MSTATUS_SUM);                  /* MPP = U */
+    CHECK(h->jit_data_tlb == &h->tlb.e[TLB_CTX_U][0][0]);
+    put(h, MSTATUS, MSTATUS_SUM);                                 /* MPRV clear: M */
+    CHECK(h->jit_data_tlb == &h->tlb.e[TLB_CTX_M][0][0]);
+
+    h->priv = PRIV_S;
+    put(h, SSTATUS, 0);
+    CHECK(h->jit_data_tlb == s);
+    put(h, SSTATUS, MSTATUS_SUM);
+    CHECK(h->jit_data_tlb == s_sum);
+    h->jit_data_tlb = NULL;
+    put(h, SSTATUS, MSTATUS_SUM | MSTATUS_SIE);                   /* SUM stays */
+    CHECK(h->jit_data_tlb == NULL);
+    put(h, SSTATUS, MSTATUS_SIE);
+    CHECK(h->jit_data_tlb == s);
     free_hart(h);
 }
 
@@ -639,5 +685,6 @@ int main(void)
     test_tvec_epc();
     test_pmp();
     test_poll_after_interrupt_writes();
+    test_data_context_follows_writes();
     return check_summary();
 }

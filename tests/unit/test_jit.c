@@ -757,6 +757,58 @@ static void test_csrs_in_units(void)
     profile_destroy(&prof);
 }
 
+/* A write to sstatus.SUM moves S-mode loads and stores to another
+ * fast-cache context (privileged spec 4.3.1: S may touch U pages only with
+ * SUM set), and a unit goes on through it with the new context's entries
+ * (hart.h, jit_data_tlb). A loop entered with SUM set loads from a U page,
+ * clears SUM and sets it again: it stays in host code (fewer steps than
+ * rounds). After it, in the same unit, SUM is cleared and a load from the
+ * U page must fault, as the interpreter's does, although with the
+ * context the unit was entered with it would have hit a live entry. */
+static void test_sum_writes_in_units(void)
+{
+    const uint32_t loop[] = {
+        /* 0x00 */ enc_i(0, 8, 3, 7, LOAD),                        /* ld x7, 0(x8) */
+        /* 0x04 */ enc_r(0, 7, 9, 0, 9, OP),                       /* add x9, x9, x7 */
+        /* 0x08 */ csr_i(3, 0, 0x100, 6),                          /* csrc sstatus, x6 */
+        /* 0x0c */ csr_i(2, 0, 0x100, 6),                          /* csrs sstatus, x6 */
+        /* 0x10 */ addi(30, 30, -1),
+        /* 0x14 */ enc_b(-0x14, 0, 30, 1),                         /* bne x30, x0, 0x00 */
+        /* 0x18 */ csr_i(3, 0, 0x100, 6),                          /* csrc sstatus, x6 */
+        /* 0x1c */ enc_i(0, 8, 3, 7, LOAD),                        /* ld x7, 0(x8): faults */
+        /* 0x20 */ enc_j(0, 0),                                    /* j . */
+    };
+    const uint64_t code_va = 0x10000, user_va = 0x20000, value = 0x1234;
+    both_setup();
+    both_put(CODE, loop, sizeof loop);
+    both_put(DATA, &value, sizeof value);
+    put_trap_handler();
+    both_sv39();
+    both_map(code_va, CODE, LEAF_RX);
+    both_map(user_va, DATA, LEAF_RW | PTE_U);
+    struct profile prof;
+    CHECK(profile_init(&prof));
+    translated.h.profile = &prof;
+    struct vm *vms[] = { &interp, &translated };
+    for (unsigned k = 0; k < 2; k++) {
+        struct hart *h = &vms[k]->h;
+        h->pc = code_va;
+        h->mstatus |= MSTATUS_SUM;
+        h->x[6] = MSTATUS_SUM;
+        h->x[8] = user_va;
+        h->x[30] = ROUNDS;
+    }
+    both_run(6 * ROUNDS + 2 + 5);       /* the loop, csrc and the load, the handler */
+    CHECK_EQ(translated.h.x[9], ROUNDS * value);
+    CHECK_EQ(translated.h.x[29], 1);    /* one trap taken */
+    CHECK_EQ(translated.h.mcause, 13);  /* load page fault */
+    CHECK_EQ(translated.h.pc, code_va + 0x20);
+    CHECK(same_state("SUM written in units"));
+    CHECK(steps_in(&prof) < ROUNDS);
+    translated.h.profile = NULL;
+    profile_destroy(&prof);
+}
+
 /* The stub's two other checks, each where the dispatcher has not looked
  * at the target page since it changed. f (x6 += its own address, through
  * AUIPC) is one physical page mapped at two virtual pages; A calls it
@@ -1065,6 +1117,7 @@ int main(int argc, char **argv)
     test_cross_page_chains();
     test_cross_page_stale_refs();
     test_csrs_in_units();
+    test_sum_writes_in_units();
     test_spin_loops();
     test_wait_ends_unit();
     test_fp_arithmetic();
