@@ -7,10 +7,14 @@
  *        again after every call: only called code moves it (and today
  *        every call that does also ends the unit, but r15 does not rely
  *        on that)
+ *   r8-r11  the unit's resident guest registers (choose_residents)
  *   rax, rcx, rdx, rsi, rdi     scratch; every call clobbers them
- * Guest registers live in struct hart throughout: each instruction loads
- * its operands and stores its result, so a helper call or an exit needs
- * no register write-back, and a trap sees exactly the interpreter's state.
+ * Guest registers live in struct hart, except that a unit keeps the (at
+ * most four) it names most in r8-r11 from its start on: loaded there after
+ * the prologue and after every call, stored back before every call and at
+ * every exit (side exits, jumps to other units and to the cross-page
+ * stub). Whatever is called, and whatever a trap or the next unit looks
+ * at, so sees exactly the interpreter's state in struct hart.
  *
  * Retired instructions are counted at translation time: `pending` is the
  * number retired since r14 was last brought up to date, which happens
@@ -188,6 +192,7 @@ struct side_exit {
     uint64_t pc;
     bool set_pc;
     unsigned retired;
+    bool write_back;            /* the resident registers to struct hart first */
 };
 
 #define MAX_EXITS (4 * JIT_UNIT_MAX_INSNS)
@@ -211,6 +216,12 @@ struct slow_path {
     unsigned pending;           /* u->pending at the instruction */
 };
 
+/* Host registers that hold a unit's resident guest registers (see
+ * choose_residents): caller-saved, so written back before every call and
+ * loaded again after it. */
+static const unsigned resident_host[] = { R8, R9, R10, R11 };
+#define MAX_RESIDENTS (sizeof resident_host / sizeof resident_host[0])
+
 struct unit {
     struct jit *j;
     struct icache_page *page;   /* where the instructions come from */
@@ -228,6 +239,11 @@ struct unit {
     unsigned nslow;
     struct link_exit links[JIT_UNIT_MAX_INSNS + 1];     /* one per jump, and the end */
     unsigned nlinks;
+    /* Guest registers kept in host registers while the unit runs:
+     * home[x] is the host register of x, or 0 (x in struct hart only). */
+    uint8_t home[32];
+    unsigned nresidents;
+    bool residents_loaded;      /* emitting past the point that loads them */
 };
 
 /* The unit's instruction at pc, or -1. */
@@ -281,18 +297,40 @@ static void collect(struct unit *u, struct icache_page *p, unsigned index, uint6
 
 /* ---- emitting: guest registers ---- */
 
-static void get_x(struct x86_buf *b, unsigned r, unsigned i)
+static void get_x(struct unit *u, unsigned r, unsigned i)
 {
     if (i == 0)
-        x86_mov_imm(b, r, 0);
+        x86_mov_imm(&u->b, r, 0);
+    else if (u->home[i])
+        x86_mov(&u->b, r, u->home[i]);
     else
-        x86_load64(b, r, RBX, X_OFF(i));
+        x86_load64(&u->b, r, RBX, X_OFF(i));
 }
 
-static void put_x(struct x86_buf *b, unsigned r, unsigned i)
+static void put_x(struct unit *u, unsigned r, unsigned i)
 {
-    if (i != 0)
-        x86_store64(b, r, RBX, X_OFF(i));
+    if (i == 0)
+        return;
+    if (u->home[i])
+        x86_mov(&u->b, u->home[i], r);
+    else
+        x86_store64(&u->b, r, RBX, X_OFF(i));
+}
+
+/* The resident registers from struct hart into their host registers. */
+static void load_residents(struct unit *u)
+{
+    for (unsigned i = 1; i < 32; i++)
+        if (u->home[i])
+            x86_load64(&u->b, u->home[i], RBX, X_OFF(i));
+}
+
+/* And back, before anything that reads struct hart's registers or leaves. */
+static void write_back_residents(struct unit *u)
+{
+    for (unsigned i = 1; i < 32; i++)
+        if (u->home[i])
+            x86_store64(&u->b, u->home[i], RBX, X_OFF(i));
 }
 
 /* h->pc = v */
@@ -317,8 +355,11 @@ static void flush_pending(struct unit *u)
 
 /* Leave now: h->pc = pc (unless set_pc is false), return r14 + retired
  * and no link. */
-static void emit_exit(struct unit *u, uint64_t pc, bool with_pc, unsigned retired)
+static void emit_exit(struct unit *u, uint64_t pc, bool with_pc, unsigned retired,
+                      bool write_back)
 {
+    if (write_back)
+        write_back_residents(u);
     if (with_pc)
         set_pc(&u->b, pc);
     x86_lea(&u->b, RAX, R14, (int32_t)retired);
@@ -334,6 +375,7 @@ static void emit_jump_out(struct unit *u, uint64_t pc)
 {
     struct x86_buf *b = &u->b;
     flush_pending(u);
+    write_back_residents(u);            /* the next unit loads its own */
     if ((pc & PAGE_MASK) != (u->insn[0].pc & PAGE_MASK)) {
         x86_mov_imm(b, RAX, pc);
         x86_patch(x86_jmp(b), u->j->cross_page_stub);
@@ -364,7 +406,7 @@ static void exit_if(struct unit *u, enum x86_cond cc, uint64_t pc, bool with_pc,
         u->b.full = true;               /* cannot happen: at most 3 per instruction */
         return;
     }
-    u->exits[u->nexits++] = (struct side_exit){ at, pc, with_pc, retired };
+    u->exits[u->nexits++] = (struct side_exit){ at, pc, with_pc, retired, u->residents_loaded };
 }
 
 /* After a call that may have trapped (al = false) or asked for a poll:
@@ -381,10 +423,12 @@ static void check_helper_result(struct unit *u, uint64_t next_pc)
  * context (a write to SUM, hart.h jit_data_tlb), so both are reloaded. */
 static void call_helper(struct unit *u, uintptr_t fn)
 {
+    write_back_residents(u);
     x86_lea(&u->b, RDI, RBX, -HART_BIAS);
     x86_call(&u->b, fn);
     x86_load64(&u->b, R15, RBX, EPOCH_OFF);
     x86_load64(&u->b, R12, RBX, HART_OFF(jit_data_tlb));
+    load_residents(u);
 }
 
 /* ---- emitting: instructions ---- */
@@ -546,7 +590,7 @@ static void emit_mem(struct unit *u, const struct unit_insn *ui)
     if (m.is_store)
         x86_store_imm8(b, RBX, HART_OFF(spin_wrote), 1);
     /* the address into rax, the entry into rcx, the host address into rax */
-    get_x(b, RAX, in->rs1);
+    get_x(u, RAX, in->rs1);
     if (in->imm)
         x86_alu_imm(b, true, ALU_ADD, RAX, in->imm);
     int32_t entry_off = m.is_store ? TLB_WRITE_OFF : 0;
@@ -570,7 +614,7 @@ static void emit_mem(struct unit *u, const struct unit_insn *ui)
         if (m.is_fp)
             x86_load64(b, RDX, RBX, F_OFF(in->rs2));
         else
-            get_x(b, RDX, in->rs2);
+            get_x(u, RDX, in->rs2);
         if (m.size == 2)
             x86_u8(b, 0x66);
         x86_op_mem(b, m.size == 8, m.size == 1 ? 0x88 : 0x89, RDX, RAX, 0);
@@ -587,7 +631,7 @@ static void emit_mem(struct unit *u, const struct unit_insn *ui)
             x86_store64(b, RDX, RBX, F_OFF(in->rd));
             emit_fs_dirty(b);
         } else {
-            put_x(b, RDX, in->rd);
+            put_x(u, RDX, in->rd);
         }
     }
     u->slow[u->nslow++] = (struct slow_path){ { fs_off, miss }, b->p, ui, 0, u->pending };
@@ -635,12 +679,13 @@ static bool is_host_alu(enum insn_op op)
            op == OP_MULHU || op == OP_MULW;
 }
 
-static void emit_alu(struct x86_buf *b, const struct insn *in)
+static void emit_alu(struct unit *u, const struct insn *in)
 {
+    struct x86_buf *b = &u->b;
     enum insn_op op = (enum insn_op)in->op;
     int32_t imm = in->imm;
     bool sext = false;
-    get_x(b, RAX, in->rs1);
+    get_x(u, RAX, in->rs1);
     switch (op) {
     case OP_ADDI: if (imm) x86_alu_imm(b, true, ALU_ADD, RAX, imm); break;
     case OP_XORI: x86_alu_imm(b, true, ALU_XOR, RAX, imm); break;
@@ -658,7 +703,7 @@ static void emit_alu(struct x86_buf *b, const struct insn *in)
     case OP_SRLIW: x86_shift(b, false, SHIFT_SHR, RAX, imm & 31); sext = true; break;
     case OP_SRAIW: x86_shift(b, false, SHIFT_SAR, RAX, imm & 31); sext = true; break;
     default:
-        get_x(b, RCX, in->rs2);
+        get_x(u, RCX, in->rs2);
         switch (op) {
         case OP_ADD: x86_alu(b, true, ALU_ADD, RAX, RCX); break;
         case OP_SUB: x86_alu(b, true, ALU_SUB, RAX, RCX); break;
@@ -689,7 +734,7 @@ static void emit_alu(struct x86_buf *b, const struct insn *in)
     }
     if (sext)
         x86_movsxd(b, RAX, RAX);
-    put_x(b, RAX, in->rd);
+    put_x(u, RAX, in->rd);
 }
 
 /* Leave for pc unless another pass through the unit fits in the budget:
@@ -803,9 +848,12 @@ static void emit_branch(struct unit *u, const struct unit_insn *ui)
 {
     struct x86_buf *b = &u->b;
     const struct insn *in = ui->in;
-    get_x(b, RAX, in->rs1);
+    get_x(u, RAX, in->rs1);
     if (in->rs2)
-        x86_alu_mem(b, ALU_CMP, RAX, RBX, X_OFF(in->rs2));
+        if (u->home[in->rs2])
+            x86_alu(b, true, ALU_CMP, RAX, u->home[in->rs2]);
+        else
+            x86_alu_mem(b, ALU_CMP, RAX, RBX, X_OFF(in->rs2));
     else
         x86_alu_imm(b, true, ALU_CMP, RAX, 0);
     uint8_t *not_taken = x86_jcc(b, inverse(branch_cond((enum insn_op)in->op)));
@@ -820,7 +868,7 @@ static void emit_jal(struct unit *u, const struct unit_insn *ui)
 {
     if (ui->in->rd) {
         x86_mov_imm(&u->b, RAX, ui->pc + ui->in->len);
-        put_x(&u->b, RAX, ui->in->rd);
+        put_x(u, RAX, ui->in->rd);
     }
     u->pending++;
     emit_taken(u, ui, jump_target(ui));
@@ -873,13 +921,13 @@ static void emit_jalr(struct unit *u, const struct unit_insn *ui)
 {
     struct x86_buf *b = &u->b;
     const struct insn *in = ui->in;
-    get_x(b, RAX, in->rs1);
+    get_x(u, RAX, in->rs1);
     if (in->imm)
         x86_alu_imm(b, true, ALU_ADD, RAX, in->imm);
     x86_alu_imm(b, true, ALU_AND, RAX, -2);
     if (in->rd) {
         x86_mov_imm(b, RCX, ui->pc + in->len);
-        put_x(b, RCX, in->rd);
+        put_x(u, RCX, in->rd);
     }
     x86_store64(b, RAX, RBX, HART_OFF(pc));
     u->pending++;
@@ -895,8 +943,9 @@ static void emit_jalr(struct unit *u, const struct unit_insn *ui)
     exit_if(u, CC_NE, 0, false, 0);
     x86_load64(b, RAX, RBX, HART_OFF(pc));
     x86_patch(far, b->p);
+    write_back_residents(u);            /* wherever it goes next */
     emit_jalr_in_page(u);
-    emit_exit(u, 0, false, 0);
+    emit_exit(u, 0, false, 0, false);
 }
 
 static void emit_insn(struct unit *u, const struct unit_insn *ui)
@@ -916,13 +965,13 @@ static void emit_insn(struct unit *u, const struct unit_insn *ui)
     } else if (op == OP_LUI || op == OP_AUIPC) {
         if (ui->in->rd) {
             x86_mov_imm(b, RAX, (op == OP_AUIPC ? ui->pc : 0) + (uint64_t)ui->in->imm);
-            put_x(b, RAX, ui->in->rd);
+            put_x(u, RAX, ui->in->rd);
         }
         u->pending++;
     } else if (ui->in->rd == 0 && (is_host_alu(op) || (op >= OP_MUL && op <= OP_REMUW))) {
         u->pending++;                   /* an integer result thrown away: a hint or a nop */
     } else if (is_host_alu(op)) {
-        emit_alu(b, ui->in);
+        emit_alu(u, ui->in);
         u->pending++;
     } else if (op == OP_FENCE && !insn_is_pause(ui->in)) {
         /* the guest's loads and stores are the host's, in program order */
@@ -948,6 +997,7 @@ static jit_unit_fn emit_unit(struct unit *u)
     struct x86_buf *b = &u->b;
     u->pending = 0;
     u->nfixups = u->nexits = u->nslow = u->nlinks = 0;
+    u->residents_loaded = false;
     /* entered from a linked unit: go on if a pass fits in the budget */
     u->link_entry = b->p;
     emit_budget_check(u, u->insn[0].pc);
@@ -965,6 +1015,8 @@ static jit_unit_fn emit_unit(struct unit *u)
     x86_mov_imm(b, R14, 0);
     x86_load64(b, R15, RBX, EPOCH_OFF);
     x86_patch(to_body, b->p);
+    load_residents(u);
+    u->residents_loaded = true;
     for (unsigned i = 0; i < u->n; i++) {
         if (u->insn[i].is_target)
             flush_pending(u);
@@ -984,7 +1036,7 @@ static jit_unit_fn emit_unit(struct unit *u)
     for (unsigned i = 0; i < u->nexits; i++) {
         const struct side_exit *e = &u->exits[i];
         x86_patch(e->at, b->p);
-        emit_exit(u, e->pc, e->set_pc, e->retired);
+        emit_exit(u, e->pc, e->set_pc, e->retired, e->write_back);
     }
     if (b->full)
         return NULL;
@@ -992,6 +1044,61 @@ static jit_unit_fn emit_unit(struct unit *u)
     struct unit_header h = { u->n };
     memcpy(header, &h, sizeof h);
     return (jit_unit_fn)(uintptr_t)start;
+}
+
+/* Does the unit's instruction run in host code without a call (emit_insn),
+ * leaving aside loads' and stores' slow paths? */
+static bool in_host_code(const struct unit *u, const struct insn *in)
+{
+    enum insn_op op = (enum insn_op)in->op;
+    struct host_fp hf;
+    const struct mem_op m = mem_op_of(op);
+    return is_branch(op) || op == OP_JAL || op == OP_JALR || (m.size && !m.is_fp) ||
+           op == OP_LUI || op == OP_AUIPC || is_host_alu(op) ||
+           (op == OP_FENCE && !insn_is_pause(in)) ||
+           ((in->rm == RM_RNE || in->rm == RM_DYN) && host_fp_of(op, u->j->host_fma, &hf));
+}
+
+/* Keep in host registers, for the whole unit, the guest registers its
+ * host code names most: each of those accesses is then a register move
+ * instead of a load or store through struct hart, whose chains of
+ * store-to-load forwarding cost cycles on every dependent instruction.
+ * The price is a load of each at the unit's start and after every call,
+ * and a store at every exit and before every call, so a register is
+ * resident only if host code names it more often than that costs. */
+static void choose_residents(struct unit *u)
+{
+    unsigned uses[32] = { 0 }, calls = 0;
+    for (unsigned i = 0; i < u->n; i++) {
+        const struct insn *in = u->insn[i].in;
+        if (!in_host_code(u, in)) {
+            calls++;
+            continue;
+        }
+        enum insn_op op = (enum insn_op)in->op;
+        const struct mem_op m = mem_op_of(op);
+        bool fp = fpu_is_computational(op);
+        if (!fp && op != OP_LUI && op != OP_AUIPC && op != OP_JAL)
+            uses[in->rs1]++;
+        bool r_type = (op >= OP_ADD && op <= OP_AND) || (op >= OP_ADDW && op <= OP_SRAW) ||
+                      op == OP_MUL || op == OP_MULH || op == OP_MULHU || op == OP_MULW;
+        if (is_branch(op) || (m.size && m.is_store) || r_type)
+            uses[in->rs2]++;
+        if (!fp && !is_branch(op) && !(m.size && m.is_store) && op != OP_FENCE)
+            uses[in->rd]++;
+    }
+    memset(u->home, 0, sizeof u->home);
+    u->nresidents = 0;
+    unsigned threshold = 3 + 2 * calls;
+    while (u->nresidents < MAX_RESIDENTS) {
+        unsigned best = 0;
+        for (unsigned x = 1; x < 32; x++)
+            if (!u->home[x] && uses[x] >= threshold && (!best || uses[x] > uses[best]))
+                best = x;
+        if (!best)
+            break;
+        u->home[best] = (uint8_t)resident_host[u->nresidents++];
+    }
 }
 
 /* The cross-page stub (see the top): rax = the target, r14 up to date,
@@ -1068,6 +1175,7 @@ static const uint8_t *translate(struct jit *j, struct icache_page *p, unsigned i
     collect(&u, p, index, pc);
     if (u.n == 0)
         return NULL;
+    choose_residents(&u);
     for (int attempt = 0; attempt < 2; attempt++) {
         u.b = (struct x86_buf){ j->free, j->code + j->code_bytes, false };
         jit_unit_fn fn = emit_unit(&u);
