@@ -1182,6 +1182,7 @@ static const uint8_t *translate(struct jit *j, struct icache_page *p, unsigned i
         if (fn) {
             j->free = u.b.p;
             j->stats.units++;
+            j->stats.resident_units += u.nresidents != 0;
             return (const uint8_t *)(uintptr_t)fn;
         }
         reset_code(j);                  /* full: start again with an empty buffer */
@@ -1287,7 +1288,7 @@ void jit_destroy(struct jit *j)
 
 struct jit_stats jit_stats(const struct jit *j)
 {
-    return j ? j->stats : (struct jit_stats){ 0, 0 };
+    return j ? j->stats : (struct jit_stats){ 0, 0, 0 };
 }
 
 #else   /* not x86-64: no translation */
@@ -1307,7 +1308,7 @@ unsigned jit_unit_insns(jit_unit_fn unit)
 struct jit_stats jit_stats(const struct jit *j)
 {
     (void)j;
-    return (struct jit_stats){ 0, 0 };
+    return (struct jit_stats){ 0, 0, 0 };
 }
 void jit_link(struct jit *j, void *link, struct icache_page *p, unsigned index, uint64_t pc)
 {

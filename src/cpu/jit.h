@@ -70,6 +70,7 @@ typedef struct jit_exit (*jit_unit_fn)(struct hart *h, struct tlb_entry *data_tl
 
 struct jit_stats {
     uint64_t units;             /* units translated */
+    uint64_t resident_units;    /* of which keep guest registers in host ones */
     uint64_t resets;            /* times the code buffer filled and was emptied */
 };
 

@@ -396,14 +396,18 @@ static bool random_program(uint64_t seed, bool vary)
 static void test_random_loops(void)
 {
     unsigned failed = 0;
-    uint64_t units = 0;
+    uint64_t units = 0, resident_units = 0;
     for (uint64_t seed = 1; seed <= 300 && failed < 3; seed++) {
         if (!random_program(seed, true))
             failed++;
         units += jit_stats(translated.h.jit).units;
+        resident_units += jit_stats(translated.h.jit).resident_units;
     }
     CHECK_EQ(failed, 0);
     CHECK(units >= 300);                        /* every loop was translated */
+    CHECK(resident_units >= 30);                /* and registers were resident in some */
+    printf("random loops: %llu units, %llu with resident registers\n",
+           (unsigned long long)units, (unsigned long long)resident_units);
 }
 
 /* ------------------------------------------------------ directed cases */
