@@ -643,6 +643,19 @@ static uint64_t steps_in(const struct profile *prof)
     return steps;
 }
 
+/* The profile table on the translated hart, for steps_in, and off again. */
+static void profile_translated(struct profile *prof)
+{
+    CHECK(profile_init(prof));
+    translated.h.profile = prof;
+}
+
+static void profile_translated_end(struct profile *prof)
+{
+    translated.h.profile = NULL;
+    profile_destroy(prof);
+}
+
 static void test_cross_page_chains(void)
 {
     enum { A = 0x10000, B = 0x11000, LEAF_VA = 0x20000 };
@@ -673,8 +686,7 @@ static void test_cross_page_chains(void)
     both_map(B, P1, LEAF_RX);
     both_map(LEAF_VA, PT + 0x2000, LEAF_RW);                        /* the leaf table itself */
     struct profile prof;
-    CHECK(profile_init(&prof));
-    translated.h.profile = &prof;
+    profile_translated(&prof);
     struct vm *vms[] = { &interp, &translated };
     for (unsigned k = 0; k < 2; k++) {
         struct hart *h = &vms[k]->h;
@@ -690,8 +702,7 @@ static void test_cross_page_chains(void)
     CHECK_EQ(translated.h.x[6], ROUNDS + 100 * ROUNDS);
     CHECK(same_state("cross-page chains, remapped"));
     CHECK(steps_in(&prof) < ROUNDS);
-    translated.h.profile = NULL;
-    profile_destroy(&prof);
+    profile_translated_end(&prof);
 
     /* The rewritten page is first reached by falling into it from a cold
      * instruction at A's end, so the dispatcher does not look for a unit
@@ -734,8 +745,7 @@ static void test_csrs_in_units(void)
     both_setup();
     both_put(CODE, loop, sizeof loop);
     struct profile prof;
-    CHECK(profile_init(&prof));
-    translated.h.profile = &prof;
+    profile_translated(&prof);
     struct vm *vms[] = { &interp, &translated };
     for (unsigned k = 0; k < 2; k++)
         vms[k]->h.x[30] = ROUNDS;
@@ -757,8 +767,7 @@ static void test_csrs_in_units(void)
     both_run(7 * ROUNDS + 2);
     CHECK(same_state("CSRs in units, mie written"));
     CHECK(steps_in(&prof) - steps_before >= ROUNDS);
-    translated.h.profile = NULL;
-    profile_destroy(&prof);
+    profile_translated_end(&prof);
 }
 
 /* A write to sstatus.SUM moves S-mode loads and stores to another
@@ -791,8 +800,7 @@ static void test_sum_writes_in_units(void)
     both_map(code_va, CODE, LEAF_RX);
     both_map(user_va, DATA, LEAF_RW | PTE_U);
     struct profile prof;
-    CHECK(profile_init(&prof));
-    translated.h.profile = &prof;
+    profile_translated(&prof);
     struct vm *vms[] = { &interp, &translated };
     for (unsigned k = 0; k < 2; k++) {
         struct hart *h = &vms[k]->h;
@@ -809,8 +817,7 @@ static void test_sum_writes_in_units(void)
     CHECK_EQ(translated.h.pc, code_va + 0x20);
     CHECK(same_state("SUM written in units"));
     CHECK(steps_in(&prof) < ROUNDS);
-    translated.h.profile = NULL;
-    profile_destroy(&prof);
+    profile_translated_end(&prof);
 }
 
 /* The stub's two other checks, each where the dispatcher has not looked
