@@ -849,13 +849,12 @@ static void emit_branch(struct unit *u, const struct unit_insn *ui)
     struct x86_buf *b = &u->b;
     const struct insn *in = ui->in;
     get_x(u, RAX, in->rs1);
-    if (in->rs2)
-        if (u->home[in->rs2])
-            x86_alu(b, true, ALU_CMP, RAX, u->home[in->rs2]);
-        else
-            x86_alu_mem(b, ALU_CMP, RAX, RBX, X_OFF(in->rs2));
-    else
+    if (!in->rs2)
         x86_alu_imm(b, true, ALU_CMP, RAX, 0);
+    else if (u->home[in->rs2])
+        x86_alu(b, true, ALU_CMP, RAX, u->home[in->rs2]);
+    else
+        x86_alu_mem(b, ALU_CMP, RAX, RBX, X_OFF(in->rs2));
     uint8_t *not_taken = x86_jcc(b, inverse(branch_cond((enum insn_op)in->op)));
     u->pending++;
     unsigned pending = u->pending;
