@@ -36,6 +36,10 @@ bool csr_access(struct hart *h, unsigned csr, enum csr_op_kind kind, uint64_t op
  * the rest still end the unit before them. */
 bool csr_runs_in_units(unsigned csr, bool writes);
 
+/* sstatus's number (privileged spec table 2.2), for translated code that
+ * sets and clears its SIE and SUM bits itself (cpu/jit.c). */
+#define CSR_NUMBER_SSTATUS 0x100
+
 /* The sstatus / sie / sip masks: which mstatus / mie / mip bits S-mode sees. */
 uint64_t csr_sstatus_mask(void);
 #endif

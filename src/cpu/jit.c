@@ -446,6 +446,99 @@ static void emit_by_call(struct unit *u, const struct unit_insn *ui)
     check_helper_result(u, ui->pc + ui->in->len);
 }
 
+/* ---- sstatus's SIE and SUM in host code ---- */
+
+/* The writes to sstatus that translated code makes itself: those that
+ * read nothing back (rd = x0) and set or clear one bit, SIE (csrsi /
+ * csrci with uimm 2: Linux's local_irq_disable and _enable) or, from a
+ * register, SIE or SUM (local_irq_restore's csrs of the saved SIE, and
+ * the csrs / csrc of SUM around every access to user memory). */
+enum sstatus_form { SSTATUS_NONE, SSTATUS_SIE_IMM, SSTATUS_REG };
+
+static enum sstatus_form sstatus_form_of(const struct insn *in)
+{
+    enum insn_op op = (enum insn_op)in->op;
+    if (in->imm != CSR_NUMBER_SSTATUS || in->rd != 0)
+        return SSTATUS_NONE;
+    if ((op == OP_CSRRSI || op == OP_CSRRCI) && in->rs1 == MSTATUS_SIE)
+        return SSTATUS_SIE_IMM;
+    if ((op == OP_CSRRS || op == OP_CSRRC) && in->rs1 != 0)
+        return SSTATUS_REG;
+    return SSTATUS_NONE;
+}
+
+/* or / and [mstatus], the bit (or its complement) */
+static void emit_mstatus_bit(struct x86_buf *b, uint64_t bit, bool set)
+{
+    x86_mov_imm(b, RCX, set ? bit : ~bit);
+    x86_op_mem(b, true, set ? 0x09 : 0x21, RCX, RBX, HART_OFF(mstatus));
+}
+
+/* SIE set: an interrupt pending and enabled may now be taken, so the unit
+ * leaves past the instruction with poll_now set (csr.c's mstatus_write). */
+static void emit_sie_set(struct unit *u, const struct unit_insn *ui)
+{
+    struct x86_buf *b = &u->b;
+    emit_mstatus_bit(b, MSTATUS_SIE, true);
+    x86_load64(b, RAX, RBX, HART_OFF(mip));
+    x86_alu_mem(b, ALU_AND, RAX, RBX, HART_OFF(mie));
+    uint8_t *none = x86_jcc(b, CC_E);
+    x86_store_imm8(b, RBX, HART_OFF(poll_now), 1);
+    x86_test_mem8(b, RBX, HART_OFF(poll_now), 1);
+    exit_if(u, CC_NE, ui->pc + ui->in->len, true, u->pending + 1);
+    x86_patch(none, b->p);
+}
+
+/* SUM changed in S-mode: loads and stores go on in the other context of
+ * the fast cache (r12), as csr.c points jit_data_tlb there. */
+static void emit_sum_write(struct unit *u, bool set)
+{
+    struct x86_buf *b = &u->b;
+    emit_mstatus_bit(b, MSTATUS_SUM, set);
+    x86_lea(b, R12, RBX, HART_OFF(tlb) + (int32_t)offsetof(struct tlb, e) +
+            (set ? TLB_CTX_S_SUM : TLB_CTX_S) * (int32_t)sizeof(((struct tlb *)0)->e[0]));
+    x86_store64(b, R12, RBX, HART_OFF(jit_data_tlb));
+}
+
+/* One of sstatus_form_of's writes: in host code in S-mode (where the
+ * access is legal and the data context is SUM's alone), through the
+ * interpreter anywhere else and for any other value. */
+static void emit_sstatus_write(struct unit *u, const struct unit_insn *ui, enum sstatus_form form)
+{
+    struct x86_buf *b = &u->b;
+    const struct insn *in = ui->in;
+    bool set = in->op == OP_CSRRSI || in->op == OP_CSRRS;
+    uint8_t *slow[3], *done[3];
+    unsigned nslow = 0, ndone = 0;
+    x86_cmp_mem32(b, RBX, HART_OFF(priv), PRIV_S);
+    slow[nslow++] = x86_jcc(b, CC_NE);
+    if (form == SSTATUS_SIE_IMM) {
+        if (set)
+            emit_sie_set(u, ui);
+        else
+            emit_mstatus_bit(b, MSTATUS_SIE, false);
+    } else {
+        get_x(u, RAX, in->rs1);
+        x86_alu_imm(b, true, ALU_CMP, RAX, (int32_t)MSTATUS_SUM);
+        uint8_t *not_sum = x86_jcc(b, CC_NE);
+        emit_sum_write(u, set);
+        done[ndone++] = x86_jmp(b);
+        x86_patch(not_sum, b->p);
+        x86_alu_imm(b, true, ALU_CMP, RAX, (int32_t)MSTATUS_SIE);
+        slow[nslow++] = x86_jcc(b, CC_NE);
+        if (set)
+            emit_sie_set(u, ui);
+        else
+            emit_mstatus_bit(b, MSTATUS_SIE, false);
+    }
+    done[ndone++] = x86_jmp(b);
+    for (unsigned i = 0; i < nslow; i++)
+        x86_patch(slow[i], b->p);
+    emit_by_call(u, ui);
+    for (unsigned i = 0; i < ndone; i++)
+        x86_patch(done[i], b->p);
+}
+
 /* A jump to be patched to the slow path, taken when mstatus.FS is Off
  * (the interpreter then raises illegal-instruction). */
 static uint8_t *emit_jump_if_fs_off(struct x86_buf *b)
@@ -972,6 +1065,9 @@ static void emit_insn(struct unit *u, const struct unit_insn *ui)
     } else if (is_host_alu(op)) {
         emit_alu(u, ui->in);
         u->pending++;
+    } else if (sstatus_form_of(ui->in) != SSTATUS_NONE) {
+        emit_sstatus_write(u, ui, sstatus_form_of(ui->in));
+        u->pending++;
     } else if (op == OP_FENCE && !insn_is_pause(ui->in)) {
         /* the guest's loads and stores are the host's, in program order */
         if (insn_fence_orders_store_load(ui->in))
@@ -1054,7 +1150,7 @@ static bool in_host_code(const struct unit *u, const struct insn *in)
     const struct mem_op m = mem_op_of(op);
     return is_branch(op) || op == OP_JAL || op == OP_JALR || (m.size && !m.is_fp) ||
            op == OP_LUI || op == OP_AUIPC || is_host_alu(op) ||
-           (op == OP_FENCE && !insn_is_pause(in)) ||
+           (op == OP_FENCE && !insn_is_pause(in)) || sstatus_form_of(in) != SSTATUS_NONE ||
            ((in->rm == RM_RNE || in->rm == RM_DYN) && host_fp_of(op, u->j->host_fma, &hf));
 }
 

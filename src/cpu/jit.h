@@ -23,8 +23,9 @@
  * arithmetic whose result the host's SSE gives exactly (rounding RNE, NX
  * already set) in host code; the slow path of memory accesses and every
  * other instruction (M division, A, the rest of F and D, PAUSE, the CSR
- * accesses units make) by calling exec.c, fpu.c and access.h, so a trap
- * is taken with the same pc, cause and tval.
+ * accesses units make, but for S-mode's commonest sstatus writes) by
+ * calling exec.c, fpu.c and access.h, so a trap is taken with the same
+ * pc, cause and tval.
  *
  * Coherence: a unit is derived from the slots of one icache page and is
  * used only while the page's generation is the one it was made from; the

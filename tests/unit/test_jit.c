@@ -820,6 +820,67 @@ static void test_sum_writes_in_units(void)
     profile_translated_end(&prof);
 }
 
+/* Translated code sets and clears sstatus.SIE itself (jit.c,
+ * emit_sstatus_write), and setting it with an interrupt pending and
+ * enabled must end the unit right there, as the interpreter's poll_now
+ * does. An S-mode loop sets SIE and clears it again at once, with csrsi /
+ * csrci and from a register, so an interrupt can be taken only right after
+ * a set. SSIP is pending from the start but not enabled; halfway, once the
+ * loop is translated, the loop enables it in sie (which ends the unit, SIE
+ * clear) and jumps back to its start, whose unit must take the interrupt
+ * at its csrsi: both engines take it in the same round (the handler
+ * records x5), and the loop stays in host code (fewer steps than rounds). */
+static void test_sie_writes_in_units(void)
+{
+    const uint32_t loop[] = {
+        /* 0x00 */ addi(5, 5, 1),
+        /* 0x04 */ csr_i(6, 0, 0x100, 2),                          /* csrsi sstatus, SIE */
+        /* 0x08 */ csr_i(7, 0, 0x100, 2),                          /* csrci sstatus, SIE */
+        /* 0x0c */ csr_i(2, 0, 0x100, 7),                          /* csrs sstatus, x7 (SIE) */
+        /* 0x10 */ csr_i(3, 0, 0x100, 7),                          /* csrc sstatus, x7 */
+        /* 0x14 */ addi(30, 30, -1),
+        /* 0x18 */ enc_b(8, 6, 5, 1),                              /* bne x5, x6, 0x20 */
+        /* 0x1c */ csr_i(2, 0, 0x104, 8),                          /* csrs sie, x8 (SSIE) */
+        /* 0x20 */ enc_b(-0x20, 0, 30, 1),                         /* bne x30, x0, 0x00 */
+        /* 0x24 */ enc_j(0, 0),                                    /* j . */
+    };
+    const uint32_t handler[] = {
+        addi(28, 28, 1),
+        enc_r(0, 5, 0, 0, 27, OP),                                  /* add x27, x0, x5 */
+        csr_i(7, 0, 0x144, 2),                                      /* csrci sip, SSIP */
+        0x10200073u,                                                /* sret */
+    };
+    const uint64_t code_va = 0x10000;
+    both_setup();
+    both_put(CODE, loop, sizeof loop);
+    both_put(CODE + 0x100, handler, sizeof handler);
+    both_sv39();
+    both_map(code_va, CODE, LEAF_RX);
+    struct profile prof;
+    profile_translated(&prof);
+    struct vm *vms[] = { &interp, &translated };
+    for (unsigned k = 0; k < 2; k++) {
+        struct hart *h = &vms[k]->h;
+        h->pc = code_va;
+        h->stvec = code_va + 0x100;
+        h->mideleg = MIP_SSIP;
+        atomic_store(&h->mip, MIP_SSIP);
+        h->x[6] = ROUNDS / 2;
+        h->x[7] = MSTATUS_SIE;
+        h->x[8] = MIP_SSIP;
+        h->x[30] = ROUNDS;
+    }
+    both_run(8 * ROUNDS + 1 + 4 + 1);   /* the loop, the sie write, the handler, j . */
+    CHECK_EQ(translated.h.x[28], 1);
+    CHECK_EQ(translated.h.scause, (1ull << 63) | 1);    /* supervisor software interrupt */
+    CHECK_EQ(translated.h.sepc, code_va + 0x08);
+    CHECK_EQ(translated.h.x[27], ROUNDS / 2 + 1);
+    CHECK_EQ(translated.h.pc, code_va + 0x24);
+    CHECK(same_state("SIE written in units"));
+    CHECK(steps_in(&prof) < ROUNDS);
+    profile_translated_end(&prof);
+}
+
 /* The stub's two other checks, each where the dispatcher has not looked
  * at the target page since it changed. f (x6 += its own address, through
  * AUIPC) is one physical page mapped at two virtual pages; A calls it
@@ -1129,6 +1190,7 @@ int main(int argc, char **argv)
     test_cross_page_stale_refs();
     test_csrs_in_units();
     test_sum_writes_in_units();
+    test_sie_writes_in_units();
     test_spin_loops();
     test_wait_ends_unit();
     test_fp_arithmetic();
