@@ -11,9 +11,9 @@
  *   rax, rcx, rdx, rsi, rdi     scratch; every call clobbers them
  * Guest registers live in struct hart, except that a unit keeps the (at
  * most four) it names most in r8-r11 from its start on: loaded there after
- * the prologue and after every call, stored back before every call and at
- * every exit (side exits, jumps to other units and to the cross-page
- * stub). Whatever is called, and whatever a trap or the next unit looks
+ * the prologue and after every call, and those the unit writes stored
+ * back before every call and at every exit (side exits, jumps to other
+ * units and to the cross-page stub). Whatever is called, and whatever a trap or the next unit looks
  * at, so sees exactly the interpreter's state in struct hart.
  *
  * Retired instructions are counted at translation time: `pending` is the
@@ -242,6 +242,7 @@ struct unit {
     /* Guest registers kept in host registers while the unit runs:
      * home[x] is the host register of x, or 0 (x in struct hart only). */
     uint8_t home[32];
+    bool written[32];           /* some instruction of the unit's host code writes x */
     unsigned nresidents;
     bool residents_loaded;      /* emitting past the point that loads them */
 };
@@ -325,11 +326,12 @@ static void load_residents(struct unit *u)
             x86_load64(&u->b, u->home[i], RBX, X_OFF(i));
 }
 
-/* And back, before anything that reads struct hart's registers or leaves. */
+/* And back, before anything that reads struct hart's registers or leaves:
+ * those the unit's host code writes (the others are as they were). */
 static void write_back_residents(struct unit *u)
 {
     for (unsigned i = 1; i < 32; i++)
-        if (u->home[i])
+        if (u->home[i] && u->written[i])
             x86_store64(&u->b, u->home[i], RBX, X_OFF(i));
 }
 
@@ -1158,12 +1160,14 @@ static bool in_host_code(const struct unit *u, const struct insn *in)
  * host code names most: each of those accesses is then a register move
  * instead of a load or store through struct hart, whose chains of
  * store-to-load forwarding cost cycles on every dependent instruction.
- * The price is a load of each at the unit's start and after every call,
- * and a store at every exit and before every call, so a register is
- * resident only if host code names it more often than that costs. */
+ * The price is a load of each at the unit's start and after every call
+ * (the host registers are caller-saved), and, for one the unit writes, a
+ * store at every exit and before every call; a register is resident only
+ * if host code names it more often than that costs. */
 static void choose_residents(struct unit *u)
 {
     unsigned uses[32] = { 0 }, calls = 0;
+    memset(u->written, 0, sizeof u->written);
     for (unsigned i = 0; i < u->n; i++) {
         const struct insn *in = u->insn[i].in;
         if (!in_host_code(u, in)) {
@@ -1172,24 +1176,27 @@ static void choose_residents(struct unit *u)
         }
         enum insn_op op = (enum insn_op)in->op;
         const struct mem_op m = mem_op_of(op);
-        bool fp = fpu_is_computational(op);
-        if (!fp && op != OP_LUI && op != OP_AUIPC && op != OP_JAL)
+        bool fp = fpu_is_computational(op), csr = op >= OP_CSRRW && op <= OP_CSRRCI;
+        if (!fp && op != OP_LUI && op != OP_AUIPC && op != OP_JAL && !(csr && op >= OP_CSRRWI))
             uses[in->rs1]++;
         bool r_type = (op >= OP_ADD && op <= OP_AND) || (op >= OP_ADDW && op <= OP_SRAW) ||
                       op == OP_MUL || op == OP_MULH || op == OP_MULHU || op == OP_MULW;
         if (is_branch(op) || (m.size && m.is_store) || r_type)
             uses[in->rs2]++;
-        if (!fp && !is_branch(op) && !(m.size && m.is_store) && op != OP_FENCE)
+        if (!fp && !csr && !is_branch(op) && !(m.size && m.is_store) && op != OP_FENCE) {
             uses[in->rd]++;
+            u->written[in->rd] = true;
+        }
     }
     memset(u->home, 0, sizeof u->home);
     u->nresidents = 0;
-    unsigned threshold = 3 + 2 * calls;
     while (u->nresidents < MAX_RESIDENTS) {
         unsigned best = 0;
-        for (unsigned x = 1; x < 32; x++)
-            if (!u->home[x] && uses[x] >= threshold && (!best || uses[x] > uses[best]))
+        for (unsigned x = 1; x < 32; x++) {
+            unsigned cost = 2 + calls + (u->written[x] ? 1 + calls : 0);
+            if (!u->home[x] && uses[x] > cost && (!best || uses[x] > uses[best]))
                 best = x;
+        }
         if (!best)
             break;
         u->home[best] = (uint8_t)resident_host[u->nresidents++];
