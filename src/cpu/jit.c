@@ -742,17 +742,17 @@ static void enter_slow_path(struct unit *u, const struct slow_path *sp)
     u->pending = sp->pending;
 }
 
-/* The slow path of a load or store (see emit_mem), after the unit's code:
- * the whole instruction again through access.c (rax = the address at the
- * jumps from a miss) or, for F and D, exec.c; then back to the fast
- * path's end. */
+/* The slow path of a load or store (see emit_mem) or an AMO (emit_amo),
+ * after the unit's code: the whole instruction again through access.c
+ * (rax = the address at the jumps from a miss) or, for F and D and AMOs,
+ * exec.c; then back to the fast path's end. */
 static void emit_mem_slow(struct unit *u, const struct slow_path *sp)
 {
     struct x86_buf *b = &u->b;
     const struct insn *in = sp->ui->in;
     const struct mem_op m = mem_op_of((enum insn_op)in->op);
     enter_slow_path(u, sp);
-    if (m.is_fp) {
+    if (m.is_fp || !m.size) {                   /* an F or D access, or an AMO */
         emit_by_call(u, sp->ui);
     } else {
         x86_mov(b, RSI, RAX);
@@ -762,6 +762,83 @@ static void emit_mem_slow(struct unit *u, const struct slow_path *sp)
         check_helper_result(u, sp->ui->pc + in->len);
     }
     x86_patch(x86_jmp(b), sp->back);
+}
+
+/* The AMOs made in host code (unprivileged spec 8.4): swap, add, and, or
+ * and xor of a word or a doubleword, each one locked host instruction
+ * (and, or and xor that return the old value: a compare-and-exchange
+ * loop); ALU_CMP for the others (min and max), which call the
+ * interpreter. */
+static enum x86_alu host_amo_of(enum insn_op op, bool *swap, bool *wide)
+{
+    *wide = op >= OP_LR_D;
+    *swap = op == OP_AMOSWAP_W || op == OP_AMOSWAP_D;
+    switch (op) {
+    case OP_AMOSWAP_W: case OP_AMOSWAP_D:
+    case OP_AMOADD_W: case OP_AMOADD_D: return ALU_ADD;
+    case OP_AMOAND_W: case OP_AMOAND_D: return ALU_AND;
+    case OP_AMOOR_W: case OP_AMOOR_D: return ALU_OR;
+    case OP_AMOXOR_W: case OP_AMOXOR_D: return ALU_XOR;
+    default: return ALU_CMP;
+    }
+}
+
+static bool is_host_amo(enum insn_op op)
+{
+    bool swap, wide;
+    return host_amo_of(op, &swap, &wide) != ALU_CMP;
+}
+
+/* An AMO on an aligned address whose write entry the fast cache holds:
+ * done on the host address, as hart_amo does through the same entry (a
+ * frame with a write trace has no write entry, so the AMO needs no word
+ * to the coherence layer); a locked host instruction orders like aq and
+ * rl together. A misaligned address (an exception) or a miss goes to the
+ * interpreter, out of line. */
+static void emit_amo(struct unit *u, const struct unit_insn *ui)
+{
+    struct x86_buf *b = &u->b;
+    const struct insn *in = ui->in;
+    bool swap, wide;
+    enum x86_alu op = host_amo_of((enum insn_op)in->op, &swap, &wide);
+    get_x(u, RAX, in->rs1);
+    x86_mov(b, RCX, RAX);
+    x86_alu_imm(b, false, ALU_AND, RCX, wide ? 7 : 3);
+    uint8_t *misaligned = x86_jcc(b, CC_NE);
+    emit_entry_offset(b, RCX, RAX);
+    x86_alu(b, true, ALU_ADD, RCX, R12);
+    x86_mov(b, RDX, RAX);
+    x86_shift(b, true, SHIFT_SHR, RDX, PAGE_SHIFT);
+    x86_alu(b, true, ALU_OR, RDX, R15);
+    x86_alu_mem(b, ALU_CMP, RDX, RCX, TLB_WRITE_OFF);
+    uint8_t *miss = x86_jcc(b, CC_NE);
+    x86_alu_mem(b, ALU_ADD, RAX, RCX, TLB_WRITE_OFF + (int32_t)offsetof(struct tlb_entry, addend));
+    get_x(u, RDX, in->rs2);
+    if (swap) {
+        x86_op_mem(b, wide, 0x87, RDX, RAX, 0);                 /* xchg [rax], rdx */
+    } else if (op == ALU_ADD) {
+        x86_u8(b, 0xf0);
+        x86_op_mem(b, wide, 0x0fc1, RDX, RAX, 0);               /* lock xadd [rax], rdx */
+    } else if (in->rd == 0) {
+        x86_u8(b, 0xf0);
+        x86_op_mem(b, wide, (unsigned)op << 3 | 1, RDX, RAX, 0);   /* lock op [rax], rdx */
+    } else {
+        x86_mov(b, RSI, RAX);
+        x86_op_mem(b, wide, 0x8b, RAX, RSI, 0);                 /* rax = [rsi] */
+        uint8_t *again = b->p;
+        x86_mov(b, RCX, RAX);
+        x86_alu(b, wide, op, RCX, RDX);
+        x86_u8(b, 0xf0);
+        x86_op_mem(b, wide, 0x0fb1, RCX, RSI, 0);               /* lock cmpxchg [rsi], rcx */
+        x86_patch(x86_jcc(b, CC_NE), again);
+        x86_mov(b, RDX, RAX);
+    }
+    if (in->rd) {
+        if (!wide)
+            x86_movsxd(b, RDX, RDX);
+        put_x(u, RDX, in->rd);
+    }
+    u->slow[u->nslow++] = (struct slow_path){ { misaligned, miss }, b->p, ui, 0, u->pending };
 }
 
 /* rax = x[rs1] op x[rs2] or op imm, as the interpreter's execute() cases
@@ -1056,6 +1133,9 @@ static void emit_insn(struct unit *u, const struct unit_insn *ui)
     } else if (mem_op_of(op).size) {
         emit_mem(u, ui);
         u->pending++;
+    } else if (is_host_amo(op)) {
+        emit_amo(u, ui);
+        u->pending++;
     } else if (op == OP_LUI || op == OP_AUIPC) {
         if (ui->in->rd) {
             x86_mov_imm(b, RAX, (op == OP_AUIPC ? ui->pc : 0) + (uint64_t)ui->in->imm);
@@ -1151,7 +1231,7 @@ static bool in_host_code(const struct unit *u, const struct insn *in)
     struct host_fp hf;
     const struct mem_op m = mem_op_of(op);
     return is_branch(op) || op == OP_JAL || op == OP_JALR || (m.size && !m.is_fp) ||
-           op == OP_LUI || op == OP_AUIPC || is_host_alu(op) ||
+           op == OP_LUI || op == OP_AUIPC || is_host_alu(op) || is_host_amo(op) ||
            (op == OP_FENCE && !insn_is_pause(in)) || sstatus_form_of(in) != SSTATUS_NONE ||
            ((in->rm == RM_RNE || in->rm == RM_DYN) && host_fp_of(op, u->j->host_fma, &hf));
 }
@@ -1181,7 +1261,7 @@ static void choose_residents(struct unit *u)
             uses[in->rs1]++;
         bool r_type = (op >= OP_ADD && op <= OP_AND) || (op >= OP_ADDW && op <= OP_SRAW) ||
                       op == OP_MUL || op == OP_MULH || op == OP_MULHU || op == OP_MULW;
-        if (is_branch(op) || (m.size && m.is_store) || r_type)
+        if (is_branch(op) || (m.size && m.is_store) || r_type || is_host_amo(op))
             uses[in->rs2]++;
         if (!fp && !csr && !is_branch(op) && !(m.size && m.is_store) && op != OP_FENCE) {
             uses[in->rd]++;

@@ -17,15 +17,16 @@
  * and that page's words lead to one (the cross-page stub, jit.c);
  * anything else ends the unit.
  *
- * Translated code does what the interpreter (exec.c) does, instruction by
- * instruction: integer arithmetic, branches, jumps, FENCE (other than
- * PAUSE), the fast path of integer, F and D loads and stores, and F and D
- * arithmetic whose result the host's SSE gives exactly (rounding RNE, NX
- * already set) in host code; the slow path of memory accesses and every
- * other instruction (M division, A, the rest of F and D, PAUSE, the CSR
- * accesses units make, but for S-mode's commonest sstatus writes) by
- * calling exec.c, fpu.c and access.h, so a trap is taken with the same
- * pc, cause and tval.
+ * Translated code does what the interpreter (exec.c) does, instruction
+ * by instruction: integer arithmetic, branches, jumps, FENCE (other than
+ * PAUSE), the fast path of integer, F and D loads and stores and of the
+ * AMOs but min and max, and F and D arithmetic whose result the host's
+ * SSE gives exactly (rounding RNE, NX already set) in host code; the
+ * slow path of memory accesses and every other instruction (M division,
+ * LR/SC, AMO min and max, the rest of F and D, PAUSE, the CSR accesses
+ * units make, but for S-mode's commonest sstatus writes) by calling
+ * exec.c, fpu.c and access.h, so a trap is taken with the same pc, cause
+ * and tval.
  *
  * Coherence: a unit is derived from the slots of one icache page and is
  * used only while the page's generation is the one it was made from; the

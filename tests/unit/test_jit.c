@@ -247,7 +247,13 @@ static struct item helper_item(void)
     case 2: return (struct item){ enc_r(0x61, 2, fs, 1, any_rd(), 0x53), 4, -1 };     /* fcvt.l.d, rtz */
     case 3: return (struct item){ enc_i((int32_t)(pick(256) * 8), 20, 3, fd, 0x07), 4, -1 };   /* fld */
     case 4: return (struct item){ enc_s((int32_t)(pick(256) * 8), fs, 20, 3, 0x27), 4, -1 };   /* fsd */
-    case 5: return (struct item){ amo_insn(pick(2) ? 0 : 1, 3, any_rd(), 20, any_rs()), 4, -1 };
+    case 5: {                                   /* AMOs: add swap xor or and min, W and D */
+        static const unsigned funct5[] = { 0x00, 0x01, 0x04, 0x08, 0x0c, 0x10 };
+        /* data, its second page, faulting, anything (mostly misaligned) */
+        static const unsigned base[] = { 20, 20, 22, 21, 5 };
+        return (struct item){ amo_insn(funct5[pick(6)], 2 + pick(2), any_rd(), base[pick(5)], any_rs()),
+                              4, -1 };
+    }
     case 6: return (struct item){ enc_i((int32_t)(pick(1024) * 2), 20, 2, fd, 0x07), 4, -1 };  /* flw */
     case 7: return (struct item){ enc_s((int32_t)(pick(1024) * 2), fs, 22, 2, 0x27), 4, -1 };  /* fsw */
     case 8:                                     /* csrc mstatus, FS (Off) / csrs mstatus, Initial */
