@@ -158,6 +158,14 @@ static void both_map(uint64_t va, uint64_t pa, uint64_t flags)
     put_pte(&translated, PT + 0x2000 + 8 * (va >> 12 & 0x1ff), (pa >> 12) << 10 | flags);
 }
 
+/* Both harts in S-mode under Sv39, about to run CODE mapped at code_va. */
+static void both_start_paged(uint64_t code_va)
+{
+    both_sv39();
+    both_map(code_va, CODE, LEAF_RX);
+    interp.h.pc = translated.h.pc = code_va;
+}
+
 /* ------------------------------------------------------- random loops */
 
 static uint64_t rng_state;
@@ -802,15 +810,13 @@ static void test_sum_writes_in_units(void)
     both_put(CODE, loop, sizeof loop);
     both_put(DATA, &value, sizeof value);
     put_trap_handler();
-    both_sv39();
-    both_map(code_va, CODE, LEAF_RX);
+    both_start_paged(code_va);
     both_map(user_va, DATA, LEAF_RW | PTE_U);
     struct profile prof;
     profile_translated(&prof);
     struct vm *vms[] = { &interp, &translated };
     for (unsigned k = 0; k < 2; k++) {
         struct hart *h = &vms[k]->h;
-        h->pc = code_va;
         h->mstatus |= MSTATUS_SUM;
         h->x[6] = MSTATUS_SUM;
         h->x[8] = user_va;
@@ -860,14 +866,12 @@ static void test_sie_writes_in_units(void)
     both_setup();
     both_put(CODE, loop, sizeof loop);
     both_put(CODE + 0x100, handler, sizeof handler);
-    both_sv39();
-    both_map(code_va, CODE, LEAF_RX);
+    both_start_paged(code_va);
     struct profile prof;
     profile_translated(&prof);
     struct vm *vms[] = { &interp, &translated };
     for (unsigned k = 0; k < 2; k++) {
         struct hart *h = &vms[k]->h;
-        h->pc = code_va;
         h->stvec = code_va + 0x100;
         h->mideleg = MIP_SSIP;
         atomic_store(&h->mip, MIP_SSIP);
