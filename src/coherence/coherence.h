@@ -148,8 +148,9 @@ struct coherence_hart {
     struct coherence_stats stats;
 };
 
-/* How the machine is told about a violation, and how a parked hart is woken
- * (eager shoot-downs); both set by machine/. */
+/* How the machine is told about a violation, and how a hart is woken
+ * (eager shoot-downs, a parked one) or sent to its next boundary soon (a
+ * remote fence, a running one); both set by machine/. */
 struct coherence_hooks {
     void (*kick)(void *ctx, unsigned hart);
     void (*violation)(void *ctx, unsigned hart);
@@ -234,8 +235,9 @@ void coherence_hart_set_hooks(struct coherence_hart *ch, struct coherence_hart_h
  * and returns once each target has either passed such an event after the
  * request, or is parked — then the event is queued and the target performs
  * it as it resumes, before its next instruction, which is as good: a parked
- * hart neither translates nor fetches. A running target serves the request
- * at its next boundary; meanwhile `self` sleeps on its doorbell and serves
+ * hart neither translates nor fetches. A running target is kicked
+ * (coherence_hooks.kick: its machine ends the block it is in) and serves
+ * the request at its next boundary; meanwhile `self` sleeps on its doorbell and serves
  * requests aimed at itself, so two harts fencing each other cannot wait
  * forever. Counts remote_fences_queued / _waited in self's stats. */
 void coherence_remote_fence(struct coherence_hart *self, uint32_t targets,

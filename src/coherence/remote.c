@@ -15,7 +15,10 @@
  * Where a target serves a request:
  *  - running: at its next boundary (coherence_boundary, at most about a
  *    thousand instructions away), between two instructions, exactly as if it
- *    had executed SFENCE.VMA there. The asker sleeps until then.
+ *    had executed SFENCE.VMA there. The asker kicks it (coherence_hooks.kick:
+ *    translated code ends its block at the next jump back or to another
+ *    page, so the boundary comes within a few dozen instructions, not at
+ *    the end of the block's budget) and waits until then.
  *  - parked (WFI, HSM stopped or suspended, thread not running guest code):
  *    the request stays queued and the asker does not wait. The target passes
  *    a boundary when it resumes, before its next instruction, and serves it
@@ -206,6 +209,8 @@ void coherence_remote_fence(struct coherence_hart *self, uint32_t targets,
         self->stats.remote_fences_waited++;
         pending |= 1u << h;
         remote_ring(t);         /* it may be asleep waiting for fences of its own */
+        if (co->hooks.kick)     /* it may be in a loop that looks at nothing else */
+            co->hooks.kick(co->hooks.ctx, h);
     }
     if (!pending)
         return;

@@ -193,6 +193,7 @@ struct side_exit {
     bool set_pc;
     unsigned retired;
     bool write_back;            /* the resident registers to struct hart first */
+    bool poll;                  /* end the block too (poll_now) */
 };
 
 #define MAX_EXITS (4 * JIT_UNIT_MAX_INSNS)
@@ -358,10 +359,12 @@ static void flush_pending(struct unit *u)
 /* Leave now: h->pc = pc (unless set_pc is false), return r14 + retired
  * and no link. */
 static void emit_exit(struct unit *u, uint64_t pc, bool with_pc, unsigned retired,
-                      bool write_back)
+                      bool write_back, bool poll)
 {
     if (write_back)
         write_back_residents(u);
+    if (poll)
+        x86_store_imm8(&u->b, RBX, HART_OFF(poll_now), 1);
     if (with_pc)
         set_pc(&u->b, pc);
     x86_lea(&u->b, RAX, R14, (int32_t)retired);
@@ -408,7 +411,8 @@ static void exit_if(struct unit *u, enum x86_cond cc, uint64_t pc, bool with_pc,
         u->b.full = true;               /* cannot happen: at most 3 per instruction */
         return;
     }
-    u->exits[u->nexits++] = (struct side_exit){ at, pc, with_pc, retired, u->residents_loaded };
+    u->exits[u->nexits++] = (struct side_exit){ at, pc, with_pc, retired, u->residents_loaded,
+                                                false };
 }
 
 /* After a call that may have trapped (al = false) or asked for a poll:
@@ -918,6 +922,18 @@ static void emit_budget_check(struct unit *u, uint64_t pc)
     exit_if(u, CC_A, pc, true, 0);
 }
 
+/* Leave for pc, ending the block, if the hart has been kicked (hart_kick:
+ * an interrupt line, or another hart waiting for this one's coherency
+ * event, coherence_remote_fence): the block's end is where the hart looks
+ * at both, and a loop in host code would otherwise run to the end of its
+ * budget first. Made at every jump back and in the cross-page stub. */
+static void emit_kick_check(struct unit *u, uint64_t pc)
+{
+    x86_cmp_mem8(&u->b, RBX, HART_OFF(kicked), 0);
+    exit_if(u, CC_NE, pc, true, 0);
+    u->exits[u->nexits - 1].poll = true;
+}
+
 /* The condition under which a branch is taken (cmp x[rs1], x[rs2]). */
 static enum x86_cond branch_cond(enum insn_op op)
 {
@@ -1009,6 +1025,7 @@ static void emit_taken(struct unit *u, const struct unit_insn *ui, uint64_t t)
     flush_pending(u);
     if (backward || t == ui->pc) {
         emit_budget_check(u, t);
+        emit_kick_check(u, t);
         x86_patch(x86_jmp(b), u->insn[target].label);
         return;
     }
@@ -1116,7 +1133,7 @@ static void emit_jalr(struct unit *u, const struct unit_insn *ui)
     x86_patch(far, b->p);
     write_back_residents(u);            /* wherever it goes next */
     emit_jalr_in_page(u);
-    emit_exit(u, 0, false, 0, false);
+    emit_exit(u, 0, false, 0, false, false);
 }
 
 static void emit_insn(struct unit *u, const struct unit_insn *ui)
@@ -1213,7 +1230,7 @@ static jit_unit_fn emit_unit(struct unit *u)
     for (unsigned i = 0; i < u->nexits; i++) {
         const struct side_exit *e = &u->exits[i];
         x86_patch(e->at, b->p);
-        emit_exit(u, e->pc, e->set_pc, e->retired, e->write_back);
+        emit_exit(u, e->pc, e->set_pc, e->retired, e->write_back, e->poll);
     }
     if (b->full)
         return NULL;
@@ -1298,6 +1315,8 @@ static void emit_cross_page_stub(struct jit *j, struct x86_buf *b)
     uint8_t *miss[6];
     j->cross_page_stub = b->p;
     x86_store64(b, RAX, RBX, HART_OFF(pc));
+    x86_cmp_mem8(b, RBX, HART_OFF(kicked), 0);                      /* emit_kick_check */
+    uint8_t *kicked = x86_jcc(b, CC_NE);
     x86_mov(b, RCX, RAX);
     x86_shift(b, true, SHIFT_SHR, RCX, PAGE_SHIFT);            /* rcx = the vpn */
     emit_entry_offset(b, RDX, RAX);
@@ -1325,6 +1344,8 @@ static void emit_cross_page_stub(struct jit *j, struct x86_buf *b)
     x86_alu(b, true, ALU_ADD, RCX, RDX);
     x86_op_mem(b, false, 0x8b, RCX, RCX, PAGE_OFF(jit_ref));
     miss[5] = emit_enter_ref(b, j);
+    x86_patch(kicked, b->p);                        /* kicked: end the block too */
+    x86_store_imm8(b, RBX, HART_OFF(poll_now), 1);
     for (unsigned i = 0; i < 6; i++)
         x86_patch(miss[i], b->p);
     x86_mov(b, RAX, R14);

@@ -891,6 +891,61 @@ static void test_sie_writes_in_units(void)
     profile_translated_end(&prof);
 }
 
+/* The SBI call of test_kick_ends_unit: steps over the ECALL and, when x31
+ * says so, kicks the hart, as an interrupt line or a hart waiting for this
+ * one's coherency event would (hart_kick). */
+static bool kicking_ecall(void *ctx, struct hart *h)
+{
+    (void)ctx;
+    h->pc += 4;
+    if (h->x[31])
+        hart_kick(h);
+    return true;
+}
+
+/* Blocks (heartbeats) a run of the kick loop takes, kicking or not. */
+static uint64_t kick_loop_blocks(bool kick)
+{
+    const uint32_t loop[] = {
+        /* 0x00 */ 0x00000073u,                                    /* ecall */
+        /* 0x04 */ addi(5, 5, 1),
+        /* 0x08 */ addi(30, 30, -1),
+        /* 0x0c */ enc_b(-8, 0, 30, 1),                            /* bne x30, x0, 0x04 */
+        /* 0x10 */ addi(30, 0, 100),
+        /* 0x14 */ addi(29, 29, -1),
+        /* 0x18 */ enc_b(-0x18, 0, 29, 1),                         /* bne x29, x0, 0x00 */
+        /* 0x1c */ enc_j(0, 0),                                    /* j . */
+    };
+    both_setup();
+    both_put(CODE, loop, sizeof loop);
+    both_start_paged(0x10000);
+    struct hart *h = &translated.h;
+    h->sbi_ecall = kicking_ecall;
+    h->x[30] = 100;
+    h->x[29] = 60;
+    h->x[31] = kick;
+    uint64_t before = atomic_load(&h->heartbeat);
+    CHECK_EQ(hart_run(h, 60 * (3 * 100 + 3) + 1), 60 * (3 * 100 + 3) + 1);
+    CHECK_EQ(h->pc, 0x1001c);
+    CHECK_EQ(h->x[5], 60 * 100);
+    return atomic_load(&h->heartbeat) - before;
+}
+
+/* A kicked hart (hart_kick) looks at its interrupts and its coherence
+ * layer's requests at the next block boundary, so translated code ends
+ * the block at the next jump back (and in the cross-page stub) when it
+ * sees the kick, instead of running its loop to the end of the block's
+ * budget. A loop of 100 rounds after an SBI call that kicks the hart:
+ * each of the 60 calls then ends a block within a round, against a block
+ * every 1,024 instructions when nothing kicks. */
+static void test_kick_ends_unit(void)
+{
+    uint64_t quiet = kick_loop_blocks(false), kicked = kick_loop_blocks(true);
+    CHECK(quiet < 30);
+    CHECK(kicked >= 60);
+    CHECK(jit_stats(translated.h.jit).units >= 1);
+}
+
 /* The stub's two other checks, each where the dispatcher has not looked
  * at the target page since it changed. f (x6 += its own address, through
  * AUIPC) is one physical page mapped at two virtual pages; A calls it
@@ -1201,6 +1256,7 @@ int main(int argc, char **argv)
     test_csrs_in_units();
     test_sum_writes_in_units();
     test_sie_writes_in_units();
+    test_kick_ends_unit();
     test_spin_loops();
     test_wait_ends_unit();
     test_fp_arithmetic();

@@ -3,7 +3,8 @@
  *
  * Checked: a request to a parked hart is queued, not waited for, and served
  * when the hart resumes, before anything else; a request to a running hart
- * waits until that hart's next boundary, and the page-table store made
+ * is kicked (the machine ends its block early) and waits until that
+ * hart's next boundary, and the page-table store made
  * before the request is then visible in the target's shadow table; two
  * harts asking each other at the same moment both finish; a target that
  * parks while the asker waits releases it; a FENCE.I request reaches the
@@ -29,11 +30,13 @@ static struct guest_mem mem;
 static struct coherence co;
 static struct tlb fast[NHARTS];
 static int violations;
+static _Atomic unsigned kicks[NHARTS];
 static _Atomic unsigned fence_i_served[NHARTS];
 
 static uint64_t pte(uint64_t pa, unsigned flags) { return (pa >> PAGE_SHIFT) << 10 | flags; }
 static void poke(uint64_t pa, uint64_t v) { ram_store(mem_ram_ptr(&mem, pa), 8, v); }
 static void on_violation(void *ctx, unsigned hart) { violations++; }
+static void on_kick(void *ctx, unsigned hart) { atomic_fetch_add(&kicks[hart], 1); }
 
 static void settings(void *ctx, struct coherence_settings *s)
 {
@@ -60,13 +63,14 @@ static void setup(void)
         poke(LEAF + 8 * i, pte(0x80200000ull + i * PAGE_SIZE, LEAF_RWX));
     struct coherence_options o = { .strategy = COHERENCE_PATCH, .stale = STALE_INVALIDATE,
                                    .audit = true };
-    coherence_init(&co, &mem, NHARTS, &o, (struct coherence_hooks){ NULL, on_violation, NULL });
+    coherence_init(&co, &mem, NHARTS, &o, (struct coherence_hooks){ on_kick, on_violation, NULL });
     for (unsigned h = 0; h < NHARTS; h++) {
         tlb_flush_all(&fast[h]);
         coherence_hart_attach(&co, h, &fast[h]);
         coherence_hart_set_hooks(&co.hart[h], (struct coherence_hart_hooks){
                                                   settings, fence_i, (void *)(uintptr_t)h });
         atomic_store(&fence_i_served[h], 0);
+        atomic_store(&kicks[h], 0);
     }
     violations = 0;
 }
@@ -98,6 +102,7 @@ static void test_parked_target_is_queued(void)
     coherence_remote_fence(&co.hart[0], 0x7, REMOTE_SFENCE_VMA);
     CHECK_EQ(co.hart[0].stats.remote_fences_queued, 2);
     CHECK_EQ(co.hart[0].stats.remote_fences_waited, 0);
+    CHECK_EQ(atomic_load(&kicks[1]) + atomic_load(&kicks[2]), 0);  /* parked: nothing to end */
     CHECK_EQ(co.hart[0].stats.coherency_events, 0);      /* its own bit is ignored */
     CHECK_EQ(acked(1, REMOTE_SFENCE_VMA), 0);             /* nobody served it yet */
     uint64_t events = co.hart[1].stats.coherency_events;
@@ -147,6 +152,7 @@ static void test_running_target_is_waited_for(void)
     CHECK_EQ(acked(1, REMOTE_SFENCE_VMA), 1);
     CHECK_EQ(co.hart[0].stats.remote_fences_waited, 1);
     CHECK_EQ(co.hart[0].stats.remote_fences_queued, 0);
+    CHECK_EQ(atomic_load(&kicks[1]), 1);    /* to end whatever it runs at its next jump */
     atomic_store(&stop_running, true);
     pthread_join(t, NULL);
     CHECK_EQ(co.hart[1].stats.remote_fences_served, 1);
