@@ -11,10 +11,11 @@
  *   rax, rcx, rdx, rsi, rdi     scratch; every call clobbers them
  * Guest registers live in struct hart, except that a unit keeps the (at
  * most four) it names most in r8-r11 from its start on: loaded there after
- * the prologue and after every call, and those the unit writes stored
- * back before every call and at every exit (side exits, jumps to other
- * units and to the cross-page stub). Whatever is called, and whatever a trap or the next unit looks
- * at, so sees exactly the interpreter's state in struct hart.
+ * the prologue and after every call, and those the unit writes stored back
+ * before every call and at every exit (side exits, jumps to other units
+ * and to the cross-page stub). Whatever is called, and whatever a trap or
+ * the next unit looks at, so sees exactly the interpreter's state in
+ * struct hart.
  *
  * Retired instructions are counted at translation time: `pending` is the
  * number retired since r14 was last brought up to date, which happens
@@ -670,6 +671,30 @@ static void emit_entry_offset(struct x86_buf *b, unsigned dst, unsigned src)
     x86_alu_imm(b, false, ALU_AND, dst, (TLB_SIZE - 1) << 5);
 }
 
+/* rax = the address of an access of `size` bytes: the entry of the data
+ * context's table at entry_off (r12 + entry_off: reads or writes) into
+ * rcx and, on a hit, the host address into rax; returns the jump taken on
+ * a miss. The tag compared is that of the access's last byte, while the
+ * entry is the first byte's: they match only if both bytes lie in the
+ * entry's page (a page two vpns share an entry with is TLB_SIZE pages
+ * away), so an access that crosses a page misses, with no test of its
+ * own. */
+static uint8_t *emit_fast_cache_probe(struct x86_buf *b, int32_t entry_off, unsigned size)
+{
+    emit_entry_offset(b, RCX, RAX);
+    x86_alu(b, true, ALU_ADD, RCX, R12);                            /* rcx = the entry */
+    if (size > 1)
+        x86_lea(b, RDX, RAX, (int32_t)size - 1);
+    else
+        x86_mov(b, RDX, RAX);
+    x86_shift(b, true, SHIFT_SHR, RDX, PAGE_SHIFT);
+    x86_alu(b, true, ALU_OR, RDX, R15);
+    x86_alu_mem(b, ALU_CMP, RDX, RCX, entry_off);
+    uint8_t *miss = x86_jcc(b, CC_NE);
+    x86_alu_mem(b, ALU_ADD, RAX, RCX, entry_off + (int32_t)offsetof(struct tlb_entry, addend));
+    return miss;
+}
+
 /* A load or store: the fast cache probed in host code as tlb_lookup
  * (mmu.h) does, the access made through the host pointer on a hit. The
  * slow path (a miss, a page crossing, a device, FS = Off) runs the whole
@@ -688,27 +713,10 @@ static void emit_mem(struct unit *u, const struct unit_insn *ui)
         fs_off = emit_jump_if_fs_off(b);
     if (m.is_store)
         x86_store_imm8(b, RBX, HART_OFF(spin_wrote), 1);
-    /* the address into rax, the entry into rcx, the host address into rax */
     get_x(u, RAX, in->rs1);
     if (in->imm)
         x86_alu_imm(b, true, ALU_ADD, RAX, in->imm);
-    int32_t entry_off = m.is_store ? TLB_WRITE_OFF : 0;
-    emit_entry_offset(b, RCX, RAX);
-    x86_alu(b, true, ALU_ADD, RCX, R12);                            /* rcx = the entry */
-    /* The tag compared is that of the access's last byte, while the entry
-     * is the first byte's: they match only if both bytes lie in the
-     * entry's page (a page two vpns share an entry with is TLB_SIZE
-     * pages away), so an access that crosses a page misses, with no test
-     * of its own. */
-    if (m.size > 1)
-        x86_lea(b, RDX, RAX, (int32_t)m.size - 1);
-    else
-        x86_mov(b, RDX, RAX);
-    x86_shift(b, true, SHIFT_SHR, RDX, PAGE_SHIFT);
-    x86_alu(b, true, ALU_OR, RDX, R15);
-    x86_alu_mem(b, ALU_CMP, RDX, RCX, entry_off);
-    miss = x86_jcc(b, CC_NE);
-    x86_alu_mem(b, ALU_ADD, RAX, RCX, entry_off + (int32_t)offsetof(struct tlb_entry, addend));
+    miss = emit_fast_cache_probe(b, m.is_store ? TLB_WRITE_OFF : 0, m.size);
     if (m.is_store) {
         if (m.is_fp)
             x86_load64(b, RDX, RBX, F_OFF(in->rs2));
@@ -809,14 +817,7 @@ static void emit_amo(struct unit *u, const struct unit_insn *ui)
     x86_mov(b, RCX, RAX);
     x86_alu_imm(b, false, ALU_AND, RCX, wide ? 7 : 3);
     uint8_t *misaligned = x86_jcc(b, CC_NE);
-    emit_entry_offset(b, RCX, RAX);
-    x86_alu(b, true, ALU_ADD, RCX, R12);
-    x86_mov(b, RDX, RAX);
-    x86_shift(b, true, SHIFT_SHR, RDX, PAGE_SHIFT);
-    x86_alu(b, true, ALU_OR, RDX, R15);
-    x86_alu_mem(b, ALU_CMP, RDX, RCX, TLB_WRITE_OFF);
-    uint8_t *miss = x86_jcc(b, CC_NE);
-    x86_alu_mem(b, ALU_ADD, RAX, RCX, TLB_WRITE_OFF + (int32_t)offsetof(struct tlb_entry, addend));
+    uint8_t *miss = emit_fast_cache_probe(b, TLB_WRITE_OFF, 1);    /* aligned: in one page */
     get_x(u, RDX, in->rs2);
     if (swap) {
         x86_op_mem(b, wide, 0x87, RDX, RAX, 0);                 /* xchg [rax], rdx */
