@@ -416,6 +416,15 @@ static void exit_if(struct unit *u, enum x86_cond cc, uint64_t pc, bool with_pc,
                                                 false };
 }
 
+/* exit_if, and the block ends there too (poll_now): something the block's
+ * end looks at (interrupts, the coherence layer's requests) has moved. */
+static void exit_if_polling(struct unit *u, enum x86_cond cc, uint64_t pc, unsigned retired)
+{
+    exit_if(u, cc, pc, true, retired);
+    if (u->nexits)
+        u->exits[u->nexits - 1].poll = true;
+}
+
 /* After a call that may have trapped (al = false) or asked for a poll:
  * leave with what retired before the instruction, or with it retired. */
 static void check_helper_result(struct unit *u, uint64_t next_pc)
@@ -489,11 +498,7 @@ static void emit_sie_set(struct unit *u, const struct unit_insn *ui)
     emit_mstatus_bit(b, MSTATUS_SIE, true);
     x86_load64(b, RAX, RBX, HART_OFF(mip));
     x86_alu_mem(b, ALU_AND, RAX, RBX, HART_OFF(mie));
-    uint8_t *none = x86_jcc(b, CC_E);
-    x86_store_imm8(b, RBX, HART_OFF(poll_now), 1);
-    x86_test_mem8(b, RBX, HART_OFF(poll_now), 1);
-    exit_if(u, CC_NE, ui->pc + ui->in->len, true, u->pending + 1);
-    x86_patch(none, b->p);
+    exit_if_polling(u, CC_NE, ui->pc + ui->in->len, u->pending + 1);
 }
 
 /* SUM changed in S-mode: loads and stores go on in the other context of
@@ -515,35 +520,31 @@ static void emit_sstatus_write(struct unit *u, const struct unit_insn *ui, enum 
     struct x86_buf *b = &u->b;
     const struct insn *in = ui->in;
     bool set = in->op == OP_CSRRSI || in->op == OP_CSRRS;
-    uint8_t *slow[3], *done[3];
-    unsigned nslow = 0, ndone = 0;
+    uint8_t *not_s_mode, *other_value = NULL, *sum_done = NULL;
     x86_cmp_mem32(b, RBX, HART_OFF(priv), PRIV_S);
-    slow[nslow++] = x86_jcc(b, CC_NE);
-    if (form == SSTATUS_SIE_IMM) {
-        if (set)
-            emit_sie_set(u, ui);
-        else
-            emit_mstatus_bit(b, MSTATUS_SIE, false);
-    } else {
+    not_s_mode = x86_jcc(b, CC_NE);
+    if (form == SSTATUS_REG) {          /* SUM, SIE, or anything else by call */
         get_x(u, RAX, in->rs1);
         x86_alu_imm(b, true, ALU_CMP, RAX, (int32_t)MSTATUS_SUM);
         uint8_t *not_sum = x86_jcc(b, CC_NE);
         emit_sum_write(u, set);
-        done[ndone++] = x86_jmp(b);
+        sum_done = x86_jmp(b);
         x86_patch(not_sum, b->p);
         x86_alu_imm(b, true, ALU_CMP, RAX, (int32_t)MSTATUS_SIE);
-        slow[nslow++] = x86_jcc(b, CC_NE);
-        if (set)
-            emit_sie_set(u, ui);
-        else
-            emit_mstatus_bit(b, MSTATUS_SIE, false);
+        other_value = x86_jcc(b, CC_NE);
     }
-    done[ndone++] = x86_jmp(b);
-    for (unsigned i = 0; i < nslow; i++)
-        x86_patch(slow[i], b->p);
+    if (set)
+        emit_sie_set(u, ui);
+    else
+        emit_mstatus_bit(b, MSTATUS_SIE, false);
+    uint8_t *sie_done = x86_jmp(b);
+    x86_patch(not_s_mode, b->p);
+    if (other_value)
+        x86_patch(other_value, b->p);
     emit_by_call(u, ui);
-    for (unsigned i = 0; i < ndone; i++)
-        x86_patch(done[i], b->p);
+    x86_patch(sie_done, b->p);
+    if (sum_done)
+        x86_patch(sum_done, b->p);
 }
 
 /* A jump to be patched to the slow path, taken when mstatus.FS is Off
@@ -931,8 +932,7 @@ static void emit_budget_check(struct unit *u, uint64_t pc)
 static void emit_kick_check(struct unit *u, uint64_t pc)
 {
     x86_cmp_mem8(&u->b, RBX, HART_OFF(kicked), 0);
-    exit_if(u, CC_NE, pc, true, 0);
-    u->exits[u->nexits - 1].poll = true;
+    exit_if_polling(u, CC_NE, pc, 0);
 }
 
 /* The condition under which a branch is taken (cmp x[rs1], x[rs2]). */
