@@ -857,6 +857,13 @@ static bool is_host_alu(enum insn_op op)
            op == OP_MULHU || op == OP_MULW;
 }
 
+/* An is_host_alu op with a second register operand (R-type). */
+static bool is_r_type(unsigned op)
+{
+    return (op >= OP_ADD && op <= OP_AND) || (op >= OP_ADDW && op <= OP_SRAW) || op == OP_MUL ||
+           op == OP_MULH || op == OP_MULHU || op == OP_MULW;
+}
+
 static void emit_alu(struct unit *u, const struct insn *in)
 {
     struct x86_buf *b = &u->b;
@@ -1137,50 +1144,71 @@ static void emit_jalr(struct unit *u, const struct unit_insn *ui)
     emit_exit(u, 0, false, 0, false, false);
 }
 
+/* How emit_insn translates an instruction: each kind in host code but the
+ * last, which calls the interpreter (emit_by_call). */
+enum insn_kind {
+    KIND_BRANCH, KIND_JAL, KIND_JALR, KIND_MEM, KIND_AMO, KIND_UPPER, KIND_NOP, KIND_ALU,
+    KIND_SSTATUS, KIND_FENCE, KIND_FP, KIND_CALL,
+};
+
+/* in's kind; for KIND_FP, *hf says how. */
+static enum insn_kind insn_kind_of(const struct unit *u, const struct insn *in, struct host_fp *hf)
+{
+    enum insn_op op = (enum insn_op)in->op;
+    if (is_branch(op))
+        return KIND_BRANCH;
+    if (op == OP_JAL)
+        return KIND_JAL;
+    if (op == OP_JALR)
+        return KIND_JALR;
+    if (mem_op_of(op).size)
+        return KIND_MEM;
+    if (is_host_amo(op))
+        return KIND_AMO;
+    if (op == OP_LUI || op == OP_AUIPC)
+        return KIND_UPPER;
+    if (in->rd == 0 && (is_host_alu(op) || (op >= OP_MUL && op <= OP_REMUW)))
+        return KIND_NOP;                /* an integer result thrown away: a hint or a nop */
+    if (is_host_alu(op))
+        return KIND_ALU;
+    if (sstatus_form_of(in) != SSTATUS_NONE)
+        return KIND_SSTATUS;
+    if (op == OP_FENCE && !insn_is_pause(in))
+        return KIND_FENCE;
+    if ((in->rm == RM_RNE || in->rm == RM_DYN) && host_fp_of(op, u->j->host_fma, hf))
+        return KIND_FP;
+    return KIND_CALL;
+}
+
 static void emit_insn(struct unit *u, const struct unit_insn *ui)
 {
     struct x86_buf *b = &u->b;
-    enum insn_op op = (enum insn_op)ui->in->op;
+    const struct insn *in = ui->in;
     struct host_fp hf;
-    if (is_branch(op)) {
-        emit_branch(u, ui);
-    } else if (op == OP_JAL) {
-        emit_jal(u, ui);
-    } else if (op == OP_JALR) {
-        emit_jalr(u, ui);
-    } else if (mem_op_of(op).size) {
-        emit_mem(u, ui);
-        u->pending++;
-    } else if (is_host_amo(op)) {
-        emit_amo(u, ui);
-        u->pending++;
-    } else if (op == OP_LUI || op == OP_AUIPC) {
-        if (ui->in->rd) {
-            x86_mov_imm(b, RAX, (op == OP_AUIPC ? ui->pc : 0) + (uint64_t)ui->in->imm);
-            put_x(u, RAX, ui->in->rd);
+    switch (insn_kind_of(u, in, &hf)) {
+    case KIND_BRANCH: emit_branch(u, ui); return;       /* these count themselves */
+    case KIND_JAL: emit_jal(u, ui); return;
+    case KIND_JALR: emit_jalr(u, ui); return;
+    case KIND_MEM: emit_mem(u, ui); break;
+    case KIND_AMO: emit_amo(u, ui); break;
+    case KIND_UPPER:
+        if (in->rd) {
+            x86_mov_imm(b, RAX, (in->op == OP_AUIPC ? ui->pc : 0) + (uint64_t)in->imm);
+            put_x(u, RAX, in->rd);
         }
-        u->pending++;
-    } else if (ui->in->rd == 0 && (is_host_alu(op) || (op >= OP_MUL && op <= OP_REMUW))) {
-        u->pending++;                   /* an integer result thrown away: a hint or a nop */
-    } else if (is_host_alu(op)) {
-        emit_alu(u, ui->in);
-        u->pending++;
-    } else if (sstatus_form_of(ui->in) != SSTATUS_NONE) {
-        emit_sstatus_write(u, ui, sstatus_form_of(ui->in));
-        u->pending++;
-    } else if (op == OP_FENCE && !insn_is_pause(ui->in)) {
+        break;
+    case KIND_NOP: break;
+    case KIND_ALU: emit_alu(u, in); break;
+    case KIND_SSTATUS: emit_sstatus_write(u, ui, sstatus_form_of(in)); break;
+    case KIND_FENCE:
         /* the guest's loads and stores are the host's, in program order */
-        if (insn_fence_orders_store_load(ui->in))
+        if (insn_fence_orders_store_load(in))
             x86_full_fence(b);
-        u->pending++;
-    } else if ((ui->in->rm == RM_RNE || ui->in->rm == RM_DYN) &&
-               host_fp_of(op, u->j->host_fma, &hf)) {
-        emit_fp_host(u, ui, &hf);
-        u->pending++;
-    } else {
-        emit_by_call(u, ui);
-        u->pending++;
+        break;
+    case KIND_FP: emit_fp_host(u, ui, &hf); break;
+    case KIND_CALL: emit_by_call(u, ui); break;
     }
+    u->pending++;
 }
 
 /* The unit's host code: prologue, the instructions, the exit past the
@@ -1241,19 +1269,6 @@ static jit_unit_fn emit_unit(struct unit *u)
     return (jit_unit_fn)(uintptr_t)start;
 }
 
-/* Does the unit's instruction run in host code without a call (emit_insn),
- * leaving aside loads' and stores' slow paths? */
-static bool in_host_code(const struct unit *u, const struct insn *in)
-{
-    enum insn_op op = (enum insn_op)in->op;
-    struct host_fp hf;
-    const struct mem_op m = mem_op_of(op);
-    return is_branch(op) || op == OP_JAL || op == OP_JALR || (m.size && !m.is_fp) ||
-           op == OP_LUI || op == OP_AUIPC || is_host_alu(op) || is_host_amo(op) ||
-           (op == OP_FENCE && !insn_is_pause(in)) || sstatus_form_of(in) != SSTATUS_NONE ||
-           ((in->rm == RM_RNE || in->rm == RM_DYN) && host_fp_of(op, u->j->host_fma, &hf));
-}
-
 /* Keep in host registers, for the whole unit, the guest registers its
  * host code names most: each of those accesses is then a register move
  * instead of a load or store through struct hart, whose chains of
@@ -1268,23 +1283,29 @@ static void choose_residents(struct unit *u)
     memset(u->written, 0, sizeof u->written);
     for (unsigned i = 0; i < u->n; i++) {
         const struct insn *in = u->insn[i].in;
-        if (!in_host_code(u, in)) {
-            calls++;
-            continue;
+        struct host_fp hf;
+        enum insn_kind kind = insn_kind_of(u, in, &hf);
+        const struct mem_op m = mem_op_of((enum insn_op)in->op);
+        bool reads_rs1 = false, reads_rs2 = false, writes_rd = false;
+        switch (kind) {
+        case KIND_CALL: calls++; break;
+        case KIND_BRANCH: reads_rs1 = reads_rs2 = true; break;
+        case KIND_JAL: case KIND_UPPER: writes_rd = true; break;
+        case KIND_JALR: reads_rs1 = writes_rd = true; break;
+        case KIND_MEM:                  /* F and D move f registers */
+            reads_rs1 = true;
+            reads_rs2 = m.is_store && !m.is_fp;
+            writes_rd = !m.is_store && !m.is_fp;
+            break;
+        case KIND_AMO: reads_rs1 = reads_rs2 = writes_rd = true; break;
+        case KIND_ALU: reads_rs1 = writes_rd = true; reads_rs2 = is_r_type(in->op); break;
+        case KIND_SSTATUS: reads_rs1 = sstatus_form_of(in) == SSTATUS_REG; break;
+        case KIND_NOP: case KIND_FENCE: case KIND_FP: break;
         }
-        enum insn_op op = (enum insn_op)in->op;
-        const struct mem_op m = mem_op_of(op);
-        bool fp = fpu_is_computational(op), csr = op >= OP_CSRRW && op <= OP_CSRRCI;
-        if (!fp && op != OP_LUI && op != OP_AUIPC && op != OP_JAL && !(csr && op >= OP_CSRRWI))
-            uses[in->rs1]++;
-        bool r_type = (op >= OP_ADD && op <= OP_AND) || (op >= OP_ADDW && op <= OP_SRAW) ||
-                      op == OP_MUL || op == OP_MULH || op == OP_MULHU || op == OP_MULW;
-        if (is_branch(op) || (m.size && m.is_store) || r_type || is_host_amo(op))
-            uses[in->rs2]++;
-        if (!fp && !csr && !is_branch(op) && !(m.size && m.is_store) && op != OP_FENCE) {
-            uses[in->rd]++;
-            u->written[in->rd] = true;
-        }
+        uses[in->rs1] += reads_rs1;
+        uses[in->rs2] += reads_rs2;
+        uses[in->rd] += writes_rd;
+        u->written[in->rd] |= writes_rd;
     }
     memset(u->home, 0, sizeof u->home);
     u->nresidents = 0;
