@@ -36,6 +36,13 @@ static inline enum tlb_ctx access_tlb_ctx(const struct hart *h, enum priv p)
     return p == PRIV_M ? TLB_CTX_M : TLB_CTX_U;
 }
 
+/* The fast cache's entries for loads and stores now (&tlb.e[ctx][0][0]):
+ * what translated code is given in r12 (hart.h, jit_data_tlb). */
+static inline struct tlb_entry *access_data_entries(struct hart *h)
+{
+    return &h->tlb.e[access_tlb_ctx(h, access_data_priv(h))][0][0];
+}
+
 static inline bool access_within_page(uint64_t va, unsigned size)
 {
     return (va & (PAGE_SIZE - 1)) <= PAGE_SIZE - size;

@@ -338,7 +338,7 @@ static void mstatus_write(struct hart *h, uint64_t val, uint64_t mask)
     /* Loads and stores may move to another context of the fast cache: a
      * translated unit goes on with the new one (hart.h, jit_data_tlb). */
     if ((old ^ v) & MSTATUS_DATA_CONTEXT_BITS)
-        h->jit_data_tlb = &h->tlb.e[access_tlb_ctx(h, access_data_priv(h))][0][0];
+        h->jit_data_tlb = access_data_entries(h);
     /* Look at the interrupts again, ending the block (and the unit), if
      * one may have become takeable: an enable bit set while something is
      * pending and enabled in mie. Clearing SIE, as every local_irq_save

@@ -833,7 +833,7 @@ run_translated(struct hart *h, struct block *blk, unsigned budget_left)
         return 0;
     if (budget_left < JIT_UNIT_MAX_INSNS && jit_unit_insns(unit) > budget_left)
         return UNIT_TOO_LONG;
-    struct tlb_entry *data_tlb = &h->tlb.e[access_tlb_ctx(h, access_data_priv(h))][0][0];
+    struct tlb_entry *data_tlb = access_data_entries(h);
     h->jit_data_tlb = data_tlb;
     h->jit_fetch_tlb = &h->tlb.e[access_tlb_ctx(h, h->priv)][ACCESS_EXEC][0];
     uint64_t pc = h->pc;
