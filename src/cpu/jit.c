@@ -49,6 +49,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "coherence/coherence.h"
 #include "cpu/access.h"
 #include "cpu/fpu.h"
 #include "cpu/hart.h"
@@ -755,6 +756,49 @@ static void enter_slow_path(struct unit *u, const struct slow_path *sp)
     u->pending = sp->pending;
 }
 
+/* The entry of TLB_TRACED_STORES (mmu.h), from the read entry of the same
+ * index (emit_fast_cache_probe's rcx). */
+#define TLB_TRACED_OFF ((int32_t)(TLB_TRACED_STORES * TLB_SIZE * sizeof(struct tlb_entry)))
+#define STORES_UNCHANGED_OFF \
+    ((int32_t)offsetof(struct coherence_hart, stats.stores_unchanged))
+
+/* An integer store that missed the write entry, which a page whose frame
+ * holds a page table never has (mmu.h, TLB_TRACED_STORES): if its traced
+ * entry matches and the store, aligned, would write what memory already
+ * holds, it is done, as silent_traced_store (mem/guest_mem.c) would have
+ * it done, and counted as stores_unchanged. Linux zeroes each page-table
+ * page it takes, 512 stores, and a frame that was a page table is often
+ * traced still; on ptbench at -smp 4 that is 500 such stores per
+ * operation, each a call to access.c before. Entered with rax = the
+ * address, rcx = its read entry, rdx = its tag (emit_fast_cache_probe);
+ * jumps to `back` when done, falls through with rax kept otherwise. */
+static void emit_silent_store(struct unit *u, const struct insn *in, unsigned size,
+                              const uint8_t *back)
+{
+    struct x86_buf *b = &u->b;
+    uint8_t *slow[3];
+    x86_alu_mem(b, ALU_CMP, RDX, RCX, TLB_TRACED_OFF);
+    slow[0] = x86_jcc(b, CC_NE);
+    x86_op_reg(b, false, 0x89, RAX, RDX);                           /* mov edx, eax */
+    x86_alu_imm(b, false, ALU_AND, RDX, (int32_t)size - 1);
+    slow[1] = x86_jcc(b, CC_NE);                                    /* misaligned */
+    x86_load64(b, RCX, RCX, TLB_TRACED_OFF + (int32_t)offsetof(struct tlb_entry, addend));
+    x86_alu(b, true, ALU_ADD, RCX, RAX);
+    get_x(u, RDX, in->rs2);
+    if (size == 2)
+        x86_u8(b, 0x66);
+    x86_op_mem(b, size == 8, size == 1 ? 0x3a : 0x3b, RDX, RCX, 0);  /* cmp dl/dx/edx/rdx, [rcx] */
+    slow[2] = x86_jcc(b, CC_NE);
+    x86_load64(b, RCX, RBX, HART_OFF(coherence));
+    x86_test(b, RCX);
+    uint8_t *uncounted = x86_jcc(b, CC_E);      /* no coherence layer: a test's hand-made trace */
+    x86_op_mem(b, true, 0xff, 0, RCX, STORES_UNCHANGED_OFF);        /* inc qword */
+    x86_patch(uncounted, b->p);
+    x86_patch(x86_jmp(b), back);
+    for (unsigned i = 0; i < 3; i++)
+        x86_patch(slow[i], b->p);
+}
+
 /* The slow path of a load or store (see emit_mem) or an AMO (emit_amo),
  * after the unit's code: the whole instruction again through access.c
  * (rax = the address at the jumps from a miss) or, for F and D and AMOs,
@@ -768,6 +812,8 @@ static void emit_mem_slow(struct unit *u, const struct slow_path *sp)
     if (m.is_fp || !m.size) {                   /* an F or D access, or an AMO */
         emit_by_call(u, sp->ui);
     } else {
+        if (m.is_store)
+            emit_silent_store(u, in, m.size, sp->back);
         x86_mov(b, RSI, RAX);
         set_pc(b, sp->ui->pc);
         x86_mov_imm(b, RDX, (uint64_t)(uintptr_t)in);

@@ -27,6 +27,7 @@
 
 #include "check.h"
 #include "rv_asm.h"
+#include "coherence/coherence.h"
 #include "cpu/fpu.h"
 #include "cpu/hart.h"
 #include "cpu/jit.h"
@@ -1239,6 +1240,86 @@ static void test_fp_arithmetic(void)
     test_fp_tiny_after_rounding();
 }
 
+/* Stores to a page whose frame a shadow page traces never get a write
+ * entry (mmu.h, TLB_TRACED_STORES); those that write what memory already
+ * holds end in host code (jit.c, emit_silent_store), and must change
+ * nothing and count as stores_unchanged exactly as access.c's path does.
+ * Each round stores, to a traced frame: zero over zero at each size's
+ * natural place (sd, sw), a halfword and a byte that match memory only
+ * in the bytes they write (the register's upper bytes differ), zero over
+ * zero misaligned (not single-copy atomic: access.c's path takes the
+ * producer's bracket, which counts it as a change), and two stores that
+ * change memory: a doubleword that differs from it only in its upper
+ * word, the round's count, and a word of that count. Both engines must end
+ * with the same memory and count 4 per round; and the translated hart
+ * must have called access.c's silent store (counted through the layer's
+ * hook) far fewer times than the interpreter, which calls it for 4 stores
+ * in every round. */
+static unsigned silent_hook_calls[2];
+static void (*layer_store_silent)(void *ctx, unsigned producer);
+static void count_silent_interp(void *ctx, unsigned producer)
+{
+    silent_hook_calls[0]++;
+    layer_store_silent(ctx, producer);
+}
+static void count_silent_translated(void *ctx, unsigned producer)
+{
+    silent_hook_calls[1]++;
+    layer_store_silent(ctx, producer);
+}
+
+static void test_silent_stores_in_units(void)
+{
+    const uint32_t loop[] = {
+        /* 0x00 */ enc_s(0, 0, 20, 3, STORE),                      /* sd x0, 0(x20) */
+        /* 0x04 */ enc_s(8, 0, 20, 2, STORE),                      /* sw x0, 8(x20) */
+        /* 0x08 */ enc_s(16, 6, 20, 1, STORE),                     /* sh x6, 16(x20) */
+        /* 0x0c */ enc_s(24, 7, 20, 0, STORE),                     /* sb x7, 24(x20) */
+        /* 0x10 */ enc_s(57, 0, 20, 3, STORE),                     /* sd x0, 57(x20) */
+        /* 0x14 */ enc_i(32, 30, 1, 9, OP_IMM),                    /* slli x9, x30, 32 */
+        /* 0x18 */ enc_i(0x777, 9, 6, 9, OP_IMM),                  /* ori x9, x9, 0x777 */
+        /* 0x1c */ enc_s(32, 9, 20, 3, STORE),                     /* sd x9, 32(x20) */
+        /* 0x20 */ enc_s(48, 30, 20, 2, STORE),                    /* sw x30, 48(x20) */
+        /* 0x24 */ addi(30, 30, -1),
+        /* 0x28 */ enc_b(-0x28, 0, 30, 1),                         /* bne x30, x0, 0x00 */
+        /* 0x2c */ enc_j(0, 0),                                    /* j . */
+    };
+    static struct coherence co[2];
+    const struct coherence_options opt = { .strategy = COHERENCE_PATCH, .stale = STALE_INVALIDATE };
+    const uint64_t half = 0x1111, byte = 0x22;
+    both_setup();
+    both_put(CODE, loop, sizeof loop);
+    both_put(DATA + 16, &half, 2);
+    both_put(DATA + 24, &byte, 1);
+    struct vm *vms[] = { &interp, &translated };
+    void (*counters[])(void *, unsigned) = { count_silent_interp, count_silent_translated };
+    silent_hook_calls[0] = silent_hook_calls[1] = 0;
+    for (unsigned k = 0; k < 2; k++) {
+        struct hart *h = &vms[k]->h;
+        CHECK(coherence_init(&co[k], &vms[k]->mem, 1, &opt, (struct coherence_hooks){ 0 }));
+        h->coherence = coherence_hart_attach(&co[k], 0, &h->tlb);
+        layer_store_silent = vms[k]->mem.trace_hooks.store_silent;
+        vms[k]->mem.trace_hooks.store_silent = counters[k];
+        atomic_fetch_or(mem_trace_word(&vms[k]->mem, DATA), 1u);   /* as a shadow page would */
+        h->x[6] = 0xabcd0000 | half;
+        h->x[7] = 0xab00 | byte;
+        h->x[20] = DATA;
+        h->x[30] = ROUNDS;
+    }
+    both_run(11 * ROUNDS + 1);
+    CHECK_EQ(translated.h.pc, CODE + 0x2c);
+    CHECK(same_state("stores to a traced frame"));
+    CHECK_EQ(interp.h.coherence->stats.stores_unchanged, 4 * ROUNDS);
+    CHECK_EQ(translated.h.coherence->stats.stores_unchanged, 4 * ROUNDS);
+    CHECK_EQ(silent_hook_calls[0], 4 * ROUNDS);
+    CHECK(silent_hook_calls[1] < ROUNDS / 4);
+    for (unsigned k = 0; k < 2; k++) {
+        vms[k]->h.coherence = NULL;
+        coherence_destroy(&co[k]);
+        atomic_store(mem_trace_word(&vms[k]->mem, DATA), 0u);
+    }
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 2) {                            /* one seed, to chase a failure */
@@ -1256,6 +1337,7 @@ int main(int argc, char **argv)
     test_csrs_in_units();
     test_sum_writes_in_units();
     test_sie_writes_in_units();
+    test_silent_stores_in_units();
     test_kick_ends_unit();
     test_spin_loops();
     test_wait_ends_unit();
