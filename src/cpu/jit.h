@@ -20,8 +20,9 @@
  * Translated code does what the interpreter (exec.c) does, instruction
  * by instruction: integer arithmetic, branches, jumps, FENCE (other than
  * PAUSE), the fast path of integer, F and D loads and stores and of the
- * AMOs but min and max, and F and D arithmetic whose result the host's
- * SSE gives exactly (rounding RNE, NX already set) in host code; the
+ * AMOs but min and max, an aligned integer store to a page-table frame
+ * of the value memory holds, and F and D arithmetic whose result the
+ * host's SSE gives exactly (rounding RNE, NX already set) in host code; the
  * slow path of memory accesses and every other instruction (M division,
  * LR/SC, AMO min and max, the rest of F and D, PAUSE, the CSR accesses
  * units make, but for S-mode's commonest sstatus writes) by calling
