@@ -3,10 +3,12 @@
  *
  * Hart 0 builds a one-level Sv39 table (two 1 GiB pages: the UART's and
  * RAM's, identity mapped), turns on translation with ASID 5, drops to
- * S-mode, prints "monitor-park ready", then waits in WFI with
- * s1 = 0x5ca1ab1e and s2 = the root frame number. Hart 1 stays in M-mode
- * and waits in WFI with s1 = 0xfeedf00d. No interrupt is enabled, so both
- * stay there until umbra quits.
+ * S-mode, sets s1 = 0x5ca1ab1e (s2 = the root frame number already),
+ * waits until hart 1 is ready, prints "monitor-park ready", then waits in
+ * WFI. Hart 1 stays in M-mode, sets s1 = 0xfeedf00d, says it is ready
+ * and waits in WFI. Every register the test reads is set before the line
+ * it waits for, which the monitor may interrupt anywhere. No interrupt is
+ * enabled, so both stay there until umbra quits.
  */
     .section .text
     .globl _start
@@ -48,6 +50,10 @@ _start:
     mret
 
 s_mode:
+    li      s1, 0x5ca1ab1e
+    la      t0, hart1_ready
+5:  lw      t1, 0(t0)
+    beqz    t1, 5b
     la      t1, message
     li      t2, 0x10000000              /* UART THR */
 1:  lbu     t3, 0(t1)
@@ -55,12 +61,15 @@ s_mode:
     sb      t3, 0(t2)
     addi    t1, t1, 1
     j       1b
-2:  li      s1, 0x5ca1ab1e
+2:
 3:  wfi
     j       3b
 
 hart1:
     li      s1, 0xfeedf00d
+    la      t0, hart1_ready
+    li      t1, 1
+    sw      t1, 0(t0)
 4:  wfi
     j       4b
 
@@ -72,3 +81,5 @@ message:
     .align  12
 root:
     .zero   4096
+hart1_ready:
+    .zero   4
