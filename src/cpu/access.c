@@ -58,17 +58,18 @@ static unsigned producer_id(const struct hart *h)
 }
 
 /* Remember va → page in the fast cache if every check the slow path made
- * would pass for any access of this type anywhere in the page. A write
- * entry for a traced frame would let stores skip the producer path; a frame
- * traced after this check loses its write entries at the hart's next
- * coherence boundary (src/coherence/trace.c, step 2). */
+ * would pass for any access of this type anywhere in the page (pmp_perms:
+ * pmp_page_perms of the page). A write entry for a traced frame would let
+ * stores skip the producer path; a frame traced after this check loses its
+ * write entries at the hart's next coherence boundary
+ * (src/coherence/trace.c, step 2). */
 static void maybe_fill(struct hart *h, uint64_t va, uint64_t pa, enum access acc,
-                       enum priv eff, unsigned pte_perms)
+                       enum priv eff, unsigned pte_perms, unsigned pmp_perms)
 {
     uint64_t page = pa & PAGE_MASK;
     if (!(pte_perms & pte_perm_bit[acc]))
         return;
-    if (!(pmp_page_perms(&h->pmp, page, eff) & pmp_perm_bit[acc]))
+    if (!(pmp_perms & pmp_perm_bit[acc]))
         return;
     if (!mem_page_is_plain_ram(h->mem, page))
         return;
@@ -121,7 +122,11 @@ static enum xlate_status translate(struct hart *h, uint64_t va, unsigned len, en
         *pa = w.pa;
         pte_perms = cacheable ? w.perms : 0;
     }
-    if (!pmp_check(&h->pmp, *pa, len, acc, eff))
+    /* What PMP grants the whole page decides an access within it; only
+     * where the page gets nothing (no single entry covers it, or the one
+     * that does refuses) must the access's own bytes be checked. */
+    unsigned pmp_perms = pmp_page_perms(&h->pmp, *pa, eff);
+    if (!(pmp_perms & pmp_perm_bit[acc]) && !pmp_check(&h->pmp, *pa, len, acc, eff))
         return XLATE_ACCESS_FAULT;
     /* A debugger's watchpoint is set: report the access and keep the page
      * out of the fast cache, so the next access comes here too. */
@@ -129,7 +134,7 @@ static enum xlate_status translate(struct hart *h, uint64_t va, unsigned len, en
         debug_note_access(h, va, len, acc);
         return XLATE_OK;
     }
-    maybe_fill(h, va, *pa, acc, eff, pte_perms);
+    maybe_fill(h, va, *pa, acc, eff, pte_perms, pmp_perms);
     return XLATE_OK;
 }
 
