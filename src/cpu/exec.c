@@ -902,7 +902,13 @@ run_block_translated_with(struct hart *h, unsigned budget, struct profile *profi
             leader = true;
             if (in) {
                 execute(h, in, blk);
-                leader = h->pc != pc + in->len || jit_ends_unit(in);
+                /* An instruction fetched past the decoded pages (the fast
+                 * cache had no fetch entry for its page, as for every page
+                 * after a satp write) leaves the entry filled: look for a
+                 * unit at the next one too, or a straight run of code such
+                 * as the trap return's register loads would be
+                 * interpreted to its end after every context switch. */
+                leader = h->pc != pc + in->len || jit_ends_unit(in) || in == &scratch;
             }
             i++;
         }

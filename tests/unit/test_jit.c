@@ -1240,6 +1240,42 @@ static void test_fp_arithmetic(void)
     test_fp_tiny_after_rounding();
 }
 
+/* A fetch that misses the fast cache (every page's entry is gone after a
+ * satp write, as at each context switch) is made by the interpreter,
+ * which fills the entry; the dispatcher must then look for a unit at the
+ * next instruction (exec.c), or straight code would run interpreted to
+ * its end every time. A run of 40 ADDIs ending in `j .` is entered 40
+ * times with the fast cache emptied before each: once the second
+ * instruction is hot, a pass is a few steps (the first instruction
+ * interpreted, then a unit), not 41. Both engines must agree. */
+static void test_straight_code_after_fetch_miss(void)
+{
+    enum { N = 40, PASSES = 40 };
+    uint32_t code[N + 1];
+    for (unsigned i = 0; i < N; i++)
+        code[i] = addi(5, 5, 1);
+    code[N] = enc_j(0, 0);                                      /* j . */
+    both_setup();
+    both_put(CODE, code, sizeof code);
+    struct profile prof;
+    profile_translated(&prof);
+    struct vm *vms[] = { &interp, &translated };
+    uint64_t last_pass = 0;
+    for (unsigned pass = 0; pass < PASSES; pass++) {
+        uint64_t before = steps_in(&prof);
+        for (unsigned k = 0; k < 2; k++) {
+            tlb_flush_all(&vms[k]->h.tlb);
+            vms[k]->h.pc = CODE;
+        }
+        both_run(N + 1);
+        last_pass = steps_in(&prof) - before;
+    }
+    CHECK_EQ(translated.h.x[5], N * PASSES);
+    CHECK(same_state("straight code after fetch misses"));
+    CHECK(last_pass < N / 8);
+    profile_translated_end(&prof);
+}
+
 /* Stores to a page whose frame a shadow page traces never get a write
  * entry (mmu.h, TLB_TRACED_STORES); those that write what memory already
  * holds end in host code (jit.c, emit_silent_store), and must change
@@ -1338,6 +1374,7 @@ int main(int argc, char **argv)
     test_sum_writes_in_units();
     test_sie_writes_in_units();
     test_silent_stores_in_units();
+    test_straight_code_after_fetch_miss();
     test_kick_ends_unit();
     test_spin_loops();
     test_wait_ends_unit();
