@@ -272,6 +272,14 @@ static bool fetch_parcel(struct hart *h, uint64_t va, uint32_t *parcel)
     return true;
 }
 
+bool hart_fill_fetch(struct hart *h, uint64_t pc)
+{
+    uint64_t pa;
+    if (pc & 1 || translate(h, pc, 2, ACCESS_EXEC, h->priv, &pa) != XLATE_OK)
+        return false;
+    return tlb_lookup(&h->tlb, access_tlb_ctx(h, h->priv), ACCESS_EXEC, pc) != NULL;
+}
+
 /* Instructions are 16-bit aligned because C is implemented (IALIGN = 16,
  * unprivileged spec 1.5). The low two bits of the first parcel say whether
  * a second one follows; a fault on the second reports its own address. */

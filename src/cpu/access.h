@@ -84,6 +84,12 @@ static inline bool hart_store(struct hart *h, uint64_t va, unsigned size, uint64
  * half translated on its own so an instruction may straddle a page. */
 bool hart_fetch(struct hart *h, uint64_t pc, uint32_t *raw);
 
+/* Give the fast cache a fetch entry for pc's page if every check of a
+ * fetch there passes (the page walk may set the leaf's A bit, as the
+ * fetch would); raises nothing: a failure is for hart_fetch to raise.
+ * True if the entry is there. */
+bool hart_fill_fetch(struct hart *h, uint64_t pc);
+
 /* Read-modify-write operations of the A extension (spec ch. 8). */
 enum amo_kind {
     AMO_SWAP, AMO_ADD, AMO_XOR, AMO_AND, AMO_OR,

@@ -825,8 +825,12 @@ static inline const struct insn *fetch_decoded(struct hart *h, struct fetch_wind
 static inline __attribute__((always_inline)) unsigned
 run_translated(struct hart *h, struct block *blk, unsigned budget_left)
 {
-    if (!window_on(h, &blk->window, h->pc))
-        return 0;                       /* the interpreter's fetch takes it from here */
+    /* No fetch entry (after a satp write, every page): make one, so that
+     * a unit may start here; what fails is the interpreter's fetch's to
+     * raise. */
+    if (!window_on(h, &blk->window, h->pc) &&
+        !(hart_fill_fetch(h, h->pc) && open_window(h, &blk->window, h->pc)))
+        return 0;
     struct icache_page *page = blk->window.page;
     jit_unit_fn unit = jit_unit_at(h->jit, page, icache_slot_of(h->pc), h->pc);
     if (!unit)
