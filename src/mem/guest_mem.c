@@ -105,11 +105,16 @@ bool mem_map_mmio(struct guest_mem *m, uint64_t base, uint64_t size,
         if (ranges_overlap(base, size, m->region[i].base, m->region[i].size))
             return false;
     m->region[m->nregions++] = (struct mmio_region){ base, size, ops, dev, name };
+    m->mmio_in_ram |= ranges_overlap(base, size, m->ram_base, m->ram_size);
     return true;
 }
 
+/* Most boards keep their windows out of RAM: then an address in RAM is
+ * in none, which every slow access and every fill asks. */
 const struct mmio_region *mem_find_mmio(const struct guest_mem *m, uint64_t pa)
 {
+    if (!m->mmio_in_ram && pa - m->ram_base < m->ram_size)
+        return NULL;
     for (unsigned i = 0; i < m->nregions; i++)
         if (pa - m->region[i].base < m->region[i].size)
             return &m->region[i];
@@ -120,7 +125,7 @@ bool mem_page_is_plain_ram(const struct guest_mem *m, uint64_t page_pa)
 {
     if (!mem_in_ram(m, page_pa, PAGE_SIZE))
         return false;
-    for (unsigned i = 0; i < m->nregions; i++)
+    for (unsigned i = 0; m->mmio_in_ram && i < m->nregions; i++)
         if (ranges_overlap(page_pa, PAGE_SIZE, m->region[i].base, m->region[i].size))
             return false;
     return true;

@@ -75,6 +75,8 @@ struct guest_mem {
     size_t reservation_size;
     struct mmio_region region[MEM_MAX_REGIONS];
     unsigned nregions;
+    bool mmio_in_ram;           /* a window lies inside RAM (HTIF's tohost), so
+                                   RAM addresses too are looked for in region[] */
     _Atomic uint32_t *trace;    /* one trace word per RAM frame, or NULL: no traces */
     struct mem_trace_hooks trace_hooks;
     _Atomic uint8_t *code_mark; /* per RAM frame: some hart decoded code from it */
