@@ -113,7 +113,7 @@ bool mem_map_mmio(struct guest_mem *m, uint64_t base, uint64_t size,
  * in none, which every slow access and every fill asks. */
 const struct mmio_region *mem_find_mmio(const struct guest_mem *m, uint64_t pa)
 {
-    if (!m->mmio_in_ram && pa - m->ram_base < m->ram_size)
+    if (!m->mmio_in_ram && mem_in_ram(m, pa, 1))
         return NULL;
     for (unsigned i = 0; i < m->nregions; i++)
         if (pa - m->region[i].base < m->region[i].size)
