@@ -835,6 +835,7 @@ run_translated(struct hart *h, struct block *blk, unsigned budget_left)
     jit_unit_fn unit = jit_unit_at(h->jit, page, icache_slot_of(h->pc), h->pc);
     if (!unit)
         return 0;
+    jit_link_cross(h->jit, page, unit, h->pc);
     if (budget_left < JIT_UNIT_MAX_INSNS && jit_unit_insns(unit) > budget_left)
         return UNIT_TOO_LONG;
     struct tlb_entry *data_tlb = access_data_entries(h);
@@ -845,8 +846,10 @@ run_translated(struct hart *h, struct block *blk, unsigned budget_left)
     struct jit_exit e = unit(h, data_tlb, budget_left);
     uint64_t n = e.retired;
     blk->retired += n;
-    if (e.link)                         /* left by a jump within its page */
+    if (e.link && h->jit_link_page)     /* left by a jump within its page */
         jit_link(h->jit, e.link, h->jit_link_page, icache_slot_of(h->pc), h->pc);
+    else if (e.link)                    /* by a jump to another page */
+        jit_note_cross_exit(h->jit, e.link, h->pc);
     if (n == 0 && h->pc == pc && !h->poll_now)
         return 0;                       /* it left at once: interpret this one */
     /* The window stays open on pc's page unless a trap changed privilege

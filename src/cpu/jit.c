@@ -96,6 +96,10 @@ struct jit {
     const uint8_t *exit_stub;           /* the shared epilogue every exit jumps to */
     const uint8_t *cross_page_stub;     /* where jumps to another page go */
     uint32_t epoch;                     /* bumped whenever the buffer is emptied */
+    /* The cross-page link (emit_cross_link) a unit left by last, and the
+     * pc it left for, until jit_link_cross points it at the unit there. */
+    uint8_t *cross_link;
+    uint64_t cross_pc;
     bool host_fma;                      /* the host has FMA3 (fused ops in host code) */
     struct jit_stats stats;
 };
@@ -200,10 +204,15 @@ struct side_exit {
 
 #define MAX_EXITS (4 * JIT_UNIT_MAX_INSNS)
 
-/* A linked jump out of the unit: its jmp, and the pc it leaves for. */
+/* A linked jump out of the unit: its jmp, and the pc it leaves for; for
+ * a jump to another page (cross), the jumps of its guard that miss and
+ * the one taken if the hart was kicked (emit_cross_link). */
 struct link_exit {
     uint8_t *link;
     uint64_t pc;
+    bool cross;
+    uint8_t *kicked;
+    uint8_t *miss[3];
 };
 
 /* A rarely taken path, emitted after the unit's code so that what runs
@@ -378,17 +387,65 @@ static void emit_exit(struct unit *u, uint64_t pc, bool with_pc, unsigned retire
  * the unit's page, else through the cross-page stub. The link's exit tells
  * the dispatcher its page too: after the stub the unit that leaves may
  * not be from the page the dispatcher entered. */
+static void emit_cross_link(struct unit *u, uint64_t pc);
+
 static void emit_jump_out(struct unit *u, uint64_t pc)
 {
-    struct x86_buf *b = &u->b;
     flush_pending(u);
     write_back_residents(u);            /* the next unit loads its own */
-    if ((pc & PAGE_MASK) != (u->insn[0].pc & PAGE_MASK)) {
-        x86_mov_imm(b, RAX, pc);
-        x86_patch(x86_jmp(b), u->j->cross_page_stub);
-        return;
-    }
-    u->links[u->nlinks++] = (struct link_exit){ x86_jmp(b), pc };
+    if ((pc & PAGE_MASK) != (u->insn[0].pc & PAGE_MASK))
+        emit_cross_link(u, pc);
+    else
+        u->links[u->nlinks++] = (struct link_exit){ .link = x86_jmp(&u->b), .pc = pc };
+}
+
+/* Bytes from a cross-page link's jmp displacement back to the immediates
+ * jit_link_cross patches: the generation (cmp dword [rcx + 12], imm32;
+ * jne rel32; jmp) and the page (movabs rdx, imm64; cmp rcx, rdx; jne
+ * rel32; then those). */
+#define CROSS_GEN_BACK (4 + 6 + 1)
+#define CROSS_PAGE_BACK (CROSS_GEN_BACK + 3 + 3 + 6 + 8)
+/* The page a cross-page link names before it is linked: no fast-cache
+ * entry holds it, so the guard misses before it reads the page. */
+#define CROSS_UNLINKED 1u
+
+/* A jump to the constant pc in another page, made as the cross-page stub
+ * would make it but with the stub's lookups answered in advance: its
+ * guard checks that the hart was not kicked, that the fast cache's fetch
+ * entry for pc's page names the decoded page the target unit was made
+ * from, and that the page's generation is still the one it was made at;
+ * then it jumps straight to that unit's link entry. The immediates are
+ * filled in by jit_link_cross, the first time the dispatcher finds the
+ * unit at pc after the guard missed (emit_link_exit). A jump so predicted
+ * directly costs no jit_ref load and no indirect jump: the stub's
+ * `jmp rdx` was one indirect branch for every call and return between
+ * pages, mispredicted more often than not. The unit at pc stays valid for
+ * as long as the guard holds: it was made for pc's virtual page and the
+ * page's slots as they are at that generation, and the code buffer
+ * (which holds both units) has not been emptied. */
+static void emit_cross_link(struct unit *u, uint64_t pc)
+{
+    enum { TAG = offsetof(struct tlb_entry, vpn_tag), CODE = offsetof(struct tlb_entry, code) };
+    struct x86_buf *b = &u->b;
+    struct link_exit *l = &u->links[u->nlinks++];
+    int32_t entry = (int32_t)(((pc >> PAGE_SHIFT) & (TLB_SIZE - 1)) * sizeof(struct tlb_entry));
+    *l = (struct link_exit){ .pc = pc, .cross = true };
+    x86_cmp_mem8(b, RBX, HART_OFF(kicked), 0);                     /* emit_kick_check */
+    l->kicked = x86_jcc(b, CC_NE);
+    x86_mov_imm(b, RCX, pc >> PAGE_SHIFT);
+    x86_alu(b, true, ALU_OR, RCX, R15);                             /* rcx = the tag */
+    x86_load64(b, RDX, RBX, HART_OFF(jit_fetch_tlb));
+    x86_alu_mem(b, ALU_CMP, RCX, RDX, entry + TAG);
+    l->miss[0] = x86_jcc(b, CC_NE);
+    x86_load64(b, RCX, RDX, entry + CODE);                          /* rcx = the page */
+    uint8_t *page = x86_mov_imm64(b, RDX, CROSS_UNLINKED);
+    x86_alu(b, true, ALU_CMP, RCX, RDX);
+    l->miss[1] = x86_jcc(b, CC_NE);
+    uint8_t *gen = x86_cmp_mem32_imm32(b, RCX, PAGE_OFF(generation), 0);
+    l->miss[2] = x86_jcc(b, CC_NE);
+    l->link = x86_jmp(b);
+    assert(b->full || (l->link - gen == CROSS_GEN_BACK && l->link - page == CROSS_PAGE_BACK));
+    (void)gen, (void)page;              /* jit_link_cross finds them from l->link */
 }
 
 /* A link's exit (see emit_jump_out), after the unit's code: the jmp goes
@@ -396,9 +453,16 @@ static void emit_jump_out(struct unit *u, uint64_t pc)
 static void emit_link_exit(struct unit *u, const struct link_exit *l)
 {
     struct x86_buf *b = &u->b;
+    if (l->cross) {                     /* kicked: end the block too */
+        x86_patch(l->kicked, b->p);
+        x86_store_imm8(b, RBX, HART_OFF(poll_now), 1);
+        for (unsigned i = 0; i < 3; i++)
+            x86_patch(l->miss[i], b->p);
+    }
     x86_patch(l->link, b->p);
     set_pc(b, l->pc);
-    x86_mov_imm(b, RAX, (uint64_t)(uintptr_t)u->page);
+    /* the link's page, or NULL for a cross-page link (jit.h) */
+    x86_mov_imm(b, RAX, l->cross ? 0 : (uint64_t)(uintptr_t)u->page);
     x86_store64(b, RAX, RBX, HART_OFF(jit_link_page));
     x86_mov(b, RAX, R14);
     x86_lea_rip(b, RDX, l->link);
@@ -1426,6 +1490,7 @@ static void emit_cross_page_stub(struct jit *j, struct x86_buf *b)
 static void reset_code(struct jit *j)
 {
     j->epoch++;                         /* every page's jit_ref[] is stale */
+    j->cross_link = NULL;
     struct x86_buf b = { j->code, j->code + j->code_bytes, false };
     j->exit_stub = b.p;
     static const unsigned restored[] = { R15, R14, R13, R12, RBX };
@@ -1529,6 +1594,31 @@ void jit_link(struct jit *j, void *link, struct icache_page *p, unsigned index, 
         x86_patch(link, entry - LINK_BACK);
 }
 
+void jit_note_cross_exit(struct jit *j, void *link, uint64_t pc)
+{
+    j->cross_link = link;
+    j->cross_pc = pc;
+}
+
+void jit_link_cross(struct jit *j, struct icache_page *p, jit_unit_fn unit, uint64_t pc)
+{
+    if (!j->cross_link || j->cross_pc != pc)
+        return;
+    uint8_t *link = j->cross_link;
+    j->cross_link = NULL;
+    uint64_t page = (uint64_t)(uintptr_t)p;
+    uint32_t gen = p->generation;
+    const uint8_t *to = (const uint8_t *)(uintptr_t)unit - LINK_BACK;
+    int32_t rel = (int32_t)(to - (link + 4));
+    /* The code may be in the host's pipeline: write only what changes. */
+    if (memcmp(link - CROSS_PAGE_BACK, &page, 8))
+        memcpy(link - CROSS_PAGE_BACK, &page, 8);
+    if (memcmp(link - CROSS_GEN_BACK, &gen, 4))
+        memcpy(link - CROSS_GEN_BACK, &gen, 4);
+    if (memcmp(link, &rel, 4))
+        memcpy(link, &rel, 4);
+}
+
 struct jit *jit_create(size_t code_bytes)
 {
     if (code_bytes > JIT_CODE_BYTES)
@@ -1565,6 +1655,14 @@ struct jit_stats jit_stats(const struct jit *j)
 #else   /* not x86-64: no translation */
 
 struct jit *jit_create(size_t code_bytes) { (void)code_bytes; return NULL; }
+void jit_note_cross_exit(struct jit *j, void *link, uint64_t pc)
+{
+    (void)j, (void)link, (void)pc;
+}
+void jit_link_cross(struct jit *j, struct icache_page *p, jit_unit_fn unit, uint64_t pc)
+{
+    (void)j, (void)p, (void)unit, (void)pc;
+}
 void jit_destroy(struct jit *j) { (void)j; }
 jit_unit_fn jit_unit_at(struct jit *j, struct icache_page *p, unsigned index, uint64_t pc)
 {

@@ -57,8 +57,10 @@ struct jit;
 
 /* How a unit left: instructions retired (h->pc is then at the next one
  * or, after a trap, at the trap vector) and, when it left by a jump to a
- * constant address in its own page, that jump's link for jit_link (else
- * NULL). Returned in rax:rdx. */
+ * constant address, that jump's link (else NULL): for jit_link if the
+ * address lies in the unit's page (h->jit_link_page is then that page),
+ * for jit_note_cross_exit if not (h->jit_link_page NULL). Returned in
+ * rax:rdx. */
 struct jit_exit {
     uint64_t retired;
     void *link;
@@ -105,6 +107,16 @@ struct jit_stats jit_stats(const struct jit *j);
  * that a chain of units in a page runs without the dispatcher. Call
  * before anything else is translated (that may empty the buffer). */
 void jit_link(struct jit *j, void *link, struct icache_page *p, unsigned index, uint64_t pc);
+
+/* A unit left by the cross-page `link` (jit_exit) to pc: the next
+ * jit_link_cross for pc links it. */
+void jit_note_cross_exit(struct jit *j, void *link, uint64_t pc);
+
+/* The dispatcher found `unit` at pc, in page p (under the hart's current
+ * fetch context): if a unit last left for pc by a cross-page link, make
+ * that jump go straight to `unit` for as long as the fast cache maps pc's
+ * page to p and p's generation stays what it is now. */
+void jit_link_cross(struct jit *j, struct icache_page *p, jit_unit_fn unit, uint64_t pc);
 
 /* Instructions a unit never contains: they change privilege or
  * translation, wait, trap by definition, or touch a CSR that a unit cannot

@@ -137,6 +137,16 @@ static inline void x86_mov_imm(struct x86_buf *b, unsigned r, uint64_t v)
     }
 }
 
+/* r = v in the 10-byte encoding whatever v is, so that v can be patched
+ * later; returns where the 8 bytes of v are. */
+static inline uint8_t *x86_mov_imm64(struct x86_buf *b, unsigned r, uint64_t v)
+{
+    x86_rex(b, true, 0, r);                                 /* movabs r64, imm64 */
+    x86_u8(b, 0xb8 + (r & 7));
+    x86_u64(b, v);
+    return b->full ? NULL : b->p - 8;
+}
+
 /* mov qword [base + disp], simm32 */
 static inline void x86_store_imm32(struct x86_buf *b, unsigned base, int32_t disp, int32_t v)
 {
@@ -252,6 +262,16 @@ static inline void x86_cmp_mem32(struct x86_buf *b, unsigned base, int32_t disp,
 {
     x86_op_mem(b, false, 0x83, 7, base, disp);
     x86_u8(b, (uint8_t)imm);
+}
+
+/* cmp dword [base + disp], imm32 with a 4-byte immediate whatever imm
+ * is, so that it can be patched later; returns where the immediate is. */
+static inline uint8_t *x86_cmp_mem32_imm32(struct x86_buf *b, unsigned base, int32_t disp,
+                                           uint32_t imm)
+{
+    x86_op_mem(b, false, 0x81, 7, base, disp);
+    x86_u32(b, imm);
+    return b->full ? NULL : b->p - 4;
 }
 
 /* Scalar SSE: `op xmm, [base + disp]` with the mandatory prefix (F2 for

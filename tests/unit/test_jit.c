@@ -526,7 +526,7 @@ static void test_code_buffer_refills(void)
     both_setup();
     code_bytes = JIT_CODE_BYTES;
     put_stub_pages(CODE);
-    const uint64_t passes = 256, insns = passes * STUB_PAGES * STUBS_PER_PAGE * 2;
+    const uint64_t passes = 512, insns = passes * STUB_PAGES * STUBS_PER_PAGE * 2;
     both_run(insns);
     CHECK_EQ(translated.h.x[5], insns / 2);
     CHECK(same_state("code buffer refills"));
