@@ -35,12 +35,15 @@
  * same page, and enters the unit there the same way (emit_jalr_in_page).
  *
  * A jump to another page (a call, a return, falling off the page's end)
- * cannot be linked: the target page's mapping and decoded code may change
- * while this unit stays good. It goes to the cross-page stub, one per code
- * buffer, which makes the dispatcher's own checks in host code (the fast
- * cache's fetch entry, the decoded page, its jit_ref word) and enters the
- * unit there the same way, or leaves when any is missing. In a Linux
- * guest nine unit exits in ten are such jumps.
+ * cannot be linked once and for all: the target page's mapping and decoded
+ * code may change while this unit stays good. A JALR's goes to the
+ * cross-page stub, one per code buffer, which makes the dispatcher's own
+ * checks in host code (the fast cache's fetch entry, the decoded page, its
+ * jit_ref word) and enters the unit there the same way, or leaves when any
+ * is missing. A jump to a constant address makes the same checks with
+ * their answers known in advance, behind a guard in the unit's own code
+ * (emit_cross_link). In a Linux guest nine unit exits in ten are such
+ * jumps.
  */
 #include "cpu/jit.h"
 
