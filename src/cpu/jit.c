@@ -36,14 +36,15 @@
  *
  * A jump to another page (a call, a return, falling off the page's end)
  * cannot be linked once and for all: the target page's mapping and decoded
- * code may change while this unit stays good. A JALR's goes to the
- * cross-page stub, one per code buffer, which makes the dispatcher's own
- * checks in host code (the fast cache's fetch entry, the decoded page, its
- * jit_ref word) and enters the unit there the same way, or leaves when any
- * is missing. A jump to a constant address makes the same checks with
- * their answers known in advance, behind a guard in the unit's own code
- * (emit_cross_link). In a Linux guest nine unit exits in ten are such
- * jumps.
+ * code may change while this unit stays good. The cross-page stub, one
+ * per code buffer, makes the dispatcher's own checks in host code (the
+ * fast cache's fetch entry, the decoded page, its jit_ref word) and
+ * enters the unit there the same way, or leaves when any is missing. A
+ * jump to a constant address makes the same checks with their answers
+ * known in advance, behind a guard in the unit's own code
+ * (emit_cross_link); a JALR first tries the unit its last target led to
+ * (emit_jalr_cross), then the stub. In a Linux guest nine unit exits in
+ * ten are such jumps.
  */
 #include "cpu/jit.h"
 
@@ -92,6 +93,22 @@ struct unit_header {
 #define LINK_BACK (4 + 3 + 6 + 5 + (int32_t)sizeof(struct unit_header))
 _Static_assert(JIT_UNIT_MAX_INSNS < 128, "the budget check's lea takes an 8-bit displacement");
 
+/* What a JALR that left for another page found there last time, for its
+ * guard (emit_jalr_cross); filled by the cross-page stub, kept apart from
+ * the code so that filling it writes no cache line the host has decoded
+ * instructions from. */
+struct jalr_cache {
+    uint64_t pc;                        /* the target; JALR_UNFILLED matches none */
+    uint64_t vpn;                       /* pc >> PAGE_SHIFT */
+    int64_t entry_off;                  /* of pc's entry in a fast-cache context */
+    const struct icache_page *page;     /* the decoded page of the target unit */
+    uint32_t generation;                /* page's, when the unit was found */
+    uint32_t unused;
+    const uint8_t *link_entry;          /* the unit's */
+};
+#define JALR_UNFILLED 1u                /* odd: a JALR's target never is */
+#define JALR_OFF(field) ((int32_t)offsetof(struct jalr_cache, field))
+
 struct jit {
     uint8_t *code;                      /* code_bytes, readable, writable, executable */
     size_t code_bytes;
@@ -103,6 +120,10 @@ struct jit {
      * pc it left for, until jit_link_cross points it at the unit there. */
     uint8_t *cross_link;
     uint64_t cross_pc;
+    /* One jalr_cache per JALR in the buffer (emit_jalr_cross), emptied
+     * with it. */
+    struct jalr_cache *jalr_caches;
+    size_t jalr_cache_cap, jalr_caches_used;
     bool host_fma;                      /* the host has FMA3 (fused ops in host code) */
     struct jit_stats stats;
 };
@@ -1184,14 +1205,24 @@ static void emit_jal(struct unit *u, const struct unit_insn *ui)
 }
 
 /* ecx = a jit_ref word: if it names a unit, enter it through its link
- * entry (which checks the budget); else go on at the jump returned. */
-static uint8_t *emit_enter_ref(struct x86_buf *b, const struct jit *j)
+ * entry (which checks the budget); else go on at the jump returned. With
+ * fill, the cross-page stub's registers are written to the JALR's cache
+ * at rsi first (emit_cross_page_stub). */
+static uint8_t *emit_enter_ref(struct x86_buf *b, const struct jit *j, bool fill)
 {
     x86_alu_imm(b, false, ALU_SUB, RCX, (int32_t)UNIT_REF);
     x86_alu_imm(b, false, ALU_CMP, RCX, (int32_t)(NEVER - UNIT_REF));
     uint8_t *no_unit = x86_jcc(b, CC_AE);                      /* a look count, or NEVER */
     x86_mov_imm(b, RDX, (uint64_t)(uintptr_t)(j->code - LINK_BACK));
     x86_alu(b, true, ALU_ADD, RDX, RCX);                        /* the unit's link entry */
+    if (fill) {
+        x86_store64(b, RDX, RSI, JALR_OFF(link_entry));
+        x86_store64(b, R8, RSI, JALR_OFF(vpn));
+        x86_store64(b, RDI, RSI, JALR_OFF(entry_off));
+        x86_store64(b, R10, RSI, JALR_OFF(page));
+        x86_op_mem(b, false, 0x89, R9, RSI, JALR_OFF(generation)); /* mov [..], r9d */
+        x86_store64(b, RAX, RSI, JALR_OFF(pc));
+    }
     x86_op_reg(b, false, 0xff, 4, RDX);                         /* jmp rdx */
     return no_unit;
 }
@@ -1203,24 +1234,66 @@ static uint8_t *emit_enter_ref(struct x86_buf *b, const struct jit *j)
  * runs: only the dispatcher changes them (a new generation, epoch or
  * virtual page empties them), and it is not running. Anything else falls
  * through, to leave. A function's return to its caller in the same page,
- * and a switch's jump through a table, no longer go round the dispatcher;
- * a target in another page goes to the cross-page stub. */
-static void emit_jalr_in_page(struct unit *u)
+ * and a switch's jump through a table, no longer go round the dispatcher.
+ * A target in another page goes to the jump returned (emit_jalr_cross). */
+static uint8_t *emit_jalr_in_page(struct unit *u)
 {
     struct x86_buf *b = &u->b;
     x86_mov(b, RCX, RAX);
     x86_mov_imm(b, RDX, u->insn[0].pc & PAGE_MASK);
     x86_alu(b, true, ALU_XOR, RCX, RDX);
     x86_alu_imm(b, true, ALU_CMP, RCX, PAGE_SIZE - 1);
-    x86_patch(x86_jcc(b, CC_A), u->j->cross_page_stub);       /* rax = the target still */
+    uint8_t *cross = x86_jcc(b, CC_A);                         /* rax = the target still */
     /* rcx = the offset in the page, even: &jit_ref[offset / 2] is
      * jit_ref + 2 * offset */
     x86_alu(b, true, ALU_ADD, RCX, RCX);
     x86_mov_imm(b, RDX, (uint64_t)(uintptr_t)u->page->jit_ref);
     x86_alu(b, true, ALU_ADD, RCX, RDX);
     x86_op_mem(b, false, 0x8b, RCX, RCX, 0);                   /* mov ecx, [rcx] */
-    uint8_t *no_unit = emit_enter_ref(b, u->j);
+    uint8_t *no_unit = emit_enter_ref(b, u->j, false);
     x86_patch(no_unit, b->p);
+    return cross;
+}
+
+/* rax = a JALR's target in another page, r14 up to date: if it is the
+ * target this JALR found a unit at last time (its jalr_cache), and the
+ * checks the cross-page stub would make still hold for it (not kicked,
+ * the fast cache's fetch entry for the target's page names the unit's
+ * decoded page, whose generation is unchanged), jump to that unit's link
+ * entry; else let the stub look, and fill the cache if it finds a unit.
+ * The jump is this JALR's own indirect branch, which the host predicts
+ * from its own history: a function's return to its one hot caller, or a
+ * call through a pointer that stays put, is then predicted, where the
+ * stub's one indirect jump for every JALR of the hart rarely was. */
+static void emit_jalr_cross(struct unit *u)
+{
+    enum { TAG = offsetof(struct tlb_entry, vpn_tag), CODE = offsetof(struct tlb_entry, code) };
+    struct x86_buf *b = &u->b;
+    struct jit *j = u->j;
+    if (j->jalr_caches_used == j->jalr_cache_cap) {
+        b->full = true;                 /* translate() empties the buffer, and these */
+        return;
+    }
+    struct jalr_cache *c = &j->jalr_caches[j->jalr_caches_used++];
+    *c = (struct jalr_cache){ .pc = JALR_UNFILLED };
+    x86_mov_imm(b, RSI, (uint64_t)(uintptr_t)c);
+    x86_alu_mem(b, ALU_CMP, RAX, RSI, JALR_OFF(pc));
+    x86_patch(x86_jcc(b, CC_NE), j->cross_page_stub);
+    x86_cmp_mem8(b, RBX, HART_OFF(kicked), 0);                     /* emit_kick_check */
+    x86_patch(x86_jcc(b, CC_NE), j->cross_page_stub);
+    x86_load64(b, RDX, RBX, HART_OFF(jit_fetch_tlb));
+    x86_alu_mem(b, ALU_ADD, RDX, RSI, JALR_OFF(entry_off));        /* rdx = the entry */
+    x86_load64(b, RCX, RSI, JALR_OFF(vpn));
+    x86_alu(b, true, ALU_OR, RCX, R15);                             /* rcx = the tag */
+    x86_alu_mem(b, ALU_CMP, RCX, RDX, TAG);
+    x86_patch(x86_jcc(b, CC_NE), j->cross_page_stub);
+    x86_load64(b, RCX, RDX, CODE);                                  /* rcx = the page */
+    x86_alu_mem(b, ALU_CMP, RCX, RSI, JALR_OFF(page));
+    x86_patch(x86_jcc(b, CC_NE), j->cross_page_stub);
+    x86_op_mem(b, false, 0x8b, RCX, RCX, PAGE_OFF(generation));    /* mov ecx, [..] */
+    x86_op_mem(b, false, 0x3b, RCX, RSI, JALR_OFF(generation));    /* cmp ecx, [..] */
+    x86_patch(x86_jcc(b, CC_NE), j->cross_page_stub);
+    x86_op_mem(b, false, 0xff, 4, RSI, JALR_OFF(link_entry));       /* jmp [..] */
 }
 
 /* JALR: the target is known only when it runs, so the unit ends there,
@@ -1253,8 +1326,10 @@ static void emit_jalr(struct unit *u, const struct unit_insn *ui)
     x86_load64(b, RAX, RBX, HART_OFF(pc));
     x86_patch(far, b->p);
     write_back_residents(u);            /* wherever it goes next */
-    emit_jalr_in_page(u);
+    uint8_t *cross = emit_jalr_in_page(u);
     emit_exit(u, 0, false, 0, false, false);
+    x86_patch(cross, b->p);
+    emit_jalr_cross(u);
 }
 
 /* How emit_insn translates an instruction: each kind in host code but the
@@ -1435,7 +1510,8 @@ static void choose_residents(struct unit *u)
     }
 }
 
-/* The cross-page stub (see the top): rax = the target, r14 up to date,
+/* The cross-page stub (see the top): rax = the target, rsi = the JALR's
+ * jalr_cache, r14 up to date,
  * h->jit_fetch_tlb the entries of the hart's fetch context, as exec.c
  * sets it before entering a unit (a unit changes neither privilege nor
  * mstatus, so that stays true along a chain of units). The checks are
@@ -1443,7 +1519,11 @@ static void choose_residents(struct unit *u)
  * fetch entry for the target's page under the current epoch, the entry
  * names a decoded page, that page's jit_ref words are current for this
  * buffer's epoch and for the target's virtual page (refs_of), and the
- * target's word names a unit. Any miss leaves with h->pc = the target. */
+ * target's word names a unit. Any miss leaves with h->pc = the target.
+ * What it finds on the way is kept in r8 (vpn), rdi (the entry's
+ * offset), r10 (the page) and r9 (its generation), free here since the
+ * resident registers are written back, and goes into the cache when a
+ * unit is entered (emit_enter_ref). */
 static void emit_cross_page_stub(struct jit *j, struct x86_buf *b)
 {
     enum { TAG = offsetof(struct tlb_entry, vpn_tag), CODE = offsetof(struct tlb_entry, code) };
@@ -1454,7 +1534,9 @@ static void emit_cross_page_stub(struct jit *j, struct x86_buf *b)
     uint8_t *kicked = x86_jcc(b, CC_NE);
     x86_mov(b, RCX, RAX);
     x86_shift(b, true, SHIFT_SHR, RCX, PAGE_SHIFT);            /* rcx = the vpn */
+    x86_mov(b, R8, RCX);
     emit_entry_offset(b, RDX, RAX);
+    x86_mov(b, RDI, RDX);
     x86_alu_mem(b, ALU_ADD, RDX, RBX, HART_OFF(jit_fetch_tlb));    /* rdx = the entry */
     x86_alu(b, true, ALU_OR, RCX, R15);                             /* rcx = the tag */
     x86_alu_mem(b, ALU_CMP, RCX, RDX, TAG);
@@ -1462,9 +1544,11 @@ static void emit_cross_page_stub(struct jit *j, struct x86_buf *b)
     x86_load64(b, RDX, RDX, CODE);                                  /* rdx = the page */
     x86_test(b, RDX);
     miss[1] = x86_jcc(b, CC_E);
+    x86_mov(b, R10, RDX);
     x86_op_mem(b, false, 0x8b, RCX, RDX, PAGE_OFF(generation));    /* mov ecx, [..] */
     x86_op_mem(b, false, 0x3b, RCX, RDX, PAGE_OFF(jit_generation));    /* cmp ecx, [..] */
     miss[2] = x86_jcc(b, CC_NE);
+    x86_op_reg(b, false, 0x89, RCX, R9);                            /* mov r9d, ecx */
     x86_op_mem(b, false, 0x8b, RCX, RDX, PAGE_OFF(jit_epoch));
     x86_alu_imm(b, false, ALU_CMP, RCX, (int32_t)j->epoch);
     miss[3] = x86_jcc(b, CC_NE);
@@ -1478,7 +1562,7 @@ static void emit_cross_page_stub(struct jit *j, struct x86_buf *b)
     x86_alu(b, true, ALU_ADD, RCX, RCX);
     x86_alu(b, true, ALU_ADD, RCX, RDX);
     x86_op_mem(b, false, 0x8b, RCX, RCX, PAGE_OFF(jit_ref));
-    miss[5] = emit_enter_ref(b, j);
+    miss[5] = emit_enter_ref(b, j, true);
     x86_patch(kicked, b->p);                        /* kicked: end the block too */
     x86_store_imm8(b, RBX, HART_OFF(poll_now), 1);
     for (unsigned i = 0; i < 6; i++)
@@ -1494,6 +1578,7 @@ static void reset_code(struct jit *j)
 {
     j->epoch++;                         /* every page's jit_ref[] is stale */
     j->cross_link = NULL;
+    j->jalr_caches_used = 0;
     struct x86_buf b = { j->code, j->code + j->code_bytes, false };
     j->exit_stub = b.p;
     static const unsigned restored[] = { R15, R14, R13, R12, RBX };
@@ -1635,6 +1720,16 @@ struct jit *jit_create(size_t code_bytes)
         free(j);
         return NULL;
     }
+    /* A unit holds at most one JALR, in more than 128 bytes of code. */
+    j->jalr_cache_cap = code_bytes / 128;
+    void *caches = mmap(NULL, j->jalr_cache_cap * sizeof(struct jalr_cache),
+                        PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (caches == MAP_FAILED) {
+        munmap(code, code_bytes);
+        free(j);
+        return NULL;
+    }
+    j->jalr_caches = caches;
     j->code = code;
     j->code_bytes = code_bytes;
     j->host_fma = __builtin_cpu_supports("fma");
@@ -1647,6 +1742,7 @@ void jit_destroy(struct jit *j)
     if (!j)
         return;
     munmap(j->code, j->code_bytes);
+    munmap(j->jalr_caches, j->jalr_cache_cap * sizeof(struct jalr_cache));
     free(j);
 }
 

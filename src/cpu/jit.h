@@ -14,8 +14,9 @@
  * another address of the same page goes to the unit there once it exists
  * (jit_link, or for a JALR a look at the page's jit_ref word when it
  * runs), and a jump to another page to the unit there if the fast cache
- * and that page's words lead to one (the cross-page stub, jit.c, or for a
- * constant target a guard that checks the same, jit_link_cross);
+ * and that page's words lead to one (the cross-page stub, jit.c, after a
+ * guard that checks the same for a constant target, jit_link_cross, or
+ * for a JALR's last target);
  * anything else ends the unit.
  *
  * Translated code does what the interpreter (exec.c) does, instruction

@@ -671,14 +671,15 @@ static void profile_translated_end(struct profile *prof)
     profile_destroy(prof);
 }
 
-static void test_cross_page_chains(void)
+static void cross_page_chains(bool by_jalr)
 {
     enum { A = 0x10000, B = 0x11000, LEAF_VA = 0x20000 };
     const uint64_t P1 = CODE + 0x1000, P2 = CODE + 0x2000;
     const uint32_t ret = enc_i(0, 1, 0, 0, 0x67);                   /* jalr x0, 0(ra) */
     const uint32_t page_a[] = {
         /* 0x00 */ addi(5, 5, 1),
-        /* 0x04 */ enc_j(B - (A + 0x04), 1),                        /* jal ra, f */
+        /* 0x04 */ by_jalr ? enc_i(0, 28, 0, 1, 0x67)              /* jalr ra, 0(x28 = f) */
+                           : enc_j(B - (A + 0x04), 1),              /* jal ra, f */
         /* 0x08 */ addi(30, 30, -1),
         /* 0x0c */ enc_b(-0x0c, 0, 30, 1),                          /* bne x30, x0, 0x00 */
         /* 0x10 */ enc_b(0x1c, 0, 29, 0),                           /* beq x29, x0, 0x2c */
@@ -710,6 +711,7 @@ static void test_cross_page_chains(void)
         h->x[29] = 1;
         h->x[20] = (P2 >> 12) << 10 | LEAF_RX;
         h->x[21] = LEAF_VA;
+        h->x[28] = B;
     }
     both_run(12 * ROUNDS + 7);                                      /* to the j . */
     CHECK_EQ(translated.h.pc, A + 0x2c);
@@ -735,6 +737,15 @@ static void test_cross_page_chains(void)
     CHECK_EQ(translated.h.pc, A + 0x2c);
     CHECK_EQ(translated.h.x[6], 7 + 7 * ROUNDS);
     CHECK(same_state("cross-page chains, rewritten"));
+}
+
+/* The call made by a JAL (the guard of emit_cross_link) and by a JALR
+ * (emit_jalr_cross, whose cache the remapping and the rewriting make
+ * stale the same way). */
+static void test_cross_page_chains(void)
+{
+    cross_page_chains(false);
+    cross_page_chains(true);
 }
 
 /* CSR accesses that change no context a unit was made for run inside
