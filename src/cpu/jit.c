@@ -114,7 +114,7 @@ struct jit {
     size_t code_bytes;
     uint8_t *free;                      /* first unused byte */
     const uint8_t *exit_stub;           /* the shared epilogue every exit jumps to */
-    const uint8_t *cross_page_stub;     /* where jumps to another page go */
+    const uint8_t *cross_page_stub;     /* where JALRs to another page look */
     uint32_t epoch;                     /* bumped whenever the buffer is emptied */
     /* The cross-page link (emit_cross_link) a unit left by last, and the
      * pc it left for, until jit_link_cross points it at the unit there. */
