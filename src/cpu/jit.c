@@ -429,6 +429,9 @@ static void emit_jump_out(struct unit *u, uint64_t pc)
  * rel32; then those). */
 #define CROSS_GEN_BACK (4 + 6 + 1)
 #define CROSS_PAGE_BACK (CROSS_GEN_BACK + 3 + 3 + 6 + 8)
+_Static_assert(offsetof(struct icache_page, generation) > 0 &&
+               offsetof(struct icache_page, generation) < 128,
+               "the generation's cmp takes an 8-bit displacement (CROSS_PAGE_BACK)");
 /* The page a cross-page link names before it is linked: no fast-cache
  * entry holds it, so the guard misses before it reads the page. */
 #define CROSS_UNLINKED 1u
