@@ -859,6 +859,23 @@ run_translated(struct hart *h, struct block *blk, unsigned budget_left)
     return n ? (unsigned)n : 1;         /* 0 retired: its first instruction trapped */
 }
 
+/* After an interpreted instruction that went straight on: does a unit
+ * start at the next one? Straight-line code that a block boundary cut in
+ * two is otherwise interpreted from the cut to its next jump, however hot
+ * it is: the cut lands somewhere else each time, so no pc there becomes
+ * hot, and a long unrolled run (the kernel's blake2s rounds, 8 KiB without
+ * a branch) was interpreted on every call. The chain of units made from
+ * the run's start has a unit every JIT_UNIT_MAX_INSNS instructions at
+ * most, where the interpreter now goes back to translated code. Asking
+ * only reads the slot's word (jit_unit_ready), unlike a lookup, which
+ * counts looks; counting at every interpreted instruction was what cost a
+ * cold kernel 14 %. */
+static inline bool unit_ready_at_pc(struct hart *h, const struct block *blk)
+{
+    return (h->pc & PAGE_MASK) == blk->window.va &&
+           jit_unit_ready(h->jit, blk->window.page, icache_slot_of(h->pc), h->pc);
+}
+
 /* Where a step of a block loop began (a unit, or one interpreted
  * instruction), for --profile: the step is charged to its first pc. */
 struct step_mark {
@@ -915,7 +932,8 @@ run_block_translated_with(struct hart *h, unsigned budget, struct profile *profi
                  * unit at the next one too, or a straight run of code such
                  * as the trap return's register loads would be
                  * interpreted to its end after every context switch. */
-                leader = h->pc != pc + in->len || jit_ends_unit(in) || in == &scratch;
+                leader = h->pc != pc + in->len || jit_ends_unit(in) || in == &scratch ||
+                         unit_ready_at_pc(h, blk);
             }
             i++;
         }

@@ -94,6 +94,11 @@ void jit_destroy(struct jit *j);
  * or cannot start a unit. Translates on the call that finds it hot. */
 jit_unit_fn jit_unit_at(struct jit *j, struct icache_page *p, unsigned index, uint64_t pc);
 
+/* Does a unit start at slot `index` of page p (virtual address pc)
+ * already? Only reads: no look is counted and nothing is translated, so
+ * the interpreter may ask at every instruction it runs straight on to. */
+bool jit_unit_ready(const struct jit *j, const struct icache_page *p, unsigned index, uint64_t pc);
+
 /* A unit's size, at most JIT_UNIT_MAX_INSNS. A pass through the unit,
  * from its start or from a backward jump to the next backward jump or
  * exit, retires at most this many; at every backward jump, and when

@@ -1282,6 +1282,50 @@ static uint64_t straight_code_last_pass(uint64_t entry, bool flush)
     return last_pass;
 }
 
+/* A loop round straight-line code ten units long (the kernel's unrolled
+ * blake2s rounds are 8 KiB without a branch), run in blocks whose ends
+ * fall somewhere else in it each round. Once warm, the rounds run as
+ * chains of units: a block that began where no unit starts is
+ * interpreted only up to the next unit of the chain (exec.c,
+ * unit_ready_at_pc), and each unit that runs out of room makes its
+ * continuation hot at once (jit.c, straight_on). The profile table
+ * counts steps: a unit with those it goes on into, or one interpreted
+ * instruction. */
+static void test_long_straight_code(void)
+{
+    enum { RUN = 600, ROUNDS_WARM = 48, ROUNDS_HOT = 64, CUTS = 200 };
+    static uint32_t code[RUN + 1];
+    for (unsigned i = 0; i < RUN; i++)
+        code[i] = addi(5, 5, 1);
+    code[RUN] = enc_j(-(int32_t)(4 * RUN), 0);                     /* j back */
+    both_setup();
+    both_put(CODE, code, sizeof code);
+    both_run((uint64_t)ROUNDS_WARM * (RUN + 1));
+    struct profile prof;
+    profile_translated(&prof);
+    both_run((uint64_t)ROUNDS_HOT * (RUN + 1));
+    uint64_t steps = steps_in(&prof);
+    profile_translated_end(&prof);
+    CHECK_EQ(translated.h.x[5], (uint64_t)(ROUNDS_WARM + ROUNDS_HOT) * RUN);
+    CHECK(same_state("long straight-line code"));
+    /* a round is ten units at least; interpreting a block's first
+     * stretch to the next jump would be hundreds of steps a round */
+    CHECK(steps < (uint64_t)ROUNDS_HOT * 16);
+
+    /* Runs of 300 instructions, each starting wherever the last stopped,
+     * as after an interrupt's return: from there the interpreter goes
+     * only to the next unit of the chain (at most 63 instructions on),
+     * not on to the jump back; the run's last stretch, shorter than a
+     * unit, is interpreted too. */
+    profile_translated(&prof);
+    for (unsigned k = 0; k < CUTS; k++)
+        both_run(300);
+    steps = steps_in(&prof);
+    profile_translated_end(&prof);
+    CHECK(same_state("long straight-line code, cut short"));
+    CHECK(steps < (uint64_t)CUTS * 150);
+}
+
 static void test_straight_code_after_fetch_miss(void)
 {
     uint32_t code[41];
@@ -1399,6 +1443,7 @@ int main(int argc, char **argv)
     test_sie_writes_in_units();
     test_silent_stores_in_units();
     test_straight_code_after_fetch_miss();
+    test_long_straight_code();
     test_kick_ends_unit();
     test_spin_loops();
     test_wait_ends_unit();
