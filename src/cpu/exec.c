@@ -870,7 +870,7 @@ run_translated(struct hart *h, struct block *blk, unsigned budget_left)
  * only reads the slot's word (jit_unit_ready), unlike a lookup, which
  * counts looks; counting at every interpreted instruction was what cost a
  * cold kernel 14 %. */
-static inline bool unit_ready_at_pc(struct hart *h, const struct block *blk)
+static inline bool unit_ready_at_pc(const struct hart *h, const struct block *blk)
 {
     return (h->pc & PAGE_MASK) == blk->window.va &&
            jit_unit_ready(h->jit, blk->window.page, icache_slot_of(h->pc), h->pc);
