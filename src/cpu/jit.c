@@ -1631,6 +1631,14 @@ static const uint8_t *translate(struct jit *j, struct icache_page *p, unsigned i
     return NULL;
 }
 
+/* Are page p's jit_ref[] words those of this buffer, of the page's
+ * slots as they are, and of units made at pc's virtual page? */
+static bool refs_current(const struct jit *j, const struct icache_page *p, uint64_t pc)
+{
+    return p->jit_generation == p->generation && p->jit_epoch == j->epoch &&
+           p->jit_va == (pc & PAGE_MASK);
+}
+
 /* Page p's jit_ref[] for units made at virtual address pc, cleared first
  * if it is stale. A unit bakes in virtual addresses (AUIPC, return
  * addresses, exits), but the slots name physical code, and the same
@@ -1641,12 +1649,11 @@ static const uint8_t *translate(struct jit *j, struct icache_page *p, unsigned i
  * host time was that lookup). */
 static uint32_t *refs_of(struct jit *j, struct icache_page *p, uint64_t pc)
 {
-    uint64_t va = pc & PAGE_MASK;
-    if (p->jit_generation != p->generation || p->jit_epoch != j->epoch || p->jit_va != va) {
+    if (!refs_current(j, p, pc)) {
         memset(p->jit_ref, 0, sizeof p->jit_ref);
         p->jit_generation = p->generation;
         p->jit_epoch = j->epoch;
-        p->jit_va = va;
+        p->jit_va = pc & PAGE_MASK;
     }
     return p->jit_ref;
 }
@@ -1701,8 +1708,7 @@ jit_unit_fn jit_unit_at(struct jit *j, struct icache_page *p, unsigned index, ui
 bool jit_unit_ready(const struct jit *j, const struct icache_page *p, unsigned index, uint64_t pc)
 {
     uint32_t ref = p->jit_ref[index];
-    return ref >= UNIT_REF && ref != NEVER && p->jit_generation == p->generation &&
-           p->jit_epoch == j->epoch && p->jit_va == (pc & PAGE_MASK);
+    return ref >= UNIT_REF && ref != NEVER && refs_current(j, p, pc);
 }
 
 void jit_link(struct jit *j, void *link, struct icache_page *p, unsigned index, uint64_t pc)
