@@ -42,9 +42,10 @@
  * enters the unit there the same way, or leaves when any is missing. A
  * jump to a constant address makes the same checks with their answers
  * known in advance, behind a guard in the unit's own code
- * (emit_cross_link); a JALR first tries the unit its last target led to
- * (emit_jalr_cross), then the stub. In a Linux guest nine unit exits in
- * ten are such jumps.
+ * (emit_cross_link); a return first tries its call's continuation (the
+ * return-address stack, struct ras), any JALR then the unit its last
+ * target led to (emit_jalr_cross), then the stub. In a Linux guest nine
+ * unit exits in ten are such jumps.
  */
 #include "cpu/jit.h"
 
@@ -109,6 +110,29 @@ struct jalr_cache {
 #define JALR_UNFILLED 1u                /* odd: a JALR's target never is */
 #define JALR_OFF(field) ((int32_t)offsetof(struct jalr_cache, field))
 
+/* The return-address stack: what a return is predicted to go to. The ISA
+ * marks calls and returns by the registers they use (unprivileged spec
+ * 2.5.1, the return-address stack hints): a JAL or JALR that writes x1
+ * or x5 is a call, a JALR through x1 or x5 that writes neither is a
+ * return. Each call site has a jalr_cache of its own for its
+ * continuation, the instruction after the call, which it pushes here
+ * (emit_ras_push); a return to another page pops the top one and, if the
+ * target is that continuation, tries it before its own jalr_cache
+ * (emit_jalr_cross). A function called from many places in turn so
+ * returns to each caller's unit directly, where its own cache, which
+ * holds one target, sent most of its returns to the stub. The stack is
+ * only a prediction: a return that goes elsewhere (longjmp, a task
+ * switch, a call the interpreter made) fails the check of its target and
+ * goes on as before; a stack that wraps round loses only predictions. */
+#define RAS_SIZE 32u
+struct ras {
+    uint32_t top;                       /* the index of the top entry */
+    uint32_t unused;
+    const struct jalr_cache *slot[RAS_SIZE];
+};
+#define RAS_OFF(field) ((int32_t)offsetof(struct ras, field))
+_Static_assert((RAS_SIZE & (RAS_SIZE - 1)) == 0, "the stack's index wraps by a mask");
+
 struct jit {
     uint8_t *code;                      /* code_bytes, readable, writable, executable */
     size_t code_bytes;
@@ -124,6 +148,10 @@ struct jit {
      * with it. */
     struct jalr_cache *jalr_caches;
     size_t jalr_cache_cap, jalr_caches_used;
+    /* Emptied with the buffer: every slot then holds `no_return`, whose
+     * target matches none. */
+    struct ras ras;
+    struct jalr_cache no_return;
     bool host_fma;                      /* the host has FMA3 (fused ops in host code) */
     struct jit_stats stats;
 };
@@ -1197,12 +1225,72 @@ static void emit_branch(struct unit *u, const struct unit_insn *ui)
     x86_patch(not_taken, b->p);
 }
 
+/* A jalr_cache for this unit, set to c; NULL if the buffer has none left
+ * (the unit is then abandoned and the buffer emptied, as when its code
+ * does not fit). */
+static struct jalr_cache *new_jalr_cache(struct unit *u, struct jalr_cache c)
+{
+    struct jit *j = u->j;
+    if (j->jalr_caches_used == j->jalr_cache_cap) {
+        u->b.full = true;
+        return NULL;
+    }
+    struct jalr_cache *at = &j->jalr_caches[j->jalr_caches_used++];
+    *at = c;
+    return at;
+}
+
+/* The link registers of the return-address stack hints (see struct ras). */
+static bool is_link(unsigned r)
+{
+    return r == 1 || r == 5;
+}
+
+/* A call whose continuation is return_pc: push a jalr_cache for it, which
+ * a return finds unfilled (its page matches no fetch entry) and the
+ * cross-page stub fills. Scratch: rcx, rdx. */
+static void emit_ras_push(struct unit *u, uint64_t return_pc)
+{
+    struct x86_buf *b = &u->b;
+    const struct jalr_cache *c = new_jalr_cache(
+        u, (struct jalr_cache){ .pc = return_pc, .page = (const void *)(uintptr_t)CROSS_UNLINKED });
+    if (!c)
+        return;
+    x86_mov_imm(b, RDX, (uint64_t)(uintptr_t)&u->j->ras);
+    x86_op_mem(b, false, 0x8b, RCX, RDX, RAS_OFF(top));            /* mov ecx, [..] */
+    x86_alu_imm(b, false, ALU_ADD, RCX, 1);
+    x86_alu_imm(b, false, ALU_AND, RCX, RAS_SIZE - 1);
+    x86_op_mem(b, false, 0x89, RCX, RDX, RAS_OFF(top));            /* mov [..], ecx */
+    x86_shift(b, true, SHIFT_SHL, RCX, 3);
+    x86_alu(b, true, ALU_ADD, RDX, RCX);                            /* rdx + slot = &slot[top] */
+    x86_mov_imm(b, RCX, (uint64_t)(uintptr_t)c);
+    x86_store64(b, RCX, RDX, RAS_OFF(slot));
+}
+
+/* A return: rsi = the jalr_cache on top of the stack, popped. Scratch:
+ * rcx, rdx. */
+static void emit_ras_pop(struct unit *u)
+{
+    struct x86_buf *b = &u->b;
+    x86_mov_imm(b, RDX, (uint64_t)(uintptr_t)&u->j->ras);
+    x86_op_mem(b, false, 0x8b, RCX, RDX, RAS_OFF(top));            /* mov ecx, [..] */
+    x86_mov(b, RSI, RCX);
+    x86_shift(b, true, SHIFT_SHL, RSI, 3);
+    x86_alu(b, true, ALU_ADD, RSI, RDX);
+    x86_load64(b, RSI, RSI, RAS_OFF(slot));
+    x86_alu_imm(b, false, ALU_SUB, RCX, 1);
+    x86_alu_imm(b, false, ALU_AND, RCX, RAS_SIZE - 1);
+    x86_op_mem(b, false, 0x89, RCX, RDX, RAS_OFF(top));            /* mov [..], ecx */
+}
+
 static void emit_jal(struct unit *u, const struct unit_insn *ui)
 {
     if (ui->in->rd) {
         x86_mov_imm(&u->b, RAX, ui->pc + ui->in->len);
         put_x(u, RAX, ui->in->rd);
     }
+    if (is_link(ui->in->rd))
+        emit_ras_push(u, ui->pc + ui->in->len);
     u->pending++;
     emit_taken(u, ui, jump_target(ui));
 }
@@ -1258,45 +1346,59 @@ static uint8_t *emit_jalr_in_page(struct unit *u)
     return cross;
 }
 
-/* rax = a JALR's target in another page, r14 up to date: if it is the
- * target this JALR found a unit at last time (its jalr_cache), and the
- * checks the cross-page stub would make still hold for it (not kicked,
- * the fast cache's fetch entry for the target's page names the unit's
- * decoded page, whose generation is unchanged), jump to that unit's link
- * entry; else let the stub look, and fill the cache if it finds a unit.
- * The jump is this JALR's own indirect branch, which the host predicts
- * from its own history: a function's return to its one hot caller, or a
- * call through a pointer that stays put, is then predicted, where the
- * stub's one indirect jump for every JALR of the hart rarely was. */
-static void emit_jalr_cross(struct unit *u)
+/* rax = a JALR's target in another page, equal to the target of the
+ * jalr_cache at rsi, r14 up to date: if the checks the cross-page stub
+ * would make still hold for that target (not kicked, the fast cache's
+ * fetch entry for the target's page names the unit's decoded page, whose
+ * generation is unchanged), jump to the unit's link entry; else let the
+ * stub look, and fill the cache at rsi if it finds a unit. */
+static void emit_jalr_guard(struct unit *u)
 {
     enum { TAG = offsetof(struct tlb_entry, vpn_tag), CODE = offsetof(struct tlb_entry, code) };
     struct x86_buf *b = &u->b;
-    struct jit *j = u->j;
-    if (j->jalr_caches_used == j->jalr_cache_cap) {
-        b->full = true;                 /* translate() empties the buffer, and these */
-        return;
-    }
-    struct jalr_cache *c = &j->jalr_caches[j->jalr_caches_used++];
-    *c = (struct jalr_cache){ .pc = JALR_UNFILLED };
-    x86_mov_imm(b, RSI, (uint64_t)(uintptr_t)c);
-    x86_alu_mem(b, ALU_CMP, RAX, RSI, JALR_OFF(pc));
-    x86_patch(x86_jcc(b, CC_NE), j->cross_page_stub);
+    const uint8_t *stub = u->j->cross_page_stub;
     x86_cmp_mem8(b, RBX, HART_OFF(kicked), 0);                     /* emit_kick_check */
-    x86_patch(x86_jcc(b, CC_NE), j->cross_page_stub);
+    x86_patch(x86_jcc(b, CC_NE), stub);
     x86_load64(b, RDX, RBX, HART_OFF(jit_fetch_tlb));
     x86_alu_mem(b, ALU_ADD, RDX, RSI, JALR_OFF(entry_off));        /* rdx = the entry */
     x86_load64(b, RCX, RSI, JALR_OFF(vpn));
     x86_alu(b, true, ALU_OR, RCX, R15);                             /* rcx = the tag */
     x86_alu_mem(b, ALU_CMP, RCX, RDX, TAG);
-    x86_patch(x86_jcc(b, CC_NE), j->cross_page_stub);
+    x86_patch(x86_jcc(b, CC_NE), stub);
     x86_load64(b, RCX, RDX, CODE);                                  /* rcx = the page */
     x86_alu_mem(b, ALU_CMP, RCX, RSI, JALR_OFF(page));
-    x86_patch(x86_jcc(b, CC_NE), j->cross_page_stub);
+    x86_patch(x86_jcc(b, CC_NE), stub);
     x86_op_mem(b, false, 0x8b, RCX, RCX, PAGE_OFF(generation));    /* mov ecx, [..] */
     x86_op_mem(b, false, 0x3b, RCX, RSI, JALR_OFF(generation));    /* cmp ecx, [..] */
-    x86_patch(x86_jcc(b, CC_NE), j->cross_page_stub);
+    x86_patch(x86_jcc(b, CC_NE), stub);
     x86_op_mem(b, false, 0xff, 4, RSI, JALR_OFF(link_entry));       /* jmp [..] */
+}
+
+/* rax = a JALR's target in another page, r14 up to date; for a return,
+ * rsi = the jalr_cache its call pushed (emit_ras_pop). A return to that
+ * call's continuation goes there through the guard; any other target
+ * tries the unit this JALR's last target led to (its own jalr_cache),
+ * then the stub. The jump is this JALR's own indirect branch, which the
+ * host predicts from its own history: a function's return to its one hot
+ * caller, or a call through a pointer that stays put, is then predicted,
+ * where the stub's one indirect jump for every JALR of the hart rarely
+ * was. */
+static void emit_jalr_cross(struct unit *u, bool is_return)
+{
+    struct x86_buf *b = &u->b;
+    const struct jalr_cache *own = new_jalr_cache(u, (struct jalr_cache){ .pc = JALR_UNFILLED });
+    if (!own)
+        return;
+    if (is_return) {
+        x86_alu_mem(b, ALU_CMP, RAX, RSI, JALR_OFF(pc));
+        uint8_t *elsewhere = x86_jcc(b, CC_NE);
+        emit_jalr_guard(u);
+        x86_patch(elsewhere, b->p);
+    }
+    x86_mov_imm(b, RSI, (uint64_t)(uintptr_t)own);
+    x86_alu_mem(b, ALU_CMP, RAX, RSI, JALR_OFF(pc));
+    x86_patch(x86_jcc(b, CC_NE), u->j->cross_page_stub);
+    emit_jalr_guard(u);
 }
 
 /* JALR: the target is known only when it runs, so the unit ends there,
@@ -1329,10 +1431,16 @@ static void emit_jalr(struct unit *u, const struct unit_insn *ui)
     x86_load64(b, RAX, RBX, HART_OFF(pc));
     x86_patch(far, b->p);
     write_back_residents(u);            /* wherever it goes next */
+    /* the return-address stack hints (see struct ras) */
+    bool is_return = is_link(in->rs1) && (!is_link(in->rd) || in->rd != in->rs1);
+    if (is_return)
+        emit_ras_pop(u);                /* rsi, which the next two keep */
+    if (is_link(in->rd))
+        emit_ras_push(u, ui->pc + in->len);
     uint8_t *cross = emit_jalr_in_page(u);
     emit_exit(u, 0, false, 0, false, false);
     x86_patch(cross, b->p);
-    emit_jalr_cross(u);
+    emit_jalr_cross(u, is_return);
 }
 
 /* How emit_insn translates an instruction: each kind in host code but the
@@ -1582,6 +1690,10 @@ static void reset_code(struct jit *j)
     j->epoch++;                         /* every page's jit_ref[] is stale */
     j->cross_link = NULL;
     j->jalr_caches_used = 0;
+    j->no_return = (struct jalr_cache){ .pc = JALR_UNFILLED };
+    j->ras.top = 0;
+    for (unsigned i = 0; i < RAS_SIZE; i++)
+        j->ras.slot[i] = &j->no_return;
     struct x86_buf b = { j->code, j->code + j->code_bytes, false };
     j->exit_stub = b.p;
     static const unsigned restored[] = { R15, R14, R13, R12, RBX };
@@ -1756,8 +1868,8 @@ struct jit *jit_create(size_t code_bytes)
         free(j);
         return NULL;
     }
-    /* A unit holds at most one JALR, in more than 128 bytes of code. */
-    j->jalr_cache_cap = code_bytes / 128;
+    /* Each JALR and each call has one, in more than 64 bytes of code. */
+    j->jalr_cache_cap = code_bytes / 64;
     void *caches = mmap(NULL, j->jalr_cache_cap * sizeof(struct jalr_cache),
                         PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (caches == MAP_FAILED) {

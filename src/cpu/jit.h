@@ -15,8 +15,9 @@
  * (jit_link, or for a JALR a look at the page's jit_ref word when it
  * runs), and a jump to another page to the unit there if the fast cache
  * and that page's words lead to one (the cross-page stub, jit.c, after a
- * guard that checks the same for a constant target, jit_link_cross, or
- * for a JALR's last target);
+ * guard that checks the same for a constant target, jit_link_cross, for
+ * a return's call site, the return-address stack, or for a JALR's last
+ * target);
  * anything else ends the unit.
  *
  * Translated code does what the interpreter (exec.c) does, instruction

@@ -748,6 +748,98 @@ static void test_cross_page_chains(void)
     cross_page_chains(true);
 }
 
+/* Returns predicted by the return-address stack (jit.c, struct ras). Under
+ * Sv39, page A (VA 0x10000) and the last two instructions of page C (VA
+ * 0x12000) each call f in page B (x6 += 3) and go on differently after
+ * it, C's call in page D (VA 0x13000), so a return that went on in the
+ * other caller's unit would count wrong. D calls g through t0 (the other
+ * link register), which returns to its call's continuation in one round
+ * and 8 bytes past it in the next (as a longjmp returns elsewhere),
+ * skipping two instructions: a return predicted by the call's entry
+ * without checking its target would take one way for the other. Then the
+ * host rewrites the first instruction of D: C's unit, and the entry it
+ * pushes, are unchanged, but the unit they name at D was made from D's
+ * old code and must not be entered again (D's generation moved). */
+static void test_returns_predicted(void)
+{
+    enum { A = 0x10000, B = 0x11000, C = 0x12000, D = 0x13000 };
+    const uint64_t PA = CODE, PB = CODE + 0x1000, PC = CODE + 0x2000, PD = CODE + 0x3000;
+    const uint32_t page_a[] = {
+        /* 0x00 */ enc_j(B - A, 1),                                 /* jal ra, f */
+        /* 0x04 */ enc_r(0, 6, 9, 0, 9, OP),                        /* add x9, x9, x6 */
+        /* 0x08 */ enc_j(C + 0xff8 - (A + 0x08), 0),                /* j C + 0xff8 */
+    };
+    const uint32_t page_b[] = {
+        /* 0x00 f */ addi(6, 6, 3),
+        /* 0x04   */ enc_i(0, 1, 0, 0, 0x67),                       /* jalr x0, 0(ra) */
+        /* 0x08 g */ enc_r(0, 18, 5, 0, 5, OP),                     /* add t0, t0, x18 */
+        /* 0x0c   */ enc_i(0, 5, 0, 0, 0x67),                       /* jalr x0, 0(t0) */
+    };
+    const uint32_t end_of_c[] = {
+        /* 0xff8 */ enc_i(8, 18, 4, 18, OP_IMM),                    /* xori x18, x18, 8 */
+        /* 0xffc */ enc_j(B - (C + 0xffc), 1),                      /* jal ra, f */
+    };
+    const uint32_t page_d[] = {
+        /* 0x00 */ enc_i(1, 7, 1, 7, OP_IMM),                       /* slli x7, x7, 1 */
+        /* 0x04 */ enc_r(0, 6, 7, 4, 7, OP),                        /* xor x7, x7, x6 */
+        /* 0x08 */ enc_j(B + 0x08 - (D + 0x08), 5),                 /* jal t0, g */
+        /* 0x0c */ addi(8, 8, 1000),                                /* when x18 = 0 */
+        /* 0x10 */ addi(8, 8, 1000),                                /* when x18 = 0 */
+        /* 0x14 */ addi(8, 8, 1),
+        /* 0x18 */ addi(30, 30, -1),
+        /* 0x1c */ enc_b(8, 0, 30, 0),                              /* beq x30, x0, 0x24 */
+        /* 0x20 */ enc_j(A - (D + 0x20), 0),                        /* j A */
+        /* 0x24 */ enc_j(0, 0),                                     /* j . */
+    };
+    _Static_assert(ROUNDS % 2 == 0, "rounds come in pairs, one of each return");
+    const uint64_t insns = 19 * ROUNDS;                             /* 18 and 20 a round */
+    both_setup();
+    both_put(PA, page_a, sizeof page_a);
+    both_put(PB, page_b, sizeof page_b);
+    both_put(PC + 0xff8, end_of_c, sizeof end_of_c);
+    both_put(PD, page_d, sizeof page_d);
+    both_sv39();
+    both_map(A, PA, LEAF_RX);
+    both_map(B, PB, LEAF_RX);
+    both_map(C, PC, LEAF_RX);
+    both_map(D, PD, LEAF_RX);
+    struct vm *vms[] = { &interp, &translated };
+    for (unsigned k = 0; k < 2; k++) {
+        vms[k]->h.pc = A;
+        vms[k]->h.x[30] = ROUNDS;
+    }
+    both_run(insns);                                                /* to the j . */
+    uint64_t x9 = 0, x6 = 0, x7 = 0;
+    for (unsigned r = 0; r < ROUNDS; r++) {
+        x6 += 3;
+        x9 += x6;
+        x6 += 3;
+        x7 = (x7 << 1) ^ x6;
+    }
+    const struct hart *h = &translated.h;
+    CHECK_EQ(h->pc, D + 0x24);
+    CHECK_EQ(h->x[9], x9);
+    CHECK_EQ(h->x[7], x7);
+    CHECK_EQ(h->x[8], ROUNDS / 2 * (1 + 2001));
+    CHECK(same_state("returns predicted"));
+
+    both_put32(PD, enc_i(2, 7, 1, 7, OP_IMM));                     /* slli x7, x7, 2 */
+    for (unsigned k = 0; k < 2; k++) {
+        struct hart *vh = &vms[k]->h;
+        vh->pc = A;
+        vh->x[30] = ROUNDS;
+        vh->x[7] = 0;
+    }
+    both_run(insns);
+    x7 = 0;
+    for (unsigned r = 0; r < ROUNDS; r++) {
+        x6 += 6;
+        x7 = (x7 << 2) ^ x6;
+    }
+    CHECK_EQ(h->x[7], x7);
+    CHECK(same_state("returns predicted, continuation rewritten"));
+}
+
 /* CSR accesses that change no context a unit was made for run inside
  * units (csr_runs_in_units): a loop that swaps sscratch, reads mstatus and
  * writes mepc stays in host code (fewer steps than rounds, with the
@@ -1437,6 +1529,7 @@ int main(int argc, char **argv)
     test_budget_inside_loop();
     test_calls_and_returns();
     test_cross_page_chains();
+    test_returns_predicted();
     test_cross_page_stale_refs();
     test_csrs_in_units();
     test_sum_writes_in_units();
