@@ -198,6 +198,9 @@ static inline uint64_t tlb_entry_va(const struct tlb_entry *e)
 void tlb_flush_all(struct tlb *t);
 /* Drop every entry for the page containing va, in all contexts. */
 void tlb_flush_va(struct tlb *t, uint64_t va);
+/* Drop every entry for the pages of [va, va + bytes), va and bytes
+ * page-aligned and bytes at most TLB_SIZE pages, in all contexts. */
+void tlb_flush_range(struct tlb *t, uint64_t va, uint64_t bytes);
 void tlb_fill(struct tlb *t, enum tlb_ctx ctx, unsigned table, uint64_t va,
               uint8_t *host_page, uint64_t pa_page);
 

@@ -48,6 +48,28 @@ void tlb_flush_va(struct tlb *t, uint64_t va)
                 t->e[c][a][i].vpn_tag = TLB_TAG_INVALID;
 }
 
+/* Only the slots filled since the last flush can hold a live entry, so
+ * the range's words of `filled` say where to look: for a 2 MiB range, 8
+ * words per table instead of 512 slots. */
+void tlb_flush_range(struct tlb *t, uint64_t va, uint64_t bytes)
+{
+    uint64_t first = va >> PAGE_SHIFT, pages = bytes >> PAGE_SHIFT;
+    for (uint64_t n = 0; n < pages;) {
+        unsigned i = tlb_index((first + n) << PAGE_SHIFT), word = i / 64, bit = i % 64;
+        uint64_t here = 64 - bit < pages - n ? 64 - bit : pages - n;
+        uint64_t mask = (here == 64 ? ~0ull : ((1ull << here) - 1)) << bit;
+        for (unsigned c = 0; c < TLB_NCTX; c++)
+            for (unsigned a = 0; a < TLB_TABLES; a++)
+                for (uint64_t w = t->filled[c][a][word] & mask; w; w &= w - 1) {
+                    struct tlb_entry *e = &t->e[c][a][word * 64 + (unsigned)__builtin_ctzll(w)];
+                    uint64_t vpn = e->vpn_tag & TLB_VPN_MASK;
+                    if (tlb_entry_live(t, e) && vpn - first < pages)
+                        e->vpn_tag = TLB_TAG_INVALID;
+                }
+        n += here;
+    }
+}
+
 /* The addend is computed with unsigned wrap-around so that va + addend is
  * the host address of va for every offset inside the page. */
 void tlb_fill(struct tlb *t, enum tlb_ctx ctx, unsigned table, uint64_t va,

@@ -427,12 +427,68 @@ static void test_fast_cache_forgets_only_the_changed_page(void)
     CHECK_EQ(fast_target(0, 4, ACCESS_READ), 0);
     CHECK_EQ(fast_target(0, 512 + 4, ACCESS_READ), 0);
 
-    /* a change above the leaf level: everything */
+    /* a change above a leaf table mapped at two places: everything */
     CHECK_EQ(xlate_cached(0, 4, ACCESS_READ), 0x80404000ull);
     mem_write_by(&mem, 1, MID + 8, 8, 0);
     fence(0);
     CHECK_EQ(violations, 0);
     CHECK_EQ(fast_target(0, 4, ACCESS_READ), 0);
+
+    /* a leaf table swapped for another one level up (its PTEs left as
+     * they were): the 2 MiB it mapped, and nothing else */
+    setup(2, COHERENCE_PATCH, false, STALE_REWALK, 0);
+    poke(MID + 8, pte(LEAF2, PTE_V));
+    for (unsigned i = 0; i < 16; i++)
+        poke(LEAF3 + 8 * i, pte(0x80700000ull + i * PAGE_SIZE, LEAF_RWX));
+    CHECK_EQ(xlate_cached(0, 2, ACCESS_READ), 0x80402000ull);
+    CHECK_EQ(xlate_cached(0, 9, ACCESS_READ), 0x80409000ull);
+    CHECK_EQ(xlate_cached(0, 512 + 2, ACCESS_READ), 0x80602000ull);
+    all_boundaries();
+    fence(0);
+    mem_write_by(&mem, 1, MID + 0, 8, pte(LEAF3, PTE_V));
+    CHECK_EQ(fast_target(0, 2, ACCESS_READ), 0x80402000ull);     /* until the fence */
+    fence(0);
+    CHECK_EQ(violations, 0);
+    CHECK_EQ(fast_target(0, 2, ACCESS_READ), 0);
+    CHECK_EQ(fast_target(0, 9, ACCESS_READ), 0);
+    CHECK_EQ(fast_target(0, 512 + 2, ACCESS_READ), 0x80602000ull);
+    CHECK_EQ(xlate_cached(0, 2, ACCESS_READ), 0x80702000ull);
+    /* and one that gave the fast cache nothing since it last forgot
+     * everything: nothing */
+    tlb_flush_all(&fast[0]);
+    CHECK_EQ(xlate_cached(0, 512 + 3, ACCESS_READ), 0x80603000ull);
+    mem_write_by(&mem, 1, MID + 0, 8, pte(LEAF, PTE_V));
+    fence(0);
+    CHECK_EQ(violations, 0);
+    CHECK_EQ(fast_target(0, 512 + 3, ACCESS_READ), 0x80603000ull);
+    CHECK_EQ(xlate(0, 2, ACCESS_READ), 0x80402000ull);
+
+    /* a table of leaf tables swapped at the root: everything, when a leaf
+     * table below it gave the fast cache something in this epoch, else
+     * nothing (the epoch stays: a process's tables torn down after the
+     * satp write that left them) */
+    const uint64_t mid2 = LEAF3 + PAGE_SIZE;
+    poke(mid2 + 0, pte(LEAF2, PTE_V));
+    tlb_flush_all(&fast[0]);
+    CHECK_EQ(xlate_cached(0, 2, ACCESS_READ), 0x80402000ull);
+    all_boundaries();
+    fence(0);
+    uint64_t epoch = fast[0].epoch_tag;
+    mem_write_by(&mem, 1, ROOT + 8, 8, pte(mid2, PTE_V));
+    fence(0);
+    CHECK_EQ(violations, 0);
+    CHECK(fast[0].epoch_tag != epoch);
+    CHECK_EQ(fast_target(0, 2, ACCESS_READ), 0);
+    CHECK_EQ(xlate(0, 2, ACCESS_READ), 0x80602000ull);
+    tlb_flush_all(&fast[0]);
+    all_boundaries();
+    fence(0);
+    epoch = fast[0].epoch_tag;
+    mem_write_by(&mem, 1, ROOT + 8, 8, pte(MID, PTE_V));
+    fence(0);
+    CHECK_EQ(violations, 0);
+    CHECK_EQ(fast[0].epoch_tag, epoch);
+    CHECK_EQ(xlate(0, 2, ACCESS_READ), 0x80402000ull);
 
     /* up to FAST_FORGET_MAX changes (the 60 changes of 3 x 20) are
      * forgotten page by page; past that (3 x 22 = 66), everything is */
