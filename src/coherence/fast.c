@@ -22,9 +22,10 @@
  * does that at most steps: forgetting everything for it, and for every
  * table of an exiting process, made each code page the kernel went on
  * running miss once more. Anything less certain forgets everything: a
- * page seen at two bases in one epoch, a megapage, a table of leaf tables
- * that gave something, more changes than the list holds, and the shared
- * table (whose entries other harts change).
+ * page seen at two bases in one epoch, a megapage, a table of tables
+ * that gave something (or more tables below it than are worth looking
+ * into), more changes than the list holds, and the shared table (whose
+ * entries other harts change).
  *
  * A change that only grants more (the walker setting D, say) leaves the
  * copies granting less than the table, which the invariant allows, so it
@@ -74,22 +75,29 @@ static bool fast_took_from(const struct coherence_hart *ch, const struct shadow_
     return sp->fast_epoch == ch->fast->epoch_tag;
 }
 
-/* ... from sp's entries or from a leaf table below sp? A table above
- * level 1 is not looked into (yes). */
-static bool fast_took_below(const struct coherence_hart *ch, const struct shadow_page *sp)
+/* The most tables fast_took_below looks into for one change. */
+#define TOOK_BELOW_LOOKS 64
+
+/* ... from sp's entries or from those of a table below sp? Looks into at
+ * most *looks more tables, and answers yes when it runs out. */
+static bool fast_took_below(const struct coherence_hart *ch, const struct shadow_page *sp,
+                            unsigned *looks)
 {
     if (fast_took_from(ch, sp))
         return true;
-    if (sp->level != 1)
-        return sp->level > 1;
+    if (sp->level == 0)
+        return false;
+    if (*looks == 0)
+        return true;
+    --*looks;
     for (unsigned i = 0; i < SHADOW_ENTRIES; i++) {
         uint64_t e = atomic_load_explicit(&sp->entry[i], memory_order_relaxed);
-        if ((e & SE_VALID) && !(e & SE_LEAF)) {
-            const struct shadow_page *leaf =
-                shadow_find(ch->table, (e & SE_PAGE_MASK) >> PAGE_SHIFT, 0);
-            if (leaf && fast_took_from(ch, leaf))
-                return true;
-        }
+        if (!(e & SE_VALID) || (e & SE_LEAF))
+            continue;                   /* a leaf here is noted at sp itself */
+        const struct shadow_page *below =
+            shadow_find(ch->table, (e & SE_PAGE_MASK) >> PAGE_SHIFT, sp->level - 1);
+        if (below && fast_took_below(ch, below, looks))
+            return true;
     }
     return false;
 }
@@ -102,7 +110,8 @@ static void note_table_replaced(struct coherence_hart *ch, unsigned level, uint6
 {
     const struct shadow_page *below =
         shadow_find(ch->table, (old & SE_PAGE_MASK) >> PAGE_SHIFT, level);
-    if (!below || !fast_took_below(ch, below))
+    unsigned looks = TOOK_BELOW_LOOKS;
+    if (!below || !fast_took_below(ch, below, &looks))
         return;
     if (level == 0 && !below->fast_va_many)
         note_forget(ch, below->fast_va | FORGET_SPAN);
