@@ -435,12 +435,13 @@ static void emit_exit(struct unit *u, uint64_t pc, bool with_pc, unsigned retire
     x86_patch(x86_jmp(&u->b), u->j->exit_stub);
 }
 
-/* Leave for the constant pc: through a link (see the top) if pc lies in
- * the unit's page, else through the cross-page stub. The link's exit tells
- * the dispatcher its page too: after the stub the unit that leaves may
- * not be from the page the dispatcher entered. */
 static void emit_cross_link(struct unit *u, uint64_t pc);
 
+/* Leave for the constant pc: through a link (see the top) if pc lies in
+ * the unit's page, else through a cross-page link behind its guard
+ * (emit_cross_link). The link's exit tells the dispatcher which it was
+ * and, for the first, the page: along a chain of units the unit that
+ * leaves may not be from the page the dispatcher entered. */
 static void emit_jump_out(struct unit *u, uint64_t pc)
 {
     flush_pending(u);
