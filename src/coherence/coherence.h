@@ -266,6 +266,8 @@ struct hart_counters {
     uint64_t code_evictions;    /* of those, made in place of another */
     uint64_t jit_units;         /* units of host code translated (cpu/jit.h) */
     uint64_t jit_resets;        /* times the code buffer filled and was emptied */
+    uint64_t user_instret;      /* of instret, those retired in U-mode */
+    uint64_t gathered_slices;   /* of slices, those while the pool was gathered */
 };
 
 /* The per-hart table of --stats, and the same as JSON (--stats-json): an

@@ -17,6 +17,8 @@ static const struct hart_field {
     { "code_evictions", offsetof(struct hart_counters, code_evictions) },
     { "jit_units", offsetof(struct hart_counters, jit_units) },
     { "jit_resets", offsetof(struct hart_counters, jit_resets) },
+    { "user_instret", offsetof(struct hart_counters, user_instret) },
+    { "gathered_slices", offsetof(struct hart_counters, gathered_slices) },
 };
 #define NHART_FIELDS (sizeof hart_fields / sizeof hart_fields[0])
 

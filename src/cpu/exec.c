@@ -988,13 +988,21 @@ static __attribute__((noinline)) uint64_t run_block_profiled(struct hart *h, uns
                   : run_block_interpreted_with(h, budget, h->profile);
 }
 
+/* A block runs in one privilege mode: a trap or an xRET sets poll_now,
+ * which ends it. */
 uint64_t hart_execute_block(struct hart *h, unsigned budget)
 {
     if (icache_code_written(&h->icache))
         sync_code(h);
-    if (h->profile)
-        return run_block_profiled(h, budget);
-    return h->jit ? run_block_translated(h, budget) : run_block_interpreted(h, budget);
+    bool user = h->priv == PRIV_U;
+    uint64_t retired = h->profile ? run_block_profiled(h, budget)
+                     : h->jit     ? run_block_translated(h, budget)
+                                  : run_block_interpreted(h, budget);
+    if (user)
+        atomic_store_explicit(&h->user_retired,
+                              atomic_load_explicit(&h->user_retired, memory_order_relaxed) + retired,
+                              memory_order_relaxed);
+    return retired;
 }
 
 bool hart_execute_decoded(struct hart *h, const struct insn *in)

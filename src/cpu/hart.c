@@ -52,6 +52,7 @@ void hart_init(struct hart *h, uint64_t hartid, struct guest_mem *mem, _Atomic b
     pthread_mutex_init(&h->wait_lock, NULL);
     pthread_cond_init(&h->wait_cond, NULL);
     atomic_init(&h->kicked, false);
+    atomic_init(&h->user_retired, 0);
     icache_init(&h->icache, mem);
     hart_reset(h, 0);
 }
@@ -168,7 +169,8 @@ struct hart_counters hart_own_counters(const struct hart *h)
     struct jit_stats js = jit_stats(h->jit);
     return (struct hart_counters){ h->minstret, h->ipi_waits, h->spin_yields,
                                    h->wfi_poll_sleeps, h->pool_slices, h->icache.stats.pages_made,
-                                   h->icache.stats.pages_evicted, js.units, js.resets };
+                                   h->icache.stats.pages_evicted, js.units, js.resets,
+                                   atomic_load(&h->user_retired), h->pool_gathered_slices };
 }
 
 struct hart *hart_current(void)

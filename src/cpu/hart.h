@@ -184,6 +184,9 @@ struct hart {
     _Atomic bool *halt;         /* shared: the machine's stop flag */
     pthread_mutex_t wait_lock;  /* WFI sleeps on wait_cond until kicked */
     pthread_cond_t wait_cond;
+    /* Instructions retired in U-mode, the pool's measure of the guest's
+     * progress (cpu/pool.c): stored by the hart's thread, read by any. */
+    _Atomic uint64_t user_retired;
     _Atomic bool kicked;        /* shared: set by hart_kick, cleared by the hart */
     /* WFI polling (trap_wfi): the pc of the last WFI that returned at once
      * because of an interrupt the hart did not then take, and how many did
@@ -220,6 +223,7 @@ struct hart {
     bool pool_boosted;                  /* kicked to the queue's head: a short slice */
     unsigned pool_home;                 /* the worker whose caches hold its code */
     uint64_t pool_slices;               /* slices the pool ran it (--stats) */
+    uint64_t pool_gathered_slices;      /* of those, while the pool was gathered */
     bool yield_wanted;                  /* a spin detected: end the slice */
 
     /* ---- debugger (cpu/debug.h): with debug_attention set, run_batches

@@ -26,6 +26,12 @@
  *   that has been ready POOL_STEAL_TICKS runs on any worker and moves
  *   home there, which is how the harts spread again when the guest's
  *   busy ones pile up on one worker.
+ * - The pool runs on all its workers or gathers on half of them, whichever
+ *   lets the guest's user code retire more instructions (below,
+ *   "Spreading and gathering"). Harts that contend for one guest lock
+ *   gain nothing from running at once and pay for it: each waits in
+ *   spins and sleeps for the others, and the lines of the lock and of
+ *   what it guards cross between host CPUs at every turn.
  */
 #include "cpu/pool.h"
 
@@ -85,6 +91,41 @@
  * IPIs late: ptbench-pairs at -smp 8 fell to 2,000-4,900 ops/s. */
 #define POOL_STEAL_TICKS (TIMEBASE_HZ / 1000000 * 200)
 
+/* Spreading and gathering. A pool that has seen its harts give up
+ * POOL_GATHER_SPINS spins per worker and second over POOL_TRY_TICKS on
+ * all its workers (POOL_TRY_SPREAD) runs the next POOL_TRY_TICKS on half
+ * of them (POOL_TRY_GATHERED), the rest waiting, and then keeps for
+ * POOL_KEEP_TICKS (POOL_KEEP, in windows of POOL_TRY_TICKS) the layout
+ * in which the harts retired more user-mode instructions per tick,
+ * gathered only if it did better by a twentieth; then it tries again.
+ * Without such spins it keeps spreading: harts that do not wait for each
+ * other cannot gain from sharing workers. A gathered window that does
+ * worse than the try spread ends the keeping at once: gathered, 8 harts
+ * of ptbench sometimes fall into a run of spins at a fifth of their
+ * usual rate. A try that spreads again doubles how long the pool keeps
+ * spreading before the next (up to POOL_KEEP_MAX_TICKS), as a gathered
+ * try costs harts that gain from running at once.
+ *
+ * User-mode instructions stand for the guest's progress because what the
+ * kernel does while harts contend (lock spins, sleeps and wake-ups, IPIs
+ * and their answers) grows with the contention, while the programs it
+ * serves get no further. The spins alone do not tell: over 50 ms they
+ * overlap between guests that gain and guests that lose. 3 paired runs
+ * each on 2 host CPUs under OpenSBI, ops/s (doc/performance.md,
+ * "Spreading and gathering"): ptbench at 4 harts 3,128-3,956 spread
+ * against 3,296-4,907 with the choice, at 8 harts 948-1,234 against
+ * 1,251-2,782; ptbench-1v 3,216-3,491 against 4,333-6,198 (8 harts
+ * 1,656-1,966 against 2,719-3,397); ptbench-pairs, whose pairs of harts
+ * do gain from running at once, 7,880-10,189 against 6,436-9,374 at 4
+ * harts and 8,152-9,574 against 5,628-8,486 at 8 (3 more pairs at 8:
+ * 6,217-9,918 against 6,675-10,007), where gathering whenever spins were
+ * frequent made it a third slower. On one host CPU for good it fell from
+ * 7,106 to 1,838 ops/s at 8 harts. */
+#define POOL_TRY_TICKS (TIMEBASE_HZ / 1000 * 50)
+#define POOL_KEEP_TICKS (TIMEBASE_HZ / 1000 * 400)
+#define POOL_KEEP_MAX_TICKS (POOL_KEEP_TICKS * 2)
+#define POOL_GATHER_SPINS 1000
+
 /* The longest sleep of an idle worker with no deadline to wait for. */
 #define POOL_IDLE_TICKS (TIMEBASE_HZ / 10)
 
@@ -134,11 +175,12 @@ static struct hart *longest_ready(const struct hart_pool *p)
     return oldest;
 }
 
-/* Whether `worker` may run the ready h now. */
+/* Whether `worker` may run the ready h now: its own, one at home on a
+ * worker left out while gathered, a kicked one, or one ready too long. */
 static bool may_take(const struct hart_pool *p, const struct hart *h, unsigned worker,
                      uint64_t now)
 {
-    return h->pool_home == worker || h->pool_boosted ||
+    return h->pool_home == worker || h->pool_home >= p->active_workers || h->pool_boosted ||
            now - h->pool_ready_since >= p->steal_ticks;
 }
 
@@ -240,11 +282,16 @@ static struct hart *take_locked(struct hart_pool *p, unsigned worker, uint64_t *
 {
     uint64_t now = timebase_now();
     *next_tick = wake_due(p, now);
+    if (p->phase_end < *next_tick)
+        *next_tick = p->phase_end;
+    if (worker >= p->active_workers)
+        return NULL;
     struct hart *h;
     while ((h = pop_next(p, worker, now)) != NULL) {
         if (!p->may_run || p->may_run(p->may_run_ctx, h)) {
             atomic_store(&h->pool_state, POOL_RUNNING);
             h->pool_slices++;
+            h->pool_gathered_slices += p->active_workers < p->nworkers;
             return h;
         }
         atomic_store(&h->kicked, false);
@@ -286,6 +333,98 @@ static void put_locked(struct hart_pool *p, struct hart *h, enum hart_slice_end 
     }
 }
 
+/* ------------------------------------------------------------ spreading and gathering */
+
+static uint64_t user_retired(const struct hart_pool *p)
+{
+    uint64_t sum = 0;
+    for (unsigned i = 0; i < p->nharts; i++)
+        sum += atomic_load_explicit(&p->harts[i].user_retired, memory_order_relaxed);
+    return sum;
+}
+
+/* Spread: every worker takes harts, each hart at home on the one
+ * pool_prepare gave it (those that gathered went home to the workers
+ * that ran them). */
+static void spread(struct hart_pool *p)
+{
+    p->active_workers = p->nworkers;
+    for (unsigned i = 0; i < p->nharts; i++)
+        p->harts[i].pool_home = i % p->nworkers;
+    pthread_cond_broadcast(&p->spread);
+}
+
+static void gather(struct hart_pool *p)
+{
+    p->active_workers = (p->nworkers + 1) / 2;
+    p->tries++;
+}
+
+static void start_phase(struct hart_pool *p, enum pool_phase phase, uint64_t now, uint64_t ticks,
+                        uint64_t retired)
+{
+    p->phase = phase;
+    p->phase_start = now;
+    p->phase_end = now + ticks;
+    p->phase_user_retired = retired;
+    atomic_store_explicit(&p->phase_spin_yields, 0, memory_order_relaxed);
+}
+
+/* With p->lock held: end the phase if its time is up, and start the next. */
+static void tune_locked(struct hart_pool *p, uint64_t now)
+{
+    if (now < p->phase_end || p->nworkers < 2)
+        return;
+    uint64_t retired = user_retired(p);
+    double ticks = (double)(now - p->phase_start);
+    double rate = (double)(retired - p->phase_user_retired) / ticks;
+    uint64_t spins = atomic_load_explicit(&p->phase_spin_yields, memory_order_relaxed);
+    if (p->active_workers < p->nworkers)
+        p->gathered_ticks += now - p->phase_start;
+    uint64_t keep = POOL_KEEP_TICKS;
+    switch (p->phase) {
+    case POOL_TRY_SPREAD:
+        p->spread_rate = rate;
+        if ((double)spins * TIMEBASE_HZ > POOL_GATHER_SPINS * ticks * p->nworkers) {
+            gather(p);
+            start_phase(p, POOL_TRY_GATHERED, now, POOL_TRY_TICKS, retired);
+            return;
+        }
+        break;
+    case POOL_TRY_GATHERED:
+        if (rate * 20 > p->spread_rate * 21) {
+            p->gathers_kept++;
+            p->spread_keep_ticks = POOL_KEEP_TICKS;
+        } else {
+            spread(p);
+            keep = p->spread_keep_ticks;
+            if (p->spread_keep_ticks < POOL_KEEP_MAX_TICKS)
+                p->spread_keep_ticks *= 2;
+        }
+        break;
+    case POOL_KEEP: {
+        bool gathered = p->active_workers < p->nworkers;
+        if (now < p->keep_until && !(gathered && rate < p->spread_rate)) {
+            start_phase(p, POOL_KEEP, now, POOL_TRY_TICKS, retired);
+            return;
+        }
+        if (gathered)
+            spread(p);
+        start_phase(p, POOL_TRY_SPREAD, now, POOL_TRY_TICKS, retired);
+        return;
+    }
+    }
+    p->keep_until = now + keep;
+    start_phase(p, POOL_KEEP, now, POOL_TRY_TICKS, retired);
+}
+
+void pool_tune(struct hart_pool *p, uint64_t now)
+{
+    pthread_mutex_lock(&p->lock);
+    tune_locked(p, now);
+    pthread_mutex_unlock(&p->lock);
+}
+
 /* ------------------------------------------------------------ interface */
 
 void pool_init(struct hart_pool *p, struct hart *harts, unsigned nharts, unsigned nworkers)
@@ -293,14 +432,18 @@ void pool_init(struct hart_pool *p, struct hart *harts, unsigned nharts, unsigne
     *p = (struct hart_pool){ .harts = harts, .nharts = nharts,
                              .nworkers = nworkers ? nworkers : 1,
                              .steal_ticks = POOL_STEAL_TICKS };
+    p->active_workers = p->nworkers;
+    p->spread_keep_ticks = POOL_KEEP_TICKS;
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->work, NULL);
+    pthread_cond_init(&p->spread, NULL);
     for (unsigned i = 0; i < nharts; i++)
         harts[i].pool = p;
 }
 
 void pool_destroy(struct hart_pool *p)
 {
+    pthread_cond_destroy(&p->spread);
     pthread_cond_destroy(&p->work);
     pthread_mutex_destroy(&p->lock);
 }
@@ -311,10 +454,10 @@ void pool_prepare(struct hart_pool *p)
     p->first = p->last = NULL;
     p->workers_started = 0;
     uint64_t now = timebase_now();
-    for (unsigned i = 0; i < p->nharts; i++) {
-        p->harts[i].pool_home = i % p->nworkers;
+    spread(p);
+    start_phase(p, POOL_TRY_SPREAD, now, POOL_TRY_TICKS, user_retired(p));
+    for (unsigned i = 0; i < p->nharts; i++)
         make_ready(p, &p->harts[i], false, now);
-    }
     pthread_mutex_unlock(&p->lock);
 }
 
@@ -344,6 +487,12 @@ void pool_run(struct hart_pool *p)
     pthread_mutex_lock(&p->lock);
     unsigned me = p->workers_started++ % p->nworkers;
     while (!halted(p)) {
+        tune_locked(p, timebase_now());
+        if (me >= p->active_workers) {          /* left out while gathered */
+            struct timespec deadline = timebase_deadline(p->phase_end);
+            pthread_cond_clockwait(&p->spread, &p->lock, CLOCK_MONOTONIC, &deadline);
+            continue;
+        }
         uint64_t next_tick;
         struct hart *h = take_locked(p, me, &next_tick);
         if (!h) {
@@ -360,6 +509,7 @@ void pool_run(struct hart_pool *p)
         put_locked(p, h, end);
     }
     pthread_cond_broadcast(&p->work);       /* the other workers stop too */
+    pthread_cond_broadcast(&p->spread);
     pthread_mutex_unlock(&p->lock);
 }
 
@@ -371,6 +521,7 @@ bool pool_spin_gives_up(struct hart_pool *p, uint64_t spun, uint64_t now)
     if (spun < POOL_SPIN_TICKS && now - last >= POOL_SPIN_CROWD_WINDOW)
         return false;
     atomic_store_explicit(&p->last_spin_yield, now, memory_order_relaxed);
+    atomic_fetch_add_explicit(&p->phase_spin_yields, 1, memory_order_relaxed);
     return true;
 }
 

@@ -11,8 +11,10 @@
  * an IPI, a timer, an external line) is the next one any worker runs.
  *
  * Owns: the ready queue and each pooled hart's place in it (pool_state,
- * pool_next), each hart's home worker (pool_home), and the workers' sleep
- * when no hart is ready. A hart is in exactly one state: RUNNING on one
+ * pool_next), each hart's home worker (pool_home), the workers' sleep
+ * when no hart is ready, and how many workers take harts: all of them
+ * (spread) or half (gathered, when that lets the guest's user code get
+ * further: pool.c). A hart is in exactly one state: RUNNING on one
  * worker, READY in the queue, or WAITING in a WFI until a kick, an enabled
  * interrupt or its timer deadline.
  *
@@ -29,6 +31,10 @@
 
 enum pool_state { POOL_READY, POOL_RUNNING, POOL_WAITING };
 
+/* What the pool does until phase_end (pool.c, "Spreading and gathering"):
+ * each phase is one window of its measure. */
+enum pool_phase { POOL_TRY_SPREAD, POOL_TRY_GATHERED, POOL_KEEP };
+
 struct hart_pool {
     pthread_mutex_t lock;
     pthread_cond_t work;            /* idle workers sleep here */
@@ -40,6 +46,19 @@ struct hart_pool {
     unsigned workers_started;       /* pool_run numbers its workers so */
     unsigned idle_workers;
     _Atomic uint64_t last_spin_yield;   /* mtime of the latest (pool_spin_gives_up) */
+    /* Workers numbered active_workers and up take no hart: they wait on
+     * `spread` while the pool is gathered. */
+    unsigned active_workers;
+    pthread_cond_t spread;
+    enum pool_phase phase;
+    uint64_t phase_start, phase_end;    /* mtime */
+    uint64_t keep_until;                /* POOL_KEEP: its last window ends after this */
+    uint64_t spread_keep_ticks;         /* how long a failed try keeps the pool spread */
+    uint64_t phase_user_retired;        /* the harts' user_retired, summed, at phase_start */
+    _Atomic uint64_t phase_spin_yields; /* spins given up since phase_start */
+    double spread_rate;                 /* user instructions per tick in the last POOL_TRY_SPREAD */
+    uint64_t tries, gathers_kept;       /* gathered tries, and those that kept the pool so */
+    uint64_t gathered_ticks;            /* mtime spent gathered, up to phase_start */
     /* Asked, under the lock, before a worker runs a hart: false keeps it
      * waiting for its next kick (-bios builtin: a hart stopped in HSM until
      * its hart_start). NULL: every hart may run. */
@@ -64,6 +83,11 @@ void pool_run(struct hart_pool *p);
  * (RUNNING) or NULL, and putting it back after a slice that ended so. */
 struct hart *pool_take(struct hart_pool *p, unsigned worker);
 void pool_put(struct hart_pool *p, struct hart *h, enum hart_slice_end end);
+
+/* Any thread, for tests (pool_run does it at every switch): end the
+ * phase if `now` (mtime) is past its end, choosing the layout of the
+ * next. */
+void pool_tune(struct hart_pool *p, uint64_t now);
 
 /* A pooled hart's worker, in a spin it detected (cpu/exec.c) that has
  * lasted `spun` ticks: whether to give the worker up now. */

@@ -1,6 +1,7 @@
 /* board: building, booting, running and stopping the machine (see board.h). */
 #include "machine/board.h"
 #include <errno.h>
+#include <inttypes.h>
 #include <libfdt.h>
 #include <sched.h>
 #include <stdarg.h>
@@ -680,6 +681,11 @@ static void report_stats(struct board *b)
         hc[i] = hart_own_counters(&b->harts[i]);
     if (b->opts->stats)
         coherence_stats_text(stderr, b->co, hc);
+    if (b->opts->stats && b->pooled)
+        fprintf(stderr, "umbra pool: %u harts on %u workers; gathered on fewer in %" PRIu64
+                        " of %" PRIu64 " tries, %.2f s in all\n",
+                b->nharts, b->nworkers, b->pool.gathers_kept, b->pool.tries,
+                (double)b->pool.gathered_ticks / TIMEBASE_HZ);
     if (b->stats_json) {
         coherence_stats_json(b->stats_json, b->co, hc);
         if (fclose(b->stats_json) != 0)

@@ -145,7 +145,8 @@ static void test_lazy_patch_per_hart(void)
     char *json = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&json, &len);
-    struct hart_counters hc[2] = { { 111, 5, 9, 7, 3, 30, 1, 12, 0 }, { 222, 6, 10, 8, 4, 40, 2, 13, 1 } };
+    struct hart_counters hc[2] = { { 111, 5, 9, 7, 3, 30, 1, 12, 0, 50, 2 },
+                                   { 222, 6, 10, 8, 4, 40, 2, 13, 1, 60, 3 } };
     coherence_stats_json(f, &co, hc);
     fclose(f);
     CHECK(strstr(json, "\"harts\": [") != NULL);
@@ -153,6 +154,7 @@ static void test_lazy_patch_per_hart(void)
                        "\"wfi_poll_sleeps\": 8, \"slices\": 4, "
                        "\"code_pages\": 40, \"code_evictions\": 2, "
                        "\"jit_units\": 13, \"jit_resets\": 1, "
+                       "\"user_instret\": 60, \"gathered_slices\": 3, "
                        "\"coherency_events\": 2, "
                        "\"patches_produced\": 2, \"stores_unchanged\": 0, "
                        "\"patches_applied\": 1,") != NULL);

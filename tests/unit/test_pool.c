@@ -6,7 +6,8 @@
  * and what ends it (privileged spec 3.3.3), the may_run hook, and last real
  * workers running three harts' code on one thread until the machine
  * halts, and on two, where a worker with nothing of its own takes a hart
- * from the other for good. */
+ * from the other for good; and when the pool gathers its harts on fewer
+ * workers. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -155,6 +156,177 @@ static void test_home_workers(void)
     CHECK(stolen == &harts[2]);
     CHECK_EQ(stolen->pool_home, 1u);                /* moved home */
     CHECK(pool_take(&pool, 0) == NULL);
+    teardown();
+}
+
+/* ------------------------------------------------------------ spreading and gathering */
+
+/* Spins given up on the pool: `n` of them. */
+static void give_up_spins(unsigned n)
+{
+    for (unsigned i = 0; i < n; i++)
+        CHECK(pool_spin_gives_up(&pool, TIMEBASE_HZ, timebase_now()));
+}
+
+static void add_user_retired(struct hart *h, uint64_t n)
+{
+    atomic_fetch_add(&h->user_retired, n);
+}
+
+/* End the current phase exactly at its end. */
+static void end_phase(void) { pool_tune(&pool, pool.phase_end); }
+
+/* Spread, the harts give up spins (200 in 50 ms on 2 workers, twice the
+ * 1,000 per worker and second that make the pool try); gathered on one
+ * worker they retire twice the user instructions, so the pool keeps
+ * that, then spreads to try again with every hart back at its first home.
+ * While gathered, worker 1 takes nothing and worker 0 takes its harts. */
+static void test_gathers_when_user_code_gains(void)
+{
+    setup_workers(2);                   /* homes: 0 and 2 on worker 0, 1 on worker 1 */
+    CHECK_EQ(pool.phase, POOL_TRY_SPREAD);
+    CHECK_EQ(pool.active_workers, 2u);
+    pool_tune(&pool, pool.phase_end - 1);
+    CHECK_EQ(pool.phase, POOL_TRY_SPREAD);          /* not over yet */
+    add_user_retired(&harts[0], 1000000);
+    give_up_spins(200);
+    end_phase();
+    CHECK_EQ(pool.phase, POOL_TRY_GATHERED);
+    CHECK_EQ(pool.active_workers, 1u);
+    CHECK(pool_take(&pool, 1) == NULL);
+    take_in_order((const unsigned[]){ 0, 1, 2 }, 3);
+    add_user_retired(&harts[1], 2000000);
+    end_phase();
+    CHECK_EQ(pool.phase, POOL_KEEP);
+    CHECK_EQ(pool.active_workers, 1u);
+    CHECK_EQ(pool.gathers_kept, 1u);
+    CHECK_EQ(harts[1].pool_home, 0u);               /* moved to the worker that took it */
+    for (unsigned w = 0; w < 7; w++) {              /* 8 windows of 50 ms: 400 ms */
+        add_user_retired(&harts[2], 1000000);       /* as fast as spread */
+        end_phase();
+        CHECK_EQ(pool.phase, POOL_KEEP);
+        CHECK_EQ(pool.active_workers, 1u);
+    }
+    add_user_retired(&harts[2], 1000000);
+    end_phase();
+    CHECK_EQ(pool.phase, POOL_TRY_SPREAD);
+    CHECK_EQ(pool.active_workers, 2u);
+    CHECK_EQ(harts[1].pool_home, 1u);
+    CHECK(pool_take(&pool, 1) == &harts[1]);
+    teardown();
+}
+
+/* Gathered and kept, a window in which the harts retire fewer user
+ * instructions than they did spread ends the keeping at once. */
+static void test_spreads_when_gathered_falls_behind(void)
+{
+    setup_workers(2);
+    add_user_retired(&harts[0], 1000000);
+    give_up_spins(200);
+    end_phase();
+    add_user_retired(&harts[0], 3000000);
+    end_phase();
+    CHECK_EQ(pool.phase, POOL_KEEP);
+    CHECK_EQ(pool.active_workers, 1u);
+    add_user_retired(&harts[0], 990000);
+    end_phase();
+    CHECK_EQ(pool.phase, POOL_TRY_SPREAD);
+    CHECK_EQ(pool.active_workers, 2u);
+    teardown();
+}
+
+/* Gathered, the harts retire 4 % more user instructions than spread: not
+ * the twentieth more it takes, so the pool spreads again. */
+static void test_spreads_when_gathering_gains_little(void)
+{
+    setup_workers(2);
+    add_user_retired(&harts[0], 1000000);
+    give_up_spins(200);
+    end_phase();
+    CHECK_EQ(pool.active_workers, 1u);
+    add_user_retired(&harts[2], 1040000);
+    end_phase();
+    CHECK_EQ(pool.phase, POOL_KEEP);
+    CHECK_EQ(pool.active_workers, 2u);
+    CHECK_EQ(pool.gathers_kept, 0u);
+    teardown();
+}
+
+/* Keep windows of 50 ms until the phase ends: how many there are. */
+static unsigned kept_windows(void)
+{
+    unsigned n = 0;
+    while (pool.phase == POOL_KEEP && n < 100) {
+        end_phase();
+        n++;
+    }
+    return n;
+}
+
+/* A try that finds gathering no better: spins given up spread, and the
+ * same user instructions gathered. */
+static void fail_a_try(void)
+{
+    CHECK_EQ(pool.phase, POOL_TRY_SPREAD);
+    add_user_retired(&harts[0], 1000000);
+    give_up_spins(200);
+    end_phase();
+    CHECK_EQ(pool.phase, POOL_TRY_GATHERED);
+    add_user_retired(&harts[0], 1000000);
+    end_phase();
+    CHECK_EQ(pool.active_workers, 2u);
+}
+
+/* Each try that spreads again doubles the time spread before the next,
+ * from 400 ms up to 800 ms; a try that keeps the pool gathered starts over. */
+static void test_failed_tries_back_off(void)
+{
+    setup_workers(2);
+    const unsigned want[] = { 8, 16, 16, 16, 16 };
+    for (unsigned i = 0; i < 5; i++) {
+        fail_a_try();
+        CHECK_EQ(kept_windows(), want[i]);
+    }
+    add_user_retired(&harts[0], 1000000);
+    give_up_spins(200);
+    end_phase();
+    add_user_retired(&harts[0], 2000000);
+    end_phase();
+    CHECK_EQ(pool.active_workers, 1u);             /* twice as fast gathered: kept 400 ms */
+    for (unsigned w = 0; w < 8; w++) {
+        add_user_retired(&harts[0], 2000000);
+        end_phase();
+    }
+    CHECK_EQ(pool.phase, POOL_TRY_SPREAD);
+    fail_a_try();
+    CHECK_EQ(kept_windows(), 8u);
+    CHECK_EQ(pool.tries, 7u);
+    CHECK_EQ(pool.gathers_kept, 1u);
+    teardown();
+}
+
+/* Without spins given up (80 in 50 ms on 2 workers: below 1,000 per
+ * worker and second) the pool does not try gathering; on one worker it
+ * never changes. */
+static void test_no_gathering_without_spins(void)
+{
+    setup_workers(2);
+    add_user_retired(&harts[0], 1000000);
+    give_up_spins(80);
+    end_phase();
+    for (unsigned w = 0; w < 8; w++) {              /* kept spread for 400 ms */
+        CHECK_EQ(pool.phase, POOL_KEEP);
+        CHECK_EQ(pool.active_workers, 2u);
+        end_phase();
+    }
+    CHECK_EQ(pool.phase, POOL_TRY_SPREAD);
+    teardown();
+
+    setup_workers(1);
+    give_up_spins(1000);
+    end_phase();
+    CHECK_EQ(pool.phase, POOL_TRY_SPREAD);
+    CHECK_EQ(pool.active_workers, 1u);
     teardown();
 }
 
@@ -491,6 +663,11 @@ int main(void)
     test_boosted_ends_at_mret();
     test_aging();
     test_home_workers();
+    test_gathers_when_user_code_gains();
+    test_spreads_when_gathering_gains_little();
+    test_spreads_when_gathered_falls_behind();
+    test_failed_tries_back_off();
+    test_no_gathering_without_spins();
     test_spin_patience();
     test_pause_runs();
     test_wfi_wait();
