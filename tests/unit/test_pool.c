@@ -216,17 +216,28 @@ static void test_gathers_when_user_code_gains(void)
     teardown();
 }
 
+/* One try on 2 workers: `spread` user instructions retired in the 50 ms
+ * spread, with 200 spins given up (twice the 1,000 per worker and second
+ * that make the pool try), then `gathered` in the 50 ms gathered. */
+static void run_a_try(uint64_t spread, uint64_t gathered)
+{
+    CHECK_EQ(pool.phase, POOL_TRY_SPREAD);
+    add_user_retired(&harts[0], spread);
+    give_up_spins(200);
+    end_phase();
+    CHECK_EQ(pool.phase, POOL_TRY_GATHERED);
+    CHECK_EQ(pool.active_workers, 1u);
+    add_user_retired(&harts[0], gathered);
+    end_phase();
+    CHECK_EQ(pool.phase, POOL_KEEP);
+}
+
 /* Gathered and kept, a window in which the harts retire fewer user
  * instructions than they did spread ends the keeping at once. */
 static void test_spreads_when_gathered_falls_behind(void)
 {
     setup_workers(2);
-    add_user_retired(&harts[0], 1000000);
-    give_up_spins(200);
-    end_phase();
-    add_user_retired(&harts[0], 3000000);
-    end_phase();
-    CHECK_EQ(pool.phase, POOL_KEEP);
+    run_a_try(1000000, 3000000);
     CHECK_EQ(pool.active_workers, 1u);
     add_user_retired(&harts[0], 990000);
     end_phase();
@@ -240,13 +251,7 @@ static void test_spreads_when_gathered_falls_behind(void)
 static void test_spreads_when_gathering_gains_little(void)
 {
     setup_workers(2);
-    add_user_retired(&harts[0], 1000000);
-    give_up_spins(200);
-    end_phase();
-    CHECK_EQ(pool.active_workers, 1u);
-    add_user_retired(&harts[2], 1040000);
-    end_phase();
-    CHECK_EQ(pool.phase, POOL_KEEP);
+    run_a_try(1000000, 1040000);
     CHECK_EQ(pool.active_workers, 2u);
     CHECK_EQ(pool.gathers_kept, 0u);
     teardown();
@@ -263,20 +268,6 @@ static unsigned kept_windows(void)
     return n;
 }
 
-/* A try that finds gathering no better: spins given up spread, and the
- * same user instructions gathered. */
-static void fail_a_try(void)
-{
-    CHECK_EQ(pool.phase, POOL_TRY_SPREAD);
-    add_user_retired(&harts[0], 1000000);
-    give_up_spins(200);
-    end_phase();
-    CHECK_EQ(pool.phase, POOL_TRY_GATHERED);
-    add_user_retired(&harts[0], 1000000);
-    end_phase();
-    CHECK_EQ(pool.active_workers, 2u);
-}
-
 /* Each try that spreads again doubles the time spread before the next,
  * from 400 ms up to 800 ms; a try that keeps the pool gathered starts over. */
 static void test_failed_tries_back_off(void)
@@ -284,21 +275,18 @@ static void test_failed_tries_back_off(void)
     setup_workers(2);
     const unsigned want[] = { 8, 16, 16, 16, 16 };
     for (unsigned i = 0; i < 5; i++) {
-        fail_a_try();
+        run_a_try(1000000, 1000000);                /* no better gathered */
+        CHECK_EQ(pool.active_workers, 2u);
         CHECK_EQ(kept_windows(), want[i]);
     }
-    add_user_retired(&harts[0], 1000000);
-    give_up_spins(200);
-    end_phase();
-    add_user_retired(&harts[0], 2000000);
-    end_phase();
-    CHECK_EQ(pool.active_workers, 1u);             /* twice as fast gathered: kept 400 ms */
+    run_a_try(1000000, 2000000);                    /* twice as fast gathered: kept 400 ms */
     for (unsigned w = 0; w < 8; w++) {
+        CHECK_EQ(pool.active_workers, 1u);
         add_user_retired(&harts[0], 2000000);
         end_phase();
     }
     CHECK_EQ(pool.phase, POOL_TRY_SPREAD);
-    fail_a_try();
+    run_a_try(1000000, 1000000);
     CHECK_EQ(kept_windows(), 8u);
     CHECK_EQ(pool.tries, 7u);
     CHECK_EQ(pool.gathers_kept, 1u);
