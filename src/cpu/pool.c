@@ -275,12 +275,12 @@ static uint64_t wake_due(struct hart_pool *p, uint64_t now)
 
 /* ------------------------------------------------------------ switching */
 
-/* With p->lock held: the next hart `worker` runs, now RUNNING, or NULL;
- * *next_tick is then when a waiting hart's deadline comes or a ready
- * hart at home elsewhere may be taken. */
-static struct hart *take_locked(struct hart_pool *p, unsigned worker, uint64_t *next_tick)
+/* With p->lock held, at mtime `now`: the next hart `worker` runs, now
+ * RUNNING, or NULL; *next_tick is then when a waiting hart's deadline
+ * comes or a ready hart at home elsewhere may be taken. */
+static struct hart *take_locked(struct hart_pool *p, unsigned worker, uint64_t now,
+                                uint64_t *next_tick)
 {
-    uint64_t now = timebase_now();
     *next_tick = wake_due(p, now);
     if (p->phase_end < *next_tick)
         *next_tick = p->phase_end;
@@ -465,7 +465,7 @@ struct hart *pool_take(struct hart_pool *p, unsigned worker)
 {
     uint64_t next_tick;
     pthread_mutex_lock(&p->lock);
-    struct hart *h = take_locked(p, worker, &next_tick);
+    struct hart *h = take_locked(p, worker, timebase_now(), &next_tick);
     pthread_mutex_unlock(&p->lock);
     return h;
 }
@@ -487,14 +487,15 @@ void pool_run(struct hart_pool *p)
     pthread_mutex_lock(&p->lock);
     unsigned me = p->workers_started++ % p->nworkers;
     while (!halted(p)) {
-        tune_locked(p, timebase_now());
+        uint64_t now = timebase_now();
+        tune_locked(p, now);
         if (me >= p->active_workers) {          /* left out while gathered */
             struct timespec deadline = timebase_deadline(p->phase_end);
             pthread_cond_clockwait(&p->spread, &p->lock, CLOCK_MONOTONIC, &deadline);
             continue;
         }
         uint64_t next_tick;
-        struct hart *h = take_locked(p, me, &next_tick);
+        struct hart *h = take_locked(p, me, now, &next_tick);
         if (!h) {
             struct timespec deadline = timebase_deadline(next_tick);
             p->idle_workers++;
