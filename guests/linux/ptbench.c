@@ -25,8 +25,9 @@
  *              its shoot-down must have reached this hart;
  *   UNMAPPED   a read must fault, for the same reason after munmap.
  *
- * No thread ever waits for another, so a hart that the host deschedules
- * slows the others down only through the kernel's shoot-downs.
+ * No thread waits for another in the program itself; in the kernel they
+ * queue on what a process's threads share: its mm's lock, and the signal
+ * lock that delivers every probe's fault (guest_probe.h).
  *
  * With umbra.group=N the threads are split into processes of N threads
  * (the last one may have fewer), each with its own mm, visiting only the
