@@ -31,8 +31,10 @@
 # Prints every run (with guest MIPS per hart from --stats-json: instret /
 # wall time; for ptbench on umbra also guest instructions per operation,
 # all harts together, boot included; for ptbench, its rate after the first
-# guest second, the warm-up), then a table of medians and speed ratios and
-# the scaling tables (over the whole run and after the first second);
+# guest second, the warm-up), then a table of medians and speed ratios, the
+# paired ratios of patch to flush and builtin to builtin-flush round by
+# round, and the scaling tables (over the whole run and after the first
+# second);
 # writes OUT/runs.csv, OUT/summary.csv and OUT/bench.png (gnuplot).
 #
 #   bench/run.sh [-r RUNS] [-w "boot ptbench ptbench-ws ptbench-1v ptbench-pairs compute"]
@@ -289,7 +291,54 @@ summarize() {
       done
       done
   done
+  paired_table
   scaling_table
+}
+
+# paired_table: the mechanism's own comparisons (patch against flush,
+# builtin against builtin-flush) round by round. The two runs of a round
+# ran a minute apart or less, so a change in the host's load, which moves
+# every figure by tens of percent over a whole invocation, moves both
+# alike; the range shows how far one round can fall from another.
+paired_table() {
+  local -a pairs=()
+  has patch && has flush && pairs+=(patch:flush)
+  has builtin && has builtin-flush && pairs+=(builtin:builtin-flush)
+  [ "${#pairs[@]}" -gt 0 ] || return 0
+  echo
+  echo "Paired ratios: each round's A/B, their median [lowest-highest]."
+  local w smp pair line
+  line=$(printf "%-13s %-4s" workload smp)
+  for pair in "${pairs[@]}"; do line+=$(printf " %22s" "${pair%:*}/${pair#*:}"); done
+  echo "$line"
+  for w in $workloads; do
+    for smp in $(smps_of "$w"); do
+      line=$(printf "%-13s %-4s" "$w" "$smp")
+      for pair in "${pairs[@]}"; do
+        line+=$(printf " %22s" "$(paired_ratios "$w" "$smp" "${pair%:*}" "${pair#*:}")")
+      done
+      echo "$line"
+    done
+  done
+}
+
+# paired_ratios W SMP A B: "median [lowest-highest]" of the rounds' A/B
+# speed ratios, rounds where either failed left out; "-" if none is left.
+paired_ratios() {
+  local -a a b
+  read -ra a <<<"${vals[$1,$2,$3]:-}"
+  read -ra b <<<"${vals[$1,$2,$4]:-}"
+  local i ratios=""
+  for i in "${!a[@]}"; do
+    [[ ${a[$i]} =~ ^[0-9.]+$ && ${b[$i]:-} =~ ^[0-9.]+$ ]] || continue
+    ratios+="$(speed "$1" "${a[$i]}" "${b[$i]}") "
+  done
+  tr ' ' '\n' <<<"$ratios" | { grep -v '^$' || true; } | sort -g | awk '
+    { v[NR] = $1 }
+    END {
+      if (NR == 0) { print "-"; exit }
+      m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+      printf "%.2f [%.2f-%.2f]", m, v[1], v[NR] }'
 }
 
 # scaling_table: for ptbench, ptbench-1v and ptbench-pairs, each configuration's median at
