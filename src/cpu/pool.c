@@ -308,9 +308,21 @@ static void put_locked(struct hart_pool *p, struct hart *h, enum hart_slice_end 
 {
     uint64_t now = timebase_now();
     switch (end) {
-    case HART_SLICE_YIELD:
+    case HART_SLICE_YIELD: {
+        /* A boosted slice answered a kick (it ends at MRET, trap_mret),
+         * not what the hart was ready for: it keeps the time it became
+         * ready, as move_to_head does. Restarting the clock let a hart
+         * that OpenSBI's remote fences kicked every few tens of us never
+         * age: its own code waited for over a second while one busy hart
+         * ran (ptbench under OpenSBI: one thread made 6 % of another's
+         * operations). */
+        uint64_t since = h->pool_ready_since;
+        bool boosted = h->pool_boosted;
         make_ready(p, h, false, now);
+        if (boosted)
+            h->pool_ready_since = since;
         return;
+    }
     case HART_SLICE_IPI_WAIT: {
         /* at the head, then its targets in front of it; a whole slice,
          * as nobody kicked it */

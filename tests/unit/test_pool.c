@@ -466,6 +466,37 @@ static void test_aging(void)
     teardown();
 }
 
+/* Nor do the short slices a kick gives: a hart that runs only to answer
+ * kicks (here the IPIs of a hart that waits for its answer; the MRET of
+ * its handler ends such a slice) still ages from the time it became
+ * ready, and gets a slice of its own within the aging bound. */
+static void test_aging_across_boosted_slices(void)
+{
+    setup();
+    struct hart *h0 = pool_take(&pool, 0), *h1 = pool_take(&pool, 0), *h2 = pool_take(&pool, 0);
+    pool_put(&pool, h1, HART_SLICE_YIELD);
+    int own_slice_at = -1;
+    for (int i = 0; i < 25 && own_slice_at < 0; i++) {     /* 5 ms and more */
+        hart_note_ipi(h0, harts, NHARTS, 1, true);
+        pool_put(&pool, h0, HART_SLICE_IPI_WAIT);           /* h1 ahead of it */
+        CHECK(pool_take(&pool, 0) == h1 && h1->pool_boosted);
+        pool_put(&pool, h1, HART_SLICE_YIELD);              /* its MRET */
+        struct hart *next = pool_take(&pool, 0);
+        if (next == h1) {                                   /* aged */
+            CHECK(!h1->pool_boosted);
+            own_slice_at = i;
+            pool_put(&pool, h1, HART_SLICE_YIELD);
+            next = pool_take(&pool, 0);
+        }
+        CHECK(next == h0);
+        sleep_us(200);
+    }
+    CHECK(own_slice_at > 0);
+    pool_put(&pool, h0, HART_SLICE_YIELD);
+    pool_put(&pool, h2, HART_SLICE_YIELD);
+    teardown();
+}
+
 /* A detected spin gives its worker up after 20 us, or after 2 us while
  * spins are crowding: another hart yielded one less than 200 us ago
  * (pool.c, POOL_SPIN_TICKS). Times are mtime ticks (10 MHz), made up. */
@@ -650,6 +681,7 @@ int main(void)
     test_ipi_wait_seen_in_loop();
     test_boosted_ends_at_mret();
     test_aging();
+    test_aging_across_boosted_slices();
     test_home_workers();
     test_gathers_when_user_code_gains();
     test_spreads_when_gathering_gains_little();
