@@ -17,6 +17,8 @@
  * - Nobody ready waits longer than POOL_AGE_TICKS: two harts that keep
  *   interrupting each other would otherwise hold the head of the queue
  *   while the one that holds the guest lock they both want never runs.
+ *   The short slices a kick gives do not restart the wait: they answer
+ *   the kick, not what the hart was ready for.
  * - Each hart has a home worker, and a worker passes over ready harts at
  *   home elsewhere. Translated code is per hart (cpu/jit.h), megabytes of
  *   it, and a host CPU's caches hold the code and tables of the harts it
