@@ -31,7 +31,8 @@
 # Prints every run (with guest MIPS per hart from --stats-json: instret /
 # wall time; for ptbench on umbra also guest instructions per operation,
 # all harts together, boot included; for ptbench, its rate after the first
-# guest second, the warm-up), then a table of medians and speed ratios, the
+# guest second, the warm-up, and its slowest thread's operations as a
+# fraction of its busiest's), then a table of medians and speed ratios, the
 # paired ratios of patch to flush and builtin to builtin-flush round by
 # round, and the scaling tables (over the whole run and after the first
 # second);
@@ -185,6 +186,12 @@ run_one() {
       value=$(sed -n 's/^UMBRA-PTBENCH PASS ops=[0-9]* ops_per_s=\([0-9.]*\).*/\1/p' "$log.txt")
       detail=$(sed -n 's/^ptbench: \(mmap .*\) in .*/\1/p' "$log.txt")
       detail+=$(sed -n 's/^ptbench: guest CPUs idle \([0-9]*\) %.*/; guest idle \1 %/p' "$log.txt")
+      # how evenly the harts got their turns: the slowest thread's ops as a
+      # fraction of the busiest's (a machine that lets one hart's code wait
+      # while another runs alone shows here, as a high ops/s can hide it)
+      detail+=$(sed -n 's/^ptbench: ops per thread://p' "$log.txt" | awk '{
+        lo = hi = $1; for (i = 2; i <= NF; i++) { if ($i < lo) lo = $i; if ($i > hi) hi = $i }
+        if (NF >= 2 && hi > 0) printf "; slowest thread %.2f of the busiest", lo / hi }')
       # ptbench prints the ops of each guest second; the first is the
       # warm-up (every hart meets the code for the first time)
       steady=$(sed -n 's/^ptbench: ops by second://p' "$log.txt" |
