@@ -212,11 +212,12 @@ static struct hart *pop_next(struct hart_pool *p, unsigned worker, uint64_t now)
 }
 
 /* h becomes ready: at the head of the queue (boosted: a short slice) or
- * at its tail. Its wait for a worker, which aging bounds, starts now. */
-static void make_ready(struct hart_pool *p, struct hart *h, bool head, uint64_t now)
+ * at its tail. Its wait for a worker, which aging bounds, counts from
+ * `since` (now, unless it was ready already). */
+static void make_ready(struct hart_pool *p, struct hart *h, bool head, uint64_t since)
 {
     atomic_store(&h->pool_state, POOL_READY);
-    h->pool_ready_since = now;
+    h->pool_ready_since = since;
     h->pool_boosted = head;
     if (head)
         push_front(p, h);
@@ -310,7 +311,7 @@ static void put_locked(struct hart_pool *p, struct hart *h, enum hart_slice_end 
 {
     uint64_t now = timebase_now();
     switch (end) {
-    case HART_SLICE_YIELD: {
+    case HART_SLICE_YIELD:
         /* A boosted slice answered a kick (it ends at MRET, trap_mret),
          * not what the hart was ready for: it keeps the time it became
          * ready, as move_to_head does. Restarting the clock let a hart
@@ -318,13 +319,8 @@ static void put_locked(struct hart_pool *p, struct hart *h, enum hart_slice_end 
          * age: its own code waited for over a second while one busy hart
          * ran (ptbench under OpenSBI: one thread made 6 % of another's
          * operations). */
-        uint64_t since = h->pool_ready_since;
-        bool boosted = h->pool_boosted;
-        make_ready(p, h, false, now);
-        if (boosted)
-            h->pool_ready_since = since;
+        make_ready(p, h, false, h->pool_boosted ? h->pool_ready_since : now);
         return;
-    }
     case HART_SLICE_IPI_WAIT: {
         /* at the head, then its targets in front of it; a whole slice,
          * as nobody kicked it */
