@@ -200,7 +200,8 @@ struct hart {
     /* ---- waiting for an IPI to be taken (hart_note_ipi) ---- */
     _Atomic uint64_t heartbeat;         /* shared: blocks this hart has begun */
     _Atomic uint32_t ipi_unanswered;    /* shared: harts whose msip this one
-                                           raised and that have not cleared it */
+                                           raised and that have not cleared it
+                                           (on a pool, nor waited again) */
     _Atomic uint32_t watched_by;        /* shared: harts asleep until this one
                                            begins a block (bit = mhartid) */
     struct hart *peers;                 /* every hart, indexed by mhartid */

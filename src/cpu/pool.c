@@ -3,8 +3,9 @@
  * The policy, and why:
  * - A hart that waits gives its worker up at once: a WFI (it is kept off
  *   the workers until an interrupt it enabled, a kick or its timer), a
- *   detected spin, or an IPI whose target is off the workers (cpu/exec.c
- *   looks at pool_state while it waits).
+ *   detected spin, or an IPI whose target is ready but off the workers
+ *   (cpu/exec.c looks at pool_state while it waits; a target that went
+ *   back to waiting with the IPI pending is not waited for).
  *   Otherwise it runs POOL_SLICE_TICKS.
  * - A kicked hart (an IPI, a timer, an external line) goes to the head of
  *   the queue and runs a short slice, which also ends when it leaves
