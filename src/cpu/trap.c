@@ -44,12 +44,16 @@ static void mip_set_line(struct hart *h, uint64_t bit, bool level)
         atomic_fetch_and(&h->mip, ~bit);
 }
 
-void trap_update_timer_irqs(struct hart *h)
+static void update_timer_irqs_at(struct hart *h, uint64_t now)
 {
-    uint64_t now = timebase_now();
     mip_set_line(h, MIP_MTIP, now >= atomic_load(&h->mtimecmp));
     if (h->menvcfg & MENVCFG_STCE)
         mip_set_line(h, MIP_STIP, now >= h->stimecmp);
+}
+
+void trap_update_timer_irqs(struct hart *h)
+{
+    update_timer_irqs_at(h, timebase_now());
 }
 
 /* ------------------------------------------------------------ trap entry */
@@ -216,13 +220,14 @@ static bool wfi_should_wake(struct hart *h)
     return (atomic_load(&h->mip) & h->mie) != 0 || atomic_load(&h->kicked) || hart_halted(h);
 }
 
-/* The mtime at which a timer line that is still low will rise, bounded by
- * WFI_MAX_SLEEP_TICKS from now. A line already high is not waited for: if
- * it were enabled we would not be sleeping, and if it is not enabled it
- * cannot end the sleep. */
-static uint64_t wfi_wake_tick(const struct hart *h)
+/* The mtime at which a timer line that is still low at `now` will rise,
+ * bounded by WFI_MAX_SLEEP_TICKS from now. A line already high is not
+ * waited for: if it were enabled we would not be sleeping, and if it is
+ * not enabled it cannot end the sleep. So the lines must have been brought
+ * up to date at the same `now` (refresh_wake_tick): a deadline that passed
+ * in between would be waited for by nobody. */
+static uint64_t wfi_wake_tick(const struct hart *h, uint64_t now)
 {
-    uint64_t now = timebase_now();
     uint64_t wake = now + WFI_MAX_SLEEP_TICKS;
     uint64_t mtimecmp = atomic_load(&h->mtimecmp);
     if (mtimecmp > now && mtimecmp < wake)
@@ -230,6 +235,15 @@ static uint64_t wfi_wake_tick(const struct hart *h)
     if ((h->menvcfg & MENVCFG_STCE) && h->stimecmp > now && h->stimecmp < wake)
         wake = h->stimecmp;
     return wake;
+}
+
+/* Bring the timer lines up to date and return the mtime at which one that
+ * is still low will rise. */
+static uint64_t refresh_wake_tick(struct hart *h)
+{
+    uint64_t now = timebase_now();
+    update_timer_irqs_at(h, now);
+    return wfi_wake_tick(h, now);
 }
 
 /* With wait_lock held: sleep until the hart is kicked, the machine halts,
@@ -311,7 +325,7 @@ static bool wfi_spin(struct hart *h)
     if (!h->wfi_spin_ticks)
         return false;
     uint64_t now = timebase_now(), until = now + h->wfi_spin_ticks;
-    uint64_t timer = wfi_wake_tick(h);
+    uint64_t timer = refresh_wake_tick(h);
     if (timer < until)
         until = timer;
     while (!wfi_should_wake(h)) {
@@ -358,10 +372,10 @@ static void wfi_wait(struct hart *h)
     if (polling)
         sleep_until_kicked(h, WFI_MAX_SLEEP_TICKS, NULL);
     for (;;) {
-        trap_update_timer_irqs(h);
+        uint64_t wake = refresh_wake_tick(h);
         if (wfi_should_wake(h))
             break;
-        struct timespec deadline = timebase_deadline(wfi_wake_tick(h));
+        struct timespec deadline = timebase_deadline(wake);
         pthread_cond_clockwait(&h->wait_cond, &h->wait_lock, CLOCK_MONOTONIC, &deadline);
     }
     atomic_store(&h->kicked, false);
@@ -408,9 +422,18 @@ bool trap_wfi_polls(struct hart *h)
     return polling;
 }
 
-uint64_t trap_wfi_wake_tick(const struct hart *h, bool kick_only)
+/* The lines are refreshed as wfi_wait refreshes them before it sleeps:
+ * the hart polls them only every few blocks (TIMER_REFRESH_POLLS), and
+ * wfi_wake_tick passes over a deadline already reached, taking its line
+ * for high. Linux sets stimecmp a little ahead and then goes idle; on a
+ * pool that deadline, passed but not yet in mip, was waited for until the
+ * longest sleep ran out: an idle hart's tick came up to 100 ms late, and
+ * the smoke guest's 20 ms nanosleep took 100-300 ms at -smp 4. */
+uint64_t trap_wfi_wake_tick(struct hart *h, bool kick_only)
 {
-    return kick_only ? timebase_now() + WFI_MAX_SLEEP_TICKS : wfi_wake_tick(h);
+    if (kick_only)
+        return timebase_now() + WFI_MAX_SLEEP_TICKS;
+    return refresh_wake_tick(h);
 }
 
 /* ------------------------------------------------------------ IPI answers */

@@ -56,8 +56,10 @@ void trap_await_ipi_answer(struct hart *h);
 /* Whether this WFI only polls (wfi_wait: then only a kick or the longest
  * sleep ends its wait; counted in wfi_poll_sleeps), and, for a WFI on a
  * pool worker (cpu/pool.h), which does not block the thread, the mtime at
- * which its wait ends anyway. */
+ * which its wait ends anyway. trap_wfi_wake_tick first brings the timer
+ * lines in mip up to date, so that a deadline already passed ends the
+ * wait at once (the pool looks at mip). */
 bool trap_wfi_polls(struct hart *h);
-uint64_t trap_wfi_wake_tick(const struct hart *h, bool kick_only);
+uint64_t trap_wfi_wake_tick(struct hart *h, bool kick_only);
 
 #endif

@@ -564,6 +564,42 @@ static void test_wfi_wait(void)
     teardown();
 }
 
+/* A timer deadline that passed after the hart last looked at its timer
+ * lines, and before its WFI, ends the wait at once: Linux sets stimecmp a
+ * little ahead and goes idle, and the line, not yet raised in mip, was
+ * taken for high by the wake-up time and waited for by nobody (the tick
+ * came when the longest sleep ran out, 100 ms later). Both timers. */
+static void test_wfi_deadline_passed(void)
+{
+    setup();
+    struct hart *h = pool_take(&pool, 0);
+    h->menvcfg |= MENVCFG_STCE;
+    h->mie = MIP_STIP;
+    h->stimecmp = timebase_now() + TIMEBASE_HZ / 10000;                /* 100 us */
+    trap_poll_interrupts(h);
+    CHECK_EQ(atomic_load(&h->mip) & MIP_STIP, 0u);
+    sleep_us(300);
+    pool_put(&pool, h, HART_SLICE_WFI);
+    CHECK_EQ(state(h), POOL_READY);
+    take_in_order((const unsigned[]){ 1, 2, 0 }, 3);
+
+    struct hart *h1 = pool_take(&pool, 0), *h2 = pool_take(&pool, 0);
+    CHECK(pool_take(&pool, 0) == h);
+    h->menvcfg &= ~MENVCFG_STCE;
+    atomic_fetch_and(&h->mip, ~MIP_STIP);
+    h->mie = MIP_MTIP;
+    atomic_store(&h->mtimecmp, timebase_now() + TIMEBASE_HZ / 10000);
+    trap_poll_interrupts(h);
+    CHECK_EQ(atomic_load(&h->mip) & (MIP_MTIP | MIP_STIP), 0u);
+    sleep_us(300);
+    pool_put(&pool, h, HART_SLICE_WFI);
+    CHECK_EQ(state(h), POOL_READY);
+    pool_put(&pool, h1, HART_SLICE_YIELD);
+    pool_put(&pool, h2, HART_SLICE_YIELD);
+    take_in_order((const unsigned[]){ 0, 1, 2 }, 3);
+    teardown();
+}
+
 static bool hart1_may_run;
 static bool may_run(void *ctx, struct hart *h)
 {
@@ -691,6 +727,7 @@ int main(void)
     test_spin_patience();
     test_pause_runs();
     test_wfi_wait();
+    test_wfi_deadline_passed();
     test_may_run();
     test_workers();
     test_two_workers();
