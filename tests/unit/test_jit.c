@@ -1185,19 +1185,14 @@ static void test_spin_loops(void)
     CHECK(same_state("a spin, then a loop that stores"));
 }
 
-/* A round of a loop that asks for its block to end (poll_now) ends the
- * unit there, as it ends the interpreter's block: here a pooled hart
- * waiting with an IPI unanswered whose target is ready but off the
- * workers, which exec.c notices every 8th round (IPI_POOL_LOOK_ROUNDS).
- * The detector's call lies after the unit's code (jit.c, emit_spin_call);
- * both engines must leave the slice having retired the same instructions. */
-static void test_wait_ends_unit(void)
+/* Both engines' hart, pooled on one worker with `peers` as the other
+ * harts, runs a loop that waits (a load and a branch back while the word
+ * at DATA is 0), hot first; then check(h) runs it as it likes. */
+static void on_waiting_loop(struct hart *peers, void (*check)(struct hart *h))
 {
-    static struct hart peers[2];            /* only peers[1].pool_state is read */
     const uint32_t waiting[] = { enc_i(0, 10, 2, 5, LOAD), enc_b(-4, 0, 5, 0) };
     both_setup();
     both_put(CODE, waiting, sizeof waiting);
-    atomic_store(&peers[1].pool_state, POOL_READY);
     struct vm *vms[] = { &interp, &translated };
     for (unsigned k = 0; k < 2; k++) {
         struct hart *h = &vms[k]->h;
@@ -1206,13 +1201,31 @@ static void test_wait_ends_unit(void)
         struct hart_pool pool;
         pool_init(&pool, h, 1, 1);
         h->peers = peers;
-        atomic_store(&h->ipi_unanswered, 1u << 1);
-        CHECK_EQ(hart_run_slice(h, UINT64_MAX), HART_SLICE_IPI_WAIT);
+        check(h);
         atomic_store(&h->ipi_unanswered, 0);
         h->peers = NULL;
         h->pool = NULL;
         pool_destroy(&pool);
     }
+}
+
+/* A round of a loop that asks for its block to end (poll_now) ends the
+ * unit there, as it ends the interpreter's block: here a pooled hart
+ * waiting with an IPI unanswered whose target is ready but off the
+ * workers, which exec.c notices every 8th round (IPI_POOL_LOOK_ROUNDS).
+ * The detector's call lies after the unit's code (jit.c, emit_spin_call);
+ * both engines must leave the slice having retired the same instructions. */
+static void wait_ends_slice(struct hart *h)
+{
+    atomic_store(&h->ipi_unanswered, 1u << 1);
+    CHECK_EQ(hart_run_slice(h, UINT64_MAX), HART_SLICE_IPI_WAIT);
+}
+
+static void test_wait_ends_unit(void)
+{
+    static struct hart peers[2];            /* only peers[1].pool_state is read */
+    atomic_store(&peers[1].pool_state, POOL_READY);
+    on_waiting_loop(peers, wait_ends_slice);
     CHECK(jit_stats(translated.h.jit).units >= 1);
     CHECK_EQ(translated.h.minstret, interp.h.minstret);
     CHECK(same_state("a wait that ends the block"));
@@ -1224,35 +1237,24 @@ static void test_wait_ends_unit(void)
  * answer, so the waiting hart stops waiting for it (exec.c,
  * ipi_target_off_workers) and waits only for a target that is ready:
  * target 1 waits, target 2 is ready. */
+static void waiting_target_dropped(struct hart *h)
+{
+    atomic_store(&h->ipi_unanswered, 1u << 1);
+    uint64_t waits = h->ipi_waits;
+    hart_run_slice(h, timebase_now() + TIMEBASE_HZ / 1000);        /* a spin or the time ends it */
+    CHECK_EQ(atomic_load(&h->ipi_unanswered), 0u);
+    CHECK_EQ(h->ipi_waits, waits);
+    atomic_store(&h->ipi_unanswered, 1u << 1 | 1u << 2);
+    CHECK_EQ(hart_run_slice(h, UINT64_MAX), HART_SLICE_IPI_WAIT);
+    CHECK_EQ(atomic_load(&h->ipi_unanswered), 1u << 2);
+}
+
 static void test_waiting_target_not_waited_for(void)
 {
     static struct hart peers[3];            /* only pool_state is read */
-    const uint32_t waiting[] = { enc_i(0, 10, 2, 5, LOAD), enc_b(-4, 0, 5, 0) };
-    both_setup();
-    both_put(CODE, waiting, sizeof waiting);
     atomic_store(&peers[1].pool_state, POOL_WAITING);
     atomic_store(&peers[2].pool_state, POOL_READY);
-    struct vm *vms[] = { &interp, &translated };
-    for (unsigned k = 0; k < 2; k++) {
-        struct hart *h = &vms[k]->h;
-        h->x[10] = DATA;
-        CHECK_EQ(hart_run(h, 2000), 2000);                          /* hot, translated */
-        struct hart_pool pool;
-        pool_init(&pool, h, 1, 1);
-        h->peers = peers;
-        atomic_store(&h->ipi_unanswered, 1u << 1);
-        uint64_t waits = h->ipi_waits;
-        hart_run_slice(h, timebase_now() + TIMEBASE_HZ / 1000);    /* a spin or the time ends it */
-        CHECK_EQ(atomic_load(&h->ipi_unanswered), 0u);
-        CHECK_EQ(h->ipi_waits, waits);
-        atomic_store(&h->ipi_unanswered, 1u << 1 | 1u << 2);
-        CHECK_EQ(hart_run_slice(h, UINT64_MAX), HART_SLICE_IPI_WAIT);
-        CHECK_EQ(atomic_load(&h->ipi_unanswered), 1u << 2);
-        atomic_store(&h->ipi_unanswered, 0);
-        h->peers = NULL;
-        h->pool = NULL;
-        pool_destroy(&pool);
-    }
+    on_waiting_loop(peers, waiting_target_dropped);
 }
 
 /* F and D arithmetic that translated code does in host SSE when the
