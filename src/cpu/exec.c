@@ -380,21 +380,24 @@ static bool ipi_target_stalled(struct hart *h, uint32_t unanswered)
 
 /* Whether a target of an unanswered IPI is ready but off the pool's
  * workers: it cannot answer before some worker takes it, and this hart's
- * is one. A target that is waiting has run since the IPI (its kick made it
- * ready) and chose to wait with the IPI still pending: firmware that waits
- * for a state change with interrupts off, as OpenSBI's stopped harts do
- * until HSM starts them (they clear msip only then). Running it again
- * answers nothing, so its IPI is no longer waited for: otherwise the boot
- * hart, the only one running while Linux boots, gave its worker up every
- * few loop rounds until the others started (50,000 times at -smp 4). */
+ * is one. A target that is waiting and has consumed its kick has run
+ * since the IPI and chose to wait with the IPI still pending: firmware
+ * that waits for a state change with interrupts off, as OpenSBI's stopped
+ * harts do until HSM starts them (they clear msip only then). Running it
+ * again answers nothing, so its IPI is no longer waited for: otherwise the
+ * boot hart, the only one running while Linux boots, gave its worker up
+ * every few loop rounds until the others started (50,000 times at -smp
+ * 4). A waiting target whose kick is still unconsumed is one that
+ * put_locked is about to ready (it was kicked while running). */
 static bool ipi_target_off_workers(struct hart *h, uint32_t unanswered)
 {
     bool off = false;
     for (unsigned t = 0; t < HART_MAX_PEERS; t++) {
         if (!(unanswered >> t & 1))
             continue;
-        int state = atomic_load_explicit(&h->peers[t].pool_state, memory_order_relaxed);
-        if (state == POOL_WAITING)
+        const struct hart *target = &h->peers[t];
+        int state = atomic_load(&target->pool_state);
+        if (state == POOL_WAITING && !atomic_load(&target->kicked))
             atomic_fetch_and(&h->ipi_unanswered, ~(1u << t));
         off |= state == POOL_READY;
     }

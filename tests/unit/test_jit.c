@@ -1231,18 +1231,19 @@ static void test_wait_ends_unit(void)
     CHECK(same_state("a wait that ends the block"));
 }
 
-/* A target that waits again has run since the IPI (its kick readied it)
+/* A target that waits again, its kick consumed, has run since the IPI
  * and left it pending: OpenSBI's stopped harts wait so, with interrupts
  * off, until HSM starts them. Giving the worker up would not make it
  * answer, so the waiting hart stops waiting for it (exec.c,
  * ipi_target_off_workers) and waits only for a target that is ready:
- * target 1 waits, target 2 is ready. */
+ * target 1 waits, target 2 is ready. Target 3 waits with its kick
+ * unconsumed (the pool is about to ready it): still waited for. */
 static void waiting_target_dropped(struct hart *h)
 {
-    atomic_store(&h->ipi_unanswered, 1u << 1);
+    atomic_store(&h->ipi_unanswered, 1u << 1 | 1u << 3);
     uint64_t waits = h->ipi_waits;
     hart_run_slice(h, timebase_now() + TIMEBASE_HZ / 1000);        /* a spin or the time ends it */
-    CHECK_EQ(atomic_load(&h->ipi_unanswered), 0u);
+    CHECK_EQ(atomic_load(&h->ipi_unanswered), 1u << 3);
     CHECK_EQ(h->ipi_waits, waits);
     atomic_store(&h->ipi_unanswered, 1u << 1 | 1u << 2);
     CHECK_EQ(hart_run_slice(h, UINT64_MAX), HART_SLICE_IPI_WAIT);
@@ -1251,9 +1252,11 @@ static void waiting_target_dropped(struct hart *h)
 
 static void test_waiting_target_not_waited_for(void)
 {
-    static struct hart peers[3];            /* only pool_state is read */
+    static struct hart peers[4];            /* only pool_state and kicked are read */
     atomic_store(&peers[1].pool_state, POOL_WAITING);
     atomic_store(&peers[2].pool_state, POOL_READY);
+    atomic_store(&peers[3].pool_state, POOL_WAITING);
+    atomic_store(&peers[3].kicked, true);
     on_waiting_loop(peers, waiting_target_dropped);
 }
 
