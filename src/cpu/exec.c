@@ -378,30 +378,39 @@ static bool ipi_target_stalled(struct hart *h, uint32_t unanswered)
  * IPI and goes on with its work) does not give its worker up. */
 #define IPI_POOL_LOOK_ROUNDS 8u
 
-/* Whether a target of an unanswered IPI is ready but off the pool's
- * workers: it cannot answer before some worker takes it, and this hart's
- * is one. A target that is waiting and has consumed its kick has run
- * since the IPI and chose to wait with the IPI still pending: firmware
- * that waits for a state change with interrupts off, as OpenSBI's stopped
- * harts do until HSM starts them (they clear msip only then). Running it
- * again answers nothing, so its IPI is no longer waited for: otherwise the
- * boot hart, the only one running while Linux boots, gave its worker up
- * every few loop rounds until the others started (50,000 times at -smp
- * 4). A waiting target whose kick is still unconsumed is one that
- * put_locked is about to ready (it was kicked while running). */
-static bool ipi_target_off_workers(struct hart *h, uint32_t unanswered)
+/* The IPIs still worth waiting for on a pool, out of `unanswered`; the
+ * others are forgotten. A target that is waiting and has consumed its
+ * kick has run since the IPI and chose to wait with the IPI still
+ * pending: firmware that waits for a state change with interrupts off, as
+ * OpenSBI's stopped harts do until HSM starts them (they clear msip only
+ * then). Running it again answers nothing: otherwise the boot hart, the
+ * only one running while Linux boots, gave its worker up every few loop
+ * rounds until the others started (50,000 times at -smp 4). A waiting
+ * target whose kick is still unconsumed is one that put_locked is about
+ * to ready (it was kicked while running). */
+static uint32_t forget_ipis_seen(struct hart *h, uint32_t unanswered)
 {
-    bool off = false;
     for (unsigned t = 0; t < HART_MAX_PEERS; t++) {
         if (!(unanswered >> t & 1))
             continue;
         const struct hart *target = &h->peers[t];
-        int state = atomic_load(&target->pool_state);
-        if (state == POOL_WAITING && !atomic_load(&target->kicked))
+        if (atomic_load(&target->pool_state) == POOL_WAITING && !atomic_load(&target->kicked)) {
             atomic_fetch_and(&h->ipi_unanswered, ~(1u << t));
-        off |= state == POOL_READY;
+            unanswered &= ~(1u << t);
+        }
     }
-    return off;
+    return unanswered;
+}
+
+/* Whether a target of an unanswered IPI is ready but off the pool's
+ * workers: it cannot answer before some worker takes it, and this hart's
+ * is one. */
+static bool ipi_target_off_workers(const struct hart *h, uint32_t unanswered)
+{
+    for (unsigned t = 0; t < HART_MAX_PEERS; t++)
+        if ((unanswered >> t & 1) && atomic_load(&h->peers[t].pool_state) == POOL_READY)
+            return true;
+    return false;
 }
 
 /* A loop round while IPIs this hart sent are unanswered: the hart is most
@@ -419,7 +428,7 @@ static void note_ipi_wait_round(struct hart *h, uint32_t unanswered)
         if (++h->ipi_rounds < IPI_POOL_LOOK_ROUNDS)
             return;
         h->ipi_rounds = 0;
-        if (ipi_target_off_workers(h, unanswered)) {
+        if (ipi_target_off_workers(h, forget_ipis_seen(h, unanswered))) {
             h->ipi_wait_wanted = true;
             h->poll_now = true;
         }

@@ -1235,7 +1235,7 @@ static void test_wait_ends_unit(void)
  * and left it pending: OpenSBI's stopped harts wait so, with interrupts
  * off, until HSM starts them. Giving the worker up would not make it
  * answer, so the waiting hart stops waiting for it (exec.c,
- * ipi_target_off_workers) and waits only for a target that is ready:
+ * forget_ipis_seen) and waits only for a target that is ready:
  * target 1 waits, target 2 is ready. Target 3 waits with its kick
  * unconsumed (the pool is about to ready it): still waited for. */
 static void waiting_target_dropped(struct hart *h)
