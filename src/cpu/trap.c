@@ -237,11 +237,10 @@ static uint64_t wfi_wake_tick(const struct hart *h, uint64_t now)
     return wake;
 }
 
-/* Bring the timer lines up to date and return the mtime at which one that
- * is still low will rise. */
-static uint64_t refresh_wake_tick(struct hart *h)
+/* Bring the timer lines up to date at `now` and return the mtime at which
+ * one that is still low will rise. */
+static uint64_t refresh_wake_tick(struct hart *h, uint64_t now)
 {
-    uint64_t now = timebase_now();
     update_timer_irqs_at(h, now);
     return wfi_wake_tick(h, now);
 }
@@ -325,7 +324,7 @@ static bool wfi_spin(struct hart *h)
     if (!h->wfi_spin_ticks)
         return false;
     uint64_t now = timebase_now(), until = now + h->wfi_spin_ticks;
-    uint64_t timer = refresh_wake_tick(h);
+    uint64_t timer = refresh_wake_tick(h, now);
     if (timer < until)
         until = timer;
     while (!wfi_should_wake(h)) {
@@ -372,7 +371,7 @@ static void wfi_wait(struct hart *h)
     if (polling)
         sleep_until_kicked(h, WFI_MAX_SLEEP_TICKS, NULL);
     for (;;) {
-        uint64_t wake = refresh_wake_tick(h);
+        uint64_t wake = refresh_wake_tick(h, timebase_now());
         if (wfi_should_wake(h))
             break;
         struct timespec deadline = timebase_deadline(wake);
@@ -431,9 +430,8 @@ bool trap_wfi_polls(struct hart *h)
  * the smoke guest's 20 ms nanosleep took 100-300 ms at -smp 4. */
 uint64_t trap_wfi_wake_tick(struct hart *h, bool kick_only)
 {
-    if (kick_only)
-        return timebase_now() + WFI_MAX_SLEEP_TICKS;
-    return refresh_wake_tick(h);
+    uint64_t now = timebase_now();
+    return kick_only ? now + WFI_MAX_SLEEP_TICKS : refresh_wake_tick(h, now);
 }
 
 /* ------------------------------------------------------------ IPI answers */
