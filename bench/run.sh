@@ -227,10 +227,17 @@ run_one() {
   detail+=$rerun
 }
 
-median() {
-  tr ' ' '\n' | { grep -Ev '^(|fail|-)$' || true; } | sort -g |
+# middle: the median of the numbers on stdin, one per line ("fail" and "-"
+# left out), unrounded; "-" if none is left.
+middle() {
+  { grep -Ev '^(|fail|-)$' || true; } | sort -g |
     awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2];
-                              else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }' |
+                              else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# median: middle of a space-separated list, rounded for the tables.
+median() {
+  tr ' ' '\n' | middle |
     awk '{ if ($1 == "-") print; else if ($1 >= 1000) printf "%.0f\n", $1; else printf "%.4g\n", $1 }'
 }
 
@@ -340,12 +347,11 @@ paired_ratios() {
     [[ ${a[$i]} =~ ^[0-9.]+$ && ${b[$i]:-} =~ ^[0-9.]+$ ]] || continue
     ratios+="$(speed "$1" "${a[$i]}" "${b[$i]}") "
   done
-  tr ' ' '\n' <<<"$ratios" | { grep -v '^$' || true; } | sort -g | awk '
-    { v[NR] = $1 }
-    END {
-      if (NR == 0) { print "-"; exit }
-      m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-      printf "%.2f [%.2f-%.2f]", m, v[1], v[NR] }'
+  local m
+  m=$(tr ' ' '\n' <<<"$ratios" | middle)
+  [ "$m" != - ] || { echo -; return; }
+  tr ' ' '\n' <<<"$ratios" | { grep -Ev '^(|-)$' || true; } | sort -g |
+    awk -v m="$m" '{ v[NR] = $1 } END { printf "%.2f [%.2f-%.2f]", m, v[1], v[NR] }'
 }
 
 # scaling_table: for ptbench, ptbench-1v and ptbench-pairs, each configuration's median at
