@@ -50,6 +50,7 @@
 #include "cpu/jit.h"
 
 #include <assert.h>
+#include <inttypes.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,6 +140,7 @@ struct jit {
     uint8_t *free;                      /* first unused byte */
     const uint8_t *exit_stub;           /* the shared epilogue every exit jumps to */
     const uint8_t *cross_page_stub;     /* where JALRs to another page look */
+    const uint8_t *cross_page_stub_end; /* the first unit's place */
     uint32_t epoch;                     /* bumped whenever the buffer is emptied */
     /* The cross-page link (emit_cross_link) a unit left by last, and the
      * pc it left for, until jit_link_cross points it at the unit there. */
@@ -153,6 +155,7 @@ struct jit {
     struct ras ras;
     struct jalr_cache no_return;
     bool host_fma;                      /* the host has FMA3 (fused ops in host code) */
+    struct jit_perf_map perf_map;       /* file NULL: none */
     struct jit_stats stats;
 };
 
@@ -1703,6 +1706,7 @@ static void reset_code(struct jit *j)
     x86_ret(&b);
     emit_cross_page_stub(j, &b);
     j->free = b.p;
+    j->cross_page_stub_end = b.p;
 }
 
 /* Where unit u, which ran out of room, goes on in its own page with no
@@ -1714,6 +1718,24 @@ static uint64_t straight_on(const struct unit *u)
         (u->end_pc & PAGE_MASK) != (u->insn[0].pc & PAGE_MASK))
         return 0;
     return u->end_pc;
+}
+
+/* --perf-map: a line for the code from start to end (jit.h). */
+static void perf_map_line(const struct jit *j, const uint8_t *start, const uint8_t *end,
+                          const char *name)
+{
+    fprintf(j->perf_map.file, "%" PRIxPTR " %tx %s\n", (uintptr_t)start, end - start, name);
+}
+
+static void perf_map_note(const struct jit *j, const uint8_t *start, const uint8_t *end,
+                          uint64_t pc)
+{
+    if (!j->perf_map.file)
+        return;
+    char name[160];
+    if (!j->perf_map.name_of || !j->perf_map.name_of(j->perf_map.ctx, pc, name, sizeof name))
+        snprintf(name, sizeof name, "guest 0x%" PRIx64, pc);
+    perf_map_line(j, start, end, name);
 }
 
 /* Make the unit at slot `index` of p (virtual address pc): its entry,
@@ -1733,6 +1755,7 @@ static const uint8_t *translate(struct jit *j, struct icache_page *p, unsigned i
         u.b = (struct x86_buf){ j->free, j->code + j->code_bytes, false };
         jit_unit_fn fn = emit_unit(&u);
         if (fn) {
+            perf_map_note(j, j->free, u.b.p, u.insn[0].pc);
             j->free = u.b.p;
             j->stats.units++;
             j->stats.resident_units += u.nresidents != 0;
@@ -1886,6 +1909,15 @@ struct jit *jit_create(size_t code_bytes)
     return j;
 }
 
+/* The stubs lie at the buffer's start, where reset_code puts them again
+ * each time: one line covers them for good. */
+void jit_set_perf_map(struct jit *j, const struct jit_perf_map *map)
+{
+    j->perf_map = *map;
+    if (map->file)
+        perf_map_line(j, j->code, j->cross_page_stub_end, "umbra exit and cross-page stubs");
+}
+
 void jit_destroy(struct jit *j)
 {
     if (!j)
@@ -1903,6 +1935,7 @@ struct jit_stats jit_stats(const struct jit *j)
 #else   /* not x86-64: no translation */
 
 struct jit *jit_create(size_t code_bytes) { (void)code_bytes; return NULL; }
+void jit_set_perf_map(struct jit *j, const struct jit_perf_map *map) { (void)j, (void)map; }
 void jit_note_cross_exit(struct jit *j, void *link, uint64_t pc)
 {
     (void)j, (void)link, (void)pc;

@@ -48,6 +48,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include "cpu/csr.h"
 #include "cpu/icache.h"
 #include "mmu/mmu.h"
@@ -89,6 +90,22 @@ struct jit_stats {
 #define JIT_CODE_BYTES (64u << 20)
 struct jit *jit_create(size_t code_bytes);
 void jit_destroy(struct jit *j);
+
+/* --perf-map: the map of host code to names that perf reads for code
+ * with no file behind it (/tmp/perf-PID.map, one "START SIZE NAME" line
+ * per range, in hex). Once set, the buffer's stubs and every unit made
+ * from then on get a line; a unit's range covers its rarely run paths
+ * too, and its name is name_of's for the guest pc it starts at ("guest
+ * 0xPC" when it has none). Harts write to the one file from their own
+ * threads, a line per call (stdio locks the stream). Once a full buffer is
+ * emptied (jit_stats().resets) its addresses are used again and the older
+ * lines name them wrongly. */
+struct jit_perf_map {
+    FILE *file;
+    bool (*name_of)(void *ctx, uint64_t pc, char *name, size_t size);    /* false: no name */
+    void *ctx;
+};
+void jit_set_perf_map(struct jit *j, const struct jit_perf_map *map);
 
 /* The unit starting at slot `index` of page p (a decoded slot), whose
  * guest virtual address is pc; NULL while the instruction is not hot yet

@@ -709,6 +709,17 @@ static void report_profile(struct board *b)
         report(0, "--profile %s: write failed", b->opts->profile);
 }
 
+/* --perf-map, once no hart translates any more: perf reads it after the
+ * run, so it stays. */
+static void finish_perf_map(struct board *b)
+{
+    if (!b->perf_map)
+        return;
+    if (fclose(b->perf_map) != 0)
+        report(0, "--perf-map /tmp/perf-%ld.map: write failed", (long)getpid());
+    b->perf_map = NULL;
+}
+
 /* The debugger's `k`: end the run as a poweroff would. */
 static void gdb_kill(void *ctx)
 {
@@ -756,22 +767,30 @@ int board_run(struct board *b)
     b->gdb = NULL;
     report_stats(b);
     report_profile(b);
+    finish_perf_map(b);
     return b->exit_code;
 }
 
 /* ---------------------------------------------------------- create/destroy */
 
-/* --profile: the maps are read and the file opened now, so a bad one is
- * reported before the guest runs; every hart gets a table. */
+/* --profile-symbols: read now, so a bad map is reported before the guest
+ * runs. */
+static int setup_symbols(struct board *b)
+{
+    char err[512];
+    if (b->opts->profile_symbols &&
+        !profile_symbols_load(&b->profile_symbols, b->opts->profile_symbols, err, sizeof err))
+        return report(EXIT_STATUS_BAD_FILE, "--profile-symbols %s", err);
+    return 0;
+}
+
+/* --profile: the file is opened now, so a bad path is reported before the
+ * guest runs; every hart gets a table. */
 static int setup_profile(struct board *b)
 {
     const struct umbra_options *o = b->opts;
     if (!o->profile)
         return 0;
-    char err[512];
-    if (o->profile_symbols &&
-        !profile_symbols_load(&b->profile_symbols, o->profile_symbols, err, sizeof err))
-        return report(EXIT_STATUS_BAD_FILE, "--profile-symbols %s", err);
     b->profile_file = fopen(o->profile, "w");
     if (!b->profile_file)
         return report(EXIT_STATUS_BAD_FILE, "--profile %s: %s", o->profile, strerror(errno));
@@ -784,6 +803,36 @@ static int setup_profile(struct board *b)
         b->harts[i].profile = &b->profiles[i];
     }
     b->profile_since = profile_clocks_now();
+    return 0;
+}
+
+/* --perf-map's names: the guest function a unit starts in, when the
+ * symbol maps cover its pc. */
+static bool name_for_perf(void *ctx, uint64_t pc, char *name, size_t size)
+{
+    const struct board *b = ctx;
+    const struct profile_symbol *sym = profile_symbol_of(&b->profile_symbols, pc);
+    if (!sym)
+        return false;
+    snprintf(name, size, "%s+0x%" PRIx64, sym->name, pc - sym->addr);
+    return true;
+}
+
+/* --perf-map: the file perf looks in for code with no file behind it
+ * (cpu/jit.h), one for every hart's translator. */
+static int setup_perf_map(struct board *b)
+{
+    if (!b->opts->perf_map)
+        return 0;
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/perf-%ld.map", (long)getpid());
+    b->perf_map = fopen(path, "w");
+    if (!b->perf_map)
+        return report(EXIT_STATUS_BAD_FILE, "--perf-map %s: %s", path, strerror(errno));
+    const struct jit_perf_map map = { b->perf_map, name_for_perf, b };
+    for (unsigned i = 0; i < b->nharts; i++)
+        if (b->harts[i].jit)
+            jit_set_perf_map(b->harts[i].jit, &map);
     return 0;
 }
 
@@ -894,7 +943,11 @@ int board_create(struct board *b, const struct umbra_options *o)
     }
     int rc = setup_coherence(b);
     if (!rc)
+        rc = setup_symbols(b);
+    if (!rc)
         rc = setup_profile(b);
+    if (!rc)
+        rc = setup_perf_map(b);
     if (!rc)
         rc = create_devices(b);
     if (!rc)
@@ -939,6 +992,9 @@ void board_destroy(struct board *b)
     if (b->profile_file)
         fclose(b->profile_file);
     b->profile_file = NULL;
+    if (b->perf_map)
+        fclose(b->perf_map);
+    b->perf_map = NULL;
     for (unsigned i = 0; b->profiles && i < b->nharts; i++) {
         b->harts[i].profile = NULL;
         profile_destroy(&b->profiles[i]);

@@ -136,6 +136,7 @@ struct board {
     struct profile *profiles;   /* --profile: one table per hart; else NULL */
     struct profile_clocks profile_since;        /* when they started */
     struct profile_symbols profile_symbols;     /* --profile-symbols */
+    FILE *perf_map;             /* --perf-map: /tmp/perf-PID.map */
     pthread_t threads[OPT_MAX_HARTS];   /* one per hart, or the pool's workers */
     struct hart_pool pool;      /* used when harts outnumber CPUs (cpu/pool.h) */
     bool pooled;

@@ -480,6 +480,12 @@ static bool opt_stats(struct parse_state *ps, const char *value)
     return true;
 }
 
+static bool opt_perf_map(struct parse_state *ps, const char *value)
+{
+    ps->o->perf_map = true;
+    return true;
+}
+
 static bool opt_audit(struct parse_state *ps, const char *value)
 {
     ps->o->audit = true;
@@ -611,6 +617,7 @@ static const struct option_spec option_table[] = {
     { "stats-json", true, true, opt_stats_json },
     { "profile", true, true, opt_profile },
     { "profile-symbols", true, true, opt_profile_symbols },
+    { "perf-map", false, true, opt_perf_map },
     { "audit", false, true, opt_audit },
     { "coherence", true, true, opt_coherence },
     { "shadow", true, true, opt_shadow },
@@ -663,6 +670,8 @@ void options_print_usage(FILE *out)
           "  --profile FILE           write where guest code spends host time at exit:\n"
           "                           host time per guest pc, or per function with\n"
           "  --profile-symbols MAP[,MAP...]  symbol maps (System.map, /proc/kallsyms, nm)\n"
+          "  --perf-map               name translated code for perf in /tmp/perf-PID.map\n"
+          "                           (by guest function with --profile-symbols)\n"
           "  --audit                  check shadow-table coherence at every coherency event\n"
           "  --coherence=patch|flush|eager   shadow-table coherence strategy (default patch)\n"
           "  --shadow=per-hart|shared shadow tables per hart or one for all (default per-hart)\n"
@@ -750,8 +759,10 @@ static bool check_combinations(struct parse_state *ps)
     /* The debugger stops each hart on its own thread (cpu/debug.h). */
     if (o->gdb && o->hart_pool == OPT_HART_POOL_ON)
         return usage_error(ps, "--hart-pool=on cannot be used with -s or -gdb");
-    if (o->profile_symbols && !o->profile)
-        return usage_error(ps, "--profile-symbols needs --profile");
+    if (o->profile_symbols && !o->profile && !o->perf_map)
+        return usage_error(ps, "--profile-symbols needs --profile or --perf-map");
+    if (o->perf_map && o->engine == OPT_ENGINE_INTERP)
+        return usage_error(ps, "--perf-map needs --engine=jit (nothing else is translated)");
     return true;
 }
 

@@ -95,6 +95,7 @@ struct umbra_options {
     const char *stats_json;
     const char *profile;        /* --profile FILE: guest profile (machine/profile_report.h) */
     const char *profile_symbols;    /* --profile-symbols MAP[,MAP...] */
+    bool perf_map;              /* --perf-map: /tmp/perf-PID.map for perf (cpu/jit.h) */
     bool audit;
     enum opt_coherence coherence;
     enum opt_shadow shadow;

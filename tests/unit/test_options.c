@@ -287,7 +287,12 @@ static void test_umbra_options(void)
     CHECK(opts.profile && !strcmp(opts.profile, "p.txt"));
     CHECK(opts.profile_symbols && !strcmp(opts.profile_symbols, "a.map,b.map"));
     USAGE_ERROR("--profile-symbols=a.map");     /* nothing to name without a profile */
-    CHECK(strstr(err_text, "--profile-symbols needs --profile") != NULL);
+    CHECK(strstr(err_text, "--profile-symbols needs --profile or --perf-map") != NULL);
+    CHECK_EQ(PARSE("--perf-map", "--profile-symbols=a.map"), OPTIONS_RUN);
+    CHECK(opts.perf_map && opts.profile_symbols && !opts.profile);
+    USAGE_ERROR("--perf-map", "--engine=interp");   /* nothing translated to name */
+    CHECK(strstr(err_text, "--perf-map needs --engine=jit") != NULL);
+    USAGE_ERROR("--perf-map=yes");
     USAGE_ERROR("--profile=");
     USAGE_ERROR("--coherence=lazy");
     CHECK(strstr(err_text, "patch|flush|eager") != NULL);
