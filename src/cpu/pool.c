@@ -467,6 +467,8 @@ void pool_prepare(struct hart_pool *p)
     uint64_t now = timebase_now();
     spread(p);
     start_phase(p, POOL_TRY_SPREAD, now, POOL_TRY_TICKS, user_retired(p));
+    if (p->nworkers < 2)
+        p->phase_end = UINT64_MAX;      /* one worker has no layouts to try */
     for (unsigned i = 0; i < p->nharts; i++)
         make_ready(p, &p->harts[i], false, now);
     pthread_mutex_unlock(&p->lock);

@@ -709,6 +709,46 @@ static void test_two_workers(void)
     mem_destroy(&mem);
 }
 
+/* One real worker, every hart waiting in WFI for a kick: past the end of
+ * the first layout's window (50 ms), which a pool of one worker never
+ * moves, the worker sleeps, using under a tenth of the host CPU time of
+ * 200 ms. It used to take that end, long past, for its next deadline and
+ * loop on its lock for good (a 2-hart guest on one host CPU burned all
+ * of it while idle). */
+static double thread_cpu_ms(pthread_t t)
+{
+    clockid_t c;
+    struct timespec ts;
+    if (pthread_getcpuclockid(t, &c) || clock_gettime(c, &ts))
+        return -1;
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static void test_one_worker_sleeps(void)
+{
+    if (!make_worker_programs())
+        return;
+    setup();
+    for (unsigned i = 0; i < NHARTS; i++)
+        harts[i].pc = WFI_LOOP;
+    pthread_t t;
+    pthread_create(&t, NULL, worker_main, &pool);
+    sleep_us(100000);
+    double before = thread_cpu_ms(t);
+    sleep_us(200000);
+    double used = thread_cpu_ms(t) - before;
+    CHECK(before >= 0);
+    CHECK(used < 20);
+    if (used >= 20)
+        fprintf(stderr, "test_one_worker_sleeps: the idle worker used %.1f ms of CPU in 200 ms\n",
+                used);
+    atomic_store(&halt, true);
+    hart_kick(&harts[0]);
+    pthread_join(t, NULL);
+    teardown();
+    mem_destroy(&mem);
+}
+
 int main(void)
 {
     test_queue_order();
@@ -731,5 +771,6 @@ int main(void)
     test_may_run();
     test_workers();
     test_two_workers();
+    test_one_worker_sleeps();
     return check_summary();
 }
