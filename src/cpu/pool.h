@@ -11,15 +11,16 @@
  * an IPI, a timer, an external line) is the next one any worker runs.
  *
  * Owns: the ready queue and each pooled hart's place in it (pool_state,
- * pool_next), each hart's home worker (pool_home), the workers' sleep
- * when no hart is ready, and how many workers take harts: all of them
+ * pool_next), each hart's home worker (pool_home), the workers' poll and
+ * sleep when no hart is ready, and how many workers take harts: all of them
  * (spread) or half (gathered, when that lets the guest's user code get
  * further: pool.c). A hart is in exactly one state: RUNNING on one
  * worker, READY in the queue, or WAITING in a WFI until a kick, an enabled
  * interrupt or its timer deadline.
  *
  * Threads: pool_run is the body of each worker thread; pool_kick is called
- * by any thread (through hart_kick). Everything else is under pool->lock.
+ * by any thread (through hart_kick). Everything else is under pool->lock,
+ * but for `readied`, which a polling worker reads without it.
  */
 #ifndef UMBRA_CPU_POOL_H
 #define UMBRA_CPU_POOL_H
@@ -27,6 +28,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include "base/spin.h"
 #include "cpu/hart.h"
 
 enum pool_state { POOL_READY, POOL_RUNNING, POOL_WAITING };
@@ -43,8 +45,11 @@ struct hart_pool {
     struct hart *first, *last;      /* the ready queue, linked by pool_next */
     unsigned nworkers;
     uint64_t steal_ticks;           /* a ready hart's wait for its home worker (pool.c) */
+    struct poll_limits poll;        /* an idle worker's poll window (pool.c) */
     unsigned workers_started;       /* pool_run numbers its workers so */
     unsigned idle_workers;
+    _Atomic uint64_t readied;       /* harts made ready: what a polling worker watches */
+    uint64_t polls_found, sleeps;   /* idle workers: a hart found while polling, sleeps */
     _Atomic uint64_t last_spin_yield;   /* mtime of the latest (pool_spin_gives_up) */
     /* Workers numbered active_workers and up take no hart: they wait on
      * `spread` while the pool is gathered. */

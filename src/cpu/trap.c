@@ -287,29 +287,23 @@ static bool wfi_legal(const struct hart *h)
 }
 
 /* How long a WFI spins before its thread sleeps, as Linux's cpuidle-haltpoll
- * polls in a virtual machine's guest: waking a sleeping host thread costs
- * 10-50 us on a virtualized host, longer than a Linux guest often stays
- * idle while its threads wake each other (ptbench-1v at -smp 2: 5,378-6,622
- * ops/s sleeping at once, 6,172-7,389 with a fixed 30 us spin, 4 pairs).
- * The window adapts, as haltpoll's does: a wake-up during the spin, or a
- * sleep shorter than WFI_SPIN_GROW_TICKS (wake-up latency included),
- * widens it (doubling from WFI_SPIN_MIN_TICKS up to WFI_SPIN_MAX_TICKS);
- * a longer sleep halves it, to nothing below the minimum. So a hart that
- * idles until its next tick, 4 ms away, soon sleeps at once again. Threads
- * of a hart pool never get here: a waiting pooled hart gives its worker to
- * another. */
-#define WFI_SPIN_MIN_TICKS (TIMEBASE_HZ / 1000000 * 4)
-#define WFI_SPIN_MAX_TICKS (TIMEBASE_HZ / 1000000 * 30)
-#define WFI_SPIN_GROW_TICKS (TIMEBASE_HZ / 1000000 * 200)
+ * polls in a virtual machine's guest: a Linux guest often stays idle for
+ * less than it costs to wake a sleeping host thread, while its threads
+ * wake each other (ptbench-1v at -smp 2: 5,378-6,622 ops/s sleeping at
+ * once, 6,172-7,389 with a fixed 30 us spin, 4 pairs). The window adapts
+ * (base/spin.h) from 4 us up to 30 us while wake-ups come within 200 us,
+ * so a hart that idles until its next tick, 4 ms away, soon sleeps at
+ * once again. Threads of a hart pool never get here: a waiting pooled
+ * hart gives its worker to another, and the worker polls (cpu/pool.c). */
+static const struct poll_limits wfi_spin_limits = {
+    .min = TIMEBASE_HZ / 1000000 * 4,
+    .max = TIMEBASE_HZ / 1000000 * 30,
+    .grow_below = TIMEBASE_HZ / 1000000 * 200,
+};
 
 uint64_t trap_wfi_spin_window(uint64_t window, uint64_t slept)
 {
-    uint64_t w = window;
-    if (slept < WFI_SPIN_GROW_TICKS)
-        w = w < WFI_SPIN_MIN_TICKS ? WFI_SPIN_MIN_TICKS : 2 * w;
-    else
-        w /= 2;
-    return w > WFI_SPIN_MAX_TICKS ? WFI_SPIN_MAX_TICKS : w < WFI_SPIN_MIN_TICKS ? 0 : w;
+    return poll_window_next(window, slept, wfi_spin_limits);
 }
 
 static void wfi_spin_adapt(struct hart *h, uint64_t slept)

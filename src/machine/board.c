@@ -683,9 +683,11 @@ static void report_stats(struct board *b)
         coherence_stats_text(stderr, b->co, hc);
     if (b->opts->stats && b->pooled)
         fprintf(stderr, "umbra pool: %u harts on %u workers; gathered on fewer in %" PRIu64
-                        " of %" PRIu64 " tries, %.2f s in all\n",
+                        " of %" PRIu64 " tries, %.2f s in all; idle workers found a hart"
+                        " while polling %" PRIu64 " times and slept %" PRIu64 " times\n",
                 b->nharts, b->nworkers, b->pool.gathers_kept, b->pool.tries,
-                (double)b->pool.gathered_ticks / TIMEBASE_HZ);
+                (double)b->pool.gathered_ticks / TIMEBASE_HZ, b->pool.polls_found,
+                b->pool.sleeps);
     if (b->stats_json) {
         coherence_stats_json(b->stats_json, b->co, hc);
         if (fclose(b->stats_json) != 0)

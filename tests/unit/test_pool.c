@@ -6,7 +6,8 @@
  * and what ends it (privileged spec 3.3.3), the may_run hook, and last real
  * workers running three harts' code on one thread until the machine
  * halts, and on two, where a worker with nothing of its own takes a hart
- * from the other for good; and when the pool gathers its harts on fewer
+ * from the other for good, and an idle worker that polls for kicked harts
+ * before it sleeps; and when the pool gathers its harts on fewer
  * workers. */
 #include <pthread.h>
 #include <stdio.h>
@@ -749,6 +750,77 @@ static void test_one_worker_sleeps(void)
     mem_destroy(&mem);
 }
 
+/* Spin until cond() or max_us have passed. */
+static bool wait_until(bool (*cond)(void), long max_us)
+{
+    uint64_t until = timebase_now() + (uint64_t)max_us * (TIMEBASE_HZ / 1000000);
+    while (!cond())
+        if (timebase_now() >= until)
+            return false;
+    return true;
+}
+
+static bool never(void) { return false; }
+
+static uint64_t kicks_done;
+static bool kick_answered(void)
+{
+    return atomic_load(&harts[1].pool_state) == POOL_WAITING && harts[1].x[11] >= kicks_done;
+}
+
+static bool worker_asleep(void)
+{
+    pthread_mutex_lock(&pool.lock);
+    bool asleep = pool.idle_workers == 1;
+    pthread_mutex_unlock(&pool.lock);
+    return asleep;
+}
+
+/* One real worker; hart 1 waits in WFI for kicks only (mie = 0) and
+ * counts its wake-ups in a1; the other harts wait in WFI too. Kicked 200
+ * times, each time 50 us after it went back to waiting, the idle worker
+ * finds most kicked harts while it polls (the window grows while harts
+ * come ready soon after it went idle) instead of after a sleep; left with
+ * nothing, it goes to sleep: the poll is bounded. */
+static void test_idle_worker_polls(void)
+{
+    if (!make_worker_programs())
+        return;
+    setup();
+    /* windows of 1-20 ms, grown by any sleep shorter than a second: on a
+     * loaded host the default 10-200 us may never open (and under the
+     * 100 ms that ends the other harts' WFIs, or those would keep it
+     * polling) */
+    uint64_t ms = TIMEBASE_HZ / 1000;
+    pool.poll = (struct poll_limits){ .min = ms, .max = 20 * ms, .grow_below = 1000 * ms };
+    for (unsigned i = 0; i < NHARTS; i++)
+        harts[i].pc = WFI_LOOP;
+    pthread_t t;
+    pthread_create(&t, NULL, worker_main, &pool);
+    CHECK(wait_until(worker_asleep, 500000));       /* every hart waiting */
+    kicks_done = 0;
+    for (unsigned i = 0; i < 200; i++) {
+        hart_kick(&harts[1]);
+        kicks_done++;
+        if (!wait_until(kick_answered, 500000))
+            break;
+        wait_until(never, 50);
+    }
+    CHECK_EQ(harts[1].x[11], 200u);
+    pthread_mutex_lock(&pool.lock);
+    uint64_t found = pool.polls_found, slept = pool.sleeps;
+    pthread_mutex_unlock(&pool.lock);
+    CHECK(found >= 100);
+    CHECK(wait_until(worker_asleep, 500000));
+    fprintf(stderr, "test_idle_worker_polls: 200 kicks, %llu found while polling, %llu sleeps\n",
+            (unsigned long long)found, (unsigned long long)slept);
+    atomic_store(&halt, true);
+    hart_kick(&harts[0]);
+    pthread_join(t, NULL);
+    teardown();
+    mem_destroy(&mem);
+}
+
 int main(void)
 {
     test_queue_order();
@@ -772,5 +844,6 @@ int main(void)
     test_workers();
     test_two_workers();
     test_one_worker_sleeps();
+    test_idle_worker_polls();
     return check_summary();
 }
