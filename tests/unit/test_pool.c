@@ -645,17 +645,44 @@ static bool make_worker_programs(void)
     return true;
 }
 
+/* The worker programs in RAM and a pool of `nworkers`, every hart at pc;
+ * false if RAM cannot be had. */
+static bool setup_worker_test(unsigned nworkers, uint64_t pc)
+{
+    if (!make_worker_programs())
+        return false;
+    setup_workers(nworkers);
+    for (unsigned i = 0; i < NHARTS; i++)
+        harts[i].pc = pc;
+    return true;
+}
+
+/* Halt the machine, kick every hart so that the workers see it, and join
+ * them. */
+static void stop_workers(pthread_t *t, unsigned nworkers)
+{
+    atomic_store(&halt, true);
+    for (unsigned i = 0; i < NHARTS; i++)
+        hart_kick(&harts[i]);
+    for (unsigned i = 0; i < nworkers; i++)
+        pthread_join(t[i], NULL);
+}
+
+/* Free what setup_worker_test took. */
+static void teardown_worker_test(void)
+{
+    teardown();
+    mem_destroy(&mem);
+}
+
 /* Three harts, each counting in a0 in a loop of its own (addi a0,a0,1;
  * j .-4), on one worker: each must make progress within its slices, and
  * a halt must stop the worker. A fourth piece of code, at hart 2's pc,
  * waits in WFI: it must not run again until its interrupt. */
 static void test_workers(void)
 {
-    if (!make_worker_programs())
+    if (!setup_worker_test(1, RAM_BASE))
         return;
-    setup();
-    for (unsigned i = 0; i < NHARTS; i++)
-        harts[i].pc = RAM_BASE;
     harts[2].pc = WFI_LOOP;
     harts[2].mie = MIP_MSIP;
     pthread_t t;
@@ -663,9 +690,7 @@ static void test_workers(void)
     sleep_us(100000);                   /* ten 10 ms slices */
     hart_set_irq(&harts[2], MIP_MSIP, true);
     sleep_us(300000);                   /* a slice of another hart, then its turn */
-    atomic_store(&halt, true);
-    hart_kick(&harts[0]);
-    pthread_join(t, NULL);
+    stop_workers(&t, 1);
     CHECK(harts[0].x[10] > 1000);
     CHECK(harts[1].x[10] > 1000);
     CHECK(harts[0].pool_slices >= 2);
@@ -676,8 +701,7 @@ static void test_workers(void)
     CHECK(harts[2].x[11] >= 1);
     CHECK(harts[2].pool_slices <= 6);
     CHECK_EQ(harts[2].x[10], 0u);
-    teardown();
-    mem_destroy(&mem);
+    teardown_worker_test();
 }
 
 /* Two real workers: harts 0 and 2 count, both at home on worker 0; hart
@@ -688,26 +712,18 @@ static void test_workers(void)
  * them moves depends on which worker thread starts first. */
 static void test_two_workers(void)
 {
-    if (!make_worker_programs())
+    if (!setup_worker_test(2, RAM_BASE))
         return;
-    setup_workers(2);
-    for (unsigned i = 0; i < NHARTS; i++)
-        harts[i].pc = RAM_BASE;
     harts[1].pc = WFI_LOOP;                                 /* mie = 0: nothing wakes it */
     pthread_t t[2];
     for (unsigned i = 0; i < 2; i++)
         pthread_create(&t[i], NULL, worker_main, &pool);
     sleep_us(60000);
-    atomic_store(&halt, true);
-    for (unsigned i = 0; i < NHARTS; i++)
-        hart_kick(&harts[i]);
-    for (unsigned i = 0; i < 2; i++)
-        pthread_join(t[i], NULL);
+    stop_workers(t, 2);
     CHECK(harts[0].x[10] > 1000);
     CHECK(harts[2].x[10] > 1000);
     CHECK(harts[0].pool_home != harts[2].pool_home);
-    teardown();
-    mem_destroy(&mem);
+    teardown_worker_test();
 }
 
 /* One real worker, every hart waiting in WFI for a kick: past the end of
@@ -727,11 +743,8 @@ static double thread_cpu_ms(pthread_t t)
 
 static void test_one_worker_sleeps(void)
 {
-    if (!make_worker_programs())
+    if (!setup_worker_test(1, WFI_LOOP))
         return;
-    setup();
-    for (unsigned i = 0; i < NHARTS; i++)
-        harts[i].pc = WFI_LOOP;
     pthread_t t;
     pthread_create(&t, NULL, worker_main, &pool);
     sleep_us(100000);
@@ -743,11 +756,8 @@ static void test_one_worker_sleeps(void)
     if (used >= 20)
         fprintf(stderr, "test_one_worker_sleeps: the idle worker used %.1f ms of CPU in 200 ms\n",
                 used);
-    atomic_store(&halt, true);
-    hart_kick(&harts[0]);
-    pthread_join(t, NULL);
-    teardown();
-    mem_destroy(&mem);
+    stop_workers(&t, 1);
+    teardown_worker_test();
 }
 
 /* Spin until cond() or max_us have passed. */
@@ -784,17 +794,14 @@ static bool worker_asleep(void)
  * nothing, it goes to sleep: the poll is bounded. */
 static void test_idle_worker_polls(void)
 {
-    if (!make_worker_programs())
+    if (!setup_worker_test(1, WFI_LOOP))
         return;
-    setup();
     /* windows of 1-20 ms, grown by any sleep shorter than a second: on a
      * loaded host the default 10-200 us may never open (and under the
      * 100 ms that ends the other harts' WFIs, or those would keep it
      * polling) */
     uint64_t ms = TIMEBASE_HZ / 1000;
     pool.poll = (struct poll_limits){ .min = ms, .max = 20 * ms, .grow_below = 1000 * ms };
-    for (unsigned i = 0; i < NHARTS; i++)
-        harts[i].pc = WFI_LOOP;
     pthread_t t;
     pthread_create(&t, NULL, worker_main, &pool);
     CHECK(wait_until(worker_asleep, 500000));       /* every hart waiting */
@@ -814,11 +821,8 @@ static void test_idle_worker_polls(void)
     CHECK(wait_until(worker_asleep, 500000));
     fprintf(stderr, "test_idle_worker_polls: 200 kicks, %llu found while polling, %llu sleeps\n",
             (unsigned long long)found, (unsigned long long)slept);
-    atomic_store(&halt, true);
-    hart_kick(&harts[0]);
-    pthread_join(t, NULL);
-    teardown();
-    mem_destroy(&mem);
+    stop_workers(&t, 1);
+    teardown_worker_test();
 }
 
 int main(void)
