@@ -711,14 +711,23 @@ static void report_profile(struct board *b)
         report(0, "--profile %s: write failed", b->opts->profile);
 }
 
+/* --perf-map's file: where perf looks for this process's map. */
+static void perf_map_path(char *path, size_t size)
+{
+    snprintf(path, size, "/tmp/perf-%ld.map", (long)getpid());
+}
+
 /* --perf-map, once no hart translates any more: perf reads it after the
  * run, so it stays. */
 static void finish_perf_map(struct board *b)
 {
     if (!b->perf_map)
         return;
-    if (fclose(b->perf_map) != 0)
-        report(0, "--perf-map /tmp/perf-%ld.map: write failed", (long)getpid());
+    if (fclose(b->perf_map) != 0) {
+        char path[64];
+        perf_map_path(path, sizeof path);
+        report(0, "--perf-map %s: write failed", path);
+    }
     b->perf_map = NULL;
 }
 
@@ -827,7 +836,7 @@ static int setup_perf_map(struct board *b)
     if (!b->opts->perf_map)
         return 0;
     char path[64];
-    snprintf(path, sizeof path, "/tmp/perf-%ld.map", (long)getpid());
+    perf_map_path(path, sizeof path);
     b->perf_map = fopen(path, "w");
     if (!b->perf_map)
         return report(EXIT_STATUS_BAD_FILE, "--perf-map %s: %s", path, strerror(errno));

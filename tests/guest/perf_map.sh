@@ -13,6 +13,7 @@ dir="$(mktemp -d)"
 maps=()
 trap 'rm -rf "$dir" "${maps[@]}"' EXIT
 fail() { echo "perf_map: $*"; exit 1; }
+stubs=' umbra exit and cross-page stubs$'     # the one line that names no unit
 
 "$nm" "$elf" >"$dir/prog.map" || fail "$nm could not read $elf"
 
@@ -37,10 +38,10 @@ run() {
 check() {
     local name=$1
     grep -Evq '^[0-9a-f]+ [0-9a-f]+ [^ ].*$' "$map" && fail "$name: a line is not START SIZE NAME"
-    [ "$(grep -c ' umbra exit and cross-page stubs$' "$map")" = 1 ] || fail "$name: not one stubs line"
+    [ "$(grep -c "$stubs" "$map")" = 1 ] || fail "$name: not one stubs line"
     local units lines
     units=$(grep -o '"jit_units": *[0-9]*' "$dir/$name.json" | grep -o '[0-9]*$')
-    lines=$(grep -vc ' umbra exit and cross-page stubs$' "$map")
+    lines=$(grep -vc "$stubs" "$map")
     [ -n "$units" ] && [ "$units" -gt 0 ] || fail "$name: --stats-json counts no units"
     [ "$lines" = "$units" ] || fail "$name: $lines unit lines for $units units"
     while read -r start size _; do echo $((16#$start)) $((16#$size)); done <"$map" | sort -n |
@@ -70,7 +71,7 @@ while read -r _start _size what pc; do
     [ "$what" = guest ] && [[ $pc =~ ^0x[0-9a-f]+$ ]] &&
         [ $((pc)) -ge "$lo" ] && [ $((pc)) -lt $((hi + 4096)) ] ||
         fail "raw: unit '$what $pc' is not named guest 0xPC inside the program's code"
-done < <(grep -v ' umbra exit and cross-page stubs$' "$map")
+done < <(grep -v "$stubs" "$map")
 
 "$umbra" -bios none -kernel "$elf" --perf-map --engine=interp </dev/null >"$dir/interp.out" 2>&1
 status=$?
