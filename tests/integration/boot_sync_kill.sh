@@ -30,6 +30,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# synced_line_whole LOG: the SYNCED line is in LOG with its newline. The
+# console writes a character at a time, so a grep can see the line while
+# its byte count is still arriving; wc -l counts only ended lines.
+synced_line_whole() {
+    n=$(grep -n '^UMBRA-SYNCKILL SYNCED' "$1" | head -n 1 | cut -d: -f1)
+    [ -n "$n" ] && [ "$(wc -l < "$1")" -ge "$n" ]
+}
+
 # run_and_kill CACHE SEED: boot, wait for the SYNCED line, SIGKILL umbra.
 run_and_kill() {
     disk=$work/disk-$1.img
@@ -44,7 +52,7 @@ run_and_kill() {
         -append "console=ttyS0 umbra.seed=$2" </dev/null >"$log" 2>&1 &
     pid=$!
     waited=0
-    while ! grep -q '^UMBRA-SYNCKILL SYNCED' "$log"; do
+    while ! synced_line_whole "$log"; do
         if ! kill -0 "$pid" 2>/dev/null; then
             cat "$log"
             fail "cache=$1: umbra ended before the guest synced"
