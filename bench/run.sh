@@ -227,10 +227,14 @@ run_one() {
   detail+=$rerun
 }
 
-# middle: the median of the numbers on stdin, one per line ("fail" and "-"
-# left out), unrounded; "-" if none is left.
+# numbers: the numbers on stdin, one per line, sorted; blank lines,
+# "fail" and "-" left out.
+numbers() { { grep -Ev '^(|fail|-)$' || true; } | sort -g; }
+
+# middle: the median of the numbers on stdin (as `numbers` takes them),
+# unrounded; "-" if none is left.
 middle() {
-  { grep -Ev '^(|fail|-)$' || true; } | sort -g |
+  numbers |
     awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2];
                               else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
@@ -242,7 +246,7 @@ median() {
 }
 
 # mean per-hart MIPS of one run's list
-mean() { tr ' ' '\n' | { grep -Ev '^(|-)$' || true; } | awk '{ s += $1 } END { if (NR) printf "%.1f", s / NR; else print "-" }'; }
+mean() { tr ' ' '\n' | numbers | awk '{ s += $1 } END { if (NR) printf "%.1f", s / NR; else print "-" }'; }
 
 # ------------------------------------------------------------- the runs
 echo "host: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(uname -sr)"
@@ -347,11 +351,10 @@ paired_ratios() {
     [[ ${a[$i]} =~ ^[0-9.]+$ && ${b[$i]:-} =~ ^[0-9.]+$ ]] || continue
     ratios+="$(speed "$1" "${a[$i]}" "${b[$i]}") "
   done
-  local m
-  m=$(tr ' ' '\n' <<<"$ratios" | middle)
-  [ "$m" != - ] || { echo -; return; }
-  tr ' ' '\n' <<<"$ratios" | { grep -Ev '^(|-)$' || true; } | sort -g |
-    awk -v m="$m" '{ v[NR] = $1 } END { printf "%.2f [%.2f-%.2f]", m, v[1], v[NR] }'
+  local sorted
+  sorted=$(tr ' ' '\n' <<<"$ratios" | numbers)
+  [ -n "$sorted" ] || { echo -; return; }
+  awk -v m="$(middle <<<"$sorted")" '{ v[NR] = $1 } END { printf "%.2f [%.2f-%.2f]", m, v[1], v[NR] }' <<<"$sorted"
 }
 
 # scaling_table: for ptbench, ptbench-1v and ptbench-pairs, each configuration's median at
