@@ -27,6 +27,9 @@ struct poll_limits {
     uint64_t min, max, grow_below;
 };
 
+/* `slept` for a wait that brought the waiter nothing: narrows the window */
+#define POLL_WAIT_IN_VAIN UINT64_MAX
+
 static inline uint64_t poll_window_next(uint64_t window, uint64_t slept, struct poll_limits l)
 {
     uint64_t w = window;

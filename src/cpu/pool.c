@@ -552,14 +552,12 @@ static uint64_t sleep_for_work(struct hart_pool *p, uint64_t next_tick)
     return timebase_now() - from;
 }
 
-/* idle_for in pool_run when the worker did not wait */
-#define NOT_IDLE UINT64_MAX
-
 void pool_run(struct hart_pool *p)
 {
     pthread_mutex_lock(&p->lock);
     unsigned me = p->workers_started++ % p->nworkers;
-    uint64_t poll_window = 0, idle_for = NOT_IDLE;
+    uint64_t poll_window = 0, waited_for = 0;
+    bool waited = false;            /* the last look found no hart, so this worker waited */
     while (!halted(p)) {
         uint64_t now = timebase_now();
         tune_locked(p, now);
@@ -574,11 +572,11 @@ void pool_run(struct hart_pool *p)
          * hart soon widens it; none (another worker took it, or it is at
          * home elsewhere), or one after a long sleep, narrows it. Any wake
          * alone would not do: every hart made ready wakes all idle workers. */
-        if (idle_for != NOT_IDLE)
-            poll_window = poll_window_next(poll_window, h ? idle_for : NOT_IDLE, p->poll);
-        idle_for = NOT_IDLE;
+        if (waited)
+            poll_window = poll_window_next(poll_window, h ? waited_for : POLL_WAIT_IN_VAIN, p->poll);
+        waited = !h;
         if (!h) {
-            idle_for = poll_for_work(p, poll_window, now, next_tick) ? 0 : sleep_for_work(p, next_tick);
+            waited_for = poll_for_work(p, poll_window, now, next_tick) ? 0 : sleep_for_work(p, next_tick);
             continue;
         }
         uint64_t slice = h->pool_boosted ? POOL_BOOST_TICKS : POOL_SLICE_TICKS;
