@@ -726,12 +726,7 @@ static void test_two_workers(void)
     teardown_worker_test();
 }
 
-/* One real worker, every hart waiting in WFI for a kick: past the end of
- * the first layout's window (50 ms), which a pool of one worker never
- * moves, the worker sleeps, using under a tenth of the host CPU time of
- * 200 ms. It used to take that end, long past, for its next deadline and
- * loop on its lock for good (a 2-hart guest on one host CPU burned all
- * of it while idle). */
+/* The CPU time thread t has used, in ms; negative if it cannot be read. */
 static double thread_cpu_ms(pthread_t t)
 {
     clockid_t c;
@@ -741,6 +736,12 @@ static double thread_cpu_ms(pthread_t t)
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
+/* One real worker, every hart waiting in WFI for a kick: past the end of
+ * the first layout's window (50 ms), which a pool of one worker never
+ * moves, the worker sleeps, using under a tenth of the host CPU time of
+ * 200 ms. It used to take that end, long past, for its next deadline and
+ * loop on its lock for good (a 2-hart guest on one host CPU burned all
+ * of it while idle). */
 static void test_one_worker_sleeps(void)
 {
     if (!setup_worker_test(1, WFI_LOOP))
