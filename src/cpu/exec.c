@@ -452,7 +452,7 @@ static void note_ipi_wait_round(struct hart *h, uint32_t unanswered)
 static void yield_worker(struct hart *h)
 {
     h->spin_yields++;
-    h->yield_wanted = true;             /* hart_run_slice ends the slice */
+    h->spin_wanted = true;              /* hart_run_slice ends the slice */
     h->poll_now = true;
 }
 

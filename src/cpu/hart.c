@@ -209,11 +209,13 @@ enum hart_slice_end hart_run_slice(struct hart *h, uint64_t until_tick)
         h->poll_now = false;
         if (h->coherence)
             coherence_boundary_fast(h->coherence);
-        if (h->wfi_wanted || h->ipi_wait_wanted || h->yield_wanted) {
-            end = h->wfi_wanted ? HART_SLICE_WFI
-                : h->ipi_wait_wanted ? HART_SLICE_IPI_WAIT : HART_SLICE_YIELD;
+        if (h->wfi_wanted || h->ipi_wait_wanted || h->spin_wanted || h->yield_wanted) {
+            end = h->wfi_wanted        ? HART_SLICE_WFI
+                : h->ipi_wait_wanted   ? HART_SLICE_IPI_WAIT
+                : h->spin_wanted       ? HART_SLICE_SPIN
+                                       : HART_SLICE_YIELD;
             h->ipi_waits += end == HART_SLICE_IPI_WAIT;
-            h->wfi_wanted = h->ipi_wait_wanted = h->yield_wanted = false;
+            h->wfi_wanted = h->ipi_wait_wanted = h->spin_wanted = h->yield_wanted = false;
             break;
         }
         if (n % SLICE_CLOCK_BLOCKS == 0 && timebase_now() >= until_tick)

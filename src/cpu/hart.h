@@ -225,7 +225,12 @@ struct hart {
     unsigned pool_home;                 /* the worker whose caches hold its code */
     uint64_t pool_slices;               /* slices the pool ran it (--stats) */
     uint64_t pool_gathered_slices;      /* of those, while the pool was gathered */
-    bool yield_wanted;                  /* a spin detected: end the slice */
+    /* The last slice ended in a spin given up (HART_SLICE_SPIN): the hart
+     * waits for another to move, and running it again answers no IPI
+     * until that one has run (pool.c, put_ipi_waiter). */
+    bool pool_spun;
+    bool yield_wanted;                  /* a kicked hart's MRET: end the slice */
+    bool spin_wanted;                   /* a spin detected: end the slice */
 
     /* ---- debugger (cpu/debug.h): with debug_attention set, run_batches
      * hands each poll interval to debug_hart_slice; debug_watching sends
@@ -276,7 +281,8 @@ uint64_t hart_run(struct hart *h, uint64_t max_insns);
 
 /* Why hart_run_slice returned. */
 enum hart_slice_end {
-    HART_SLICE_YIELD,           /* time up, or a spin detected */
+    HART_SLICE_YIELD,           /* time up, or a kicked hart's MRET (trap_mret) */
+    HART_SLICE_SPIN,            /* a spin given up: it waits for another hart to move */
     HART_SLICE_WFI,             /* a WFI retired: the hart waits (cpu/pool.h) */
     HART_SLICE_IPI_WAIT,        /* waiting for the answer of a hart that does not run */
 };

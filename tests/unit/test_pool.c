@@ -1,6 +1,7 @@
 /* test_pool: harts on a pool of worker threads (cpu/pool.h). The order in
  * which a worker takes harts (the queue, kicks to its head, a hart that
- * waits for an IPI's answer going right behind its target, a kicked
+ * waits for an IPI's answer going right behind its target unless that
+ * one gave its last slice up in a spin, a kicked
  * hart's short slice ending at its MRET, aging, home workers), how long a
  * spin lasts before it gives its worker up, the WFI wait off the workers
  * and what ends it (privileged spec 3.3.3), the may_run hook, and last real
@@ -127,6 +128,35 @@ static void test_ipi_wait_behind_target(void)
     CHECK(again == h0);
     CHECK(!again->pool_boosted);
     CHECK(pool_take(&pool, 0) == &harts[1]);
+    teardown();
+}
+
+/* ...but not behind a target whose last slice gave a spin up: that one
+ * waits for a third hart, so the waiting hart goes to the tail and the
+ * queue runs in its order. Among several targets, those that did not spin
+ * still go to the head, the waiting hart right behind them. */
+static void test_ipi_wait_not_behind_spinner(void)
+{
+    setup();
+    struct hart *h0 = pool_take(&pool, 0);
+    struct hart *h1 = pool_take(&pool, 0);
+    pool_put(&pool, h1, HART_SLICE_SPIN);                   /* queue: 2, 1 */
+    CHECK(h1->pool_spun);
+    hart_note_ipi(h0, harts, NHARTS, 1, true);
+    pool_put(&pool, h0, HART_SLICE_IPI_WAIT);
+    CHECK(!h0->pool_boosted);
+    take_in_order((const unsigned[]){ 2, 1, 0 }, 3);        /* put back as yields */
+    CHECK(!h1->pool_spun);
+
+    /* queue: 2, 1, 0; hart 1 spins again, hart 2 does not */
+    struct hart *h2 = pool_take(&pool, 0);
+    h1 = pool_take(&pool, 0);
+    h0 = pool_take(&pool, 0);
+    pool_put(&pool, h1, HART_SLICE_SPIN);
+    pool_put(&pool, h2, HART_SLICE_YIELD);                  /* queue: 1, 2 */
+    hart_note_ipi(h0, harts, NHARTS, 2, true);
+    pool_put(&pool, h0, HART_SLICE_IPI_WAIT);
+    take_in_order((const unsigned[]){ 2, 0, 1 }, 3);
     teardown();
 }
 
@@ -367,7 +397,7 @@ static bool runs_until_yield(struct hart *h, long us)
     while (timebase_now() < until) {
         h->poll_now = false;
         hart_execute_block(h, 1000);
-        if (h->yield_wanted)
+        if (h->spin_wanted)
             return true;
     }
     return false;
@@ -399,7 +429,7 @@ static void test_pause_runs(void)
     mem_read(&mem, RAM_BASE + 0x10000, 8, &stored);
     CHECK(stored == h->x[6] && stored > 10);
 
-    h->yield_wanted = false;
+    h->spin_wanted = false;
     mem_write(&mem, RAM_BASE + 8, 4, nop);
     CHECK(!runs_until_yield(h, 20000));
 
@@ -831,6 +861,7 @@ int main(void)
     test_queue_order();
     test_kick_to_head();
     test_ipi_wait_behind_target();
+    test_ipi_wait_not_behind_spinner();
     test_ipi_wait_seen_in_loop();
     test_boosted_ends_at_mret();
     test_aging();
