@@ -231,13 +231,15 @@ run_one() {
 # "fail" and "-" left out.
 numbers() { { grep -Ev '^(|fail|-)$' || true; } | sort -g; }
 
-# middle: the median of the numbers on stdin (as `numbers` takes them),
-# unrounded; "-" if none is left.
-middle() {
-  numbers |
-    awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2];
-                              else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+# sorted_middle: the median of the sorted numbers on stdin, unrounded;
+# "-" if there are none.
+sorted_middle() {
+  awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2];
+                            else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
+
+# middle: the median of the numbers on stdin (as `numbers` takes them).
+middle() { numbers | sorted_middle; }
 
 # median: middle of a space-separated list, rounded for the tables.
 median() {
@@ -354,7 +356,7 @@ paired_ratios() {
   local sorted
   sorted=$(tr ' ' '\n' <<<"$ratios" | numbers)
   [ -n "$sorted" ] || { echo -; return; }
-  awk -v m="$(middle <<<"$sorted")" '{ v[NR] = $1 } END { printf "%.2f [%.2f-%.2f]", m, v[1], v[NR] }' <<<"$sorted"
+  awk -v m="$(sorted_middle <<<"$sorted")" '{ v[NR] = $1 } END { printf "%.2f [%.2f-%.2f]", m, v[1], v[NR] }' <<<"$sorted"
 }
 
 # scaling_table: for ptbench, ptbench-1v and ptbench-pairs, each configuration's median at
